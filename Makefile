@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything else is plumbing.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$(PATH)
+
+.PHONY: demo test lint typecheck unit bench venv system-tools clean test-image
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian servers and tools the tests use (prometheus, promtool, pushgateway, ...): installed by the
+# project itself, idempotent, a no-op when already present.
+system-tools:
+	@bash tools/install-system.sh
+
+demo: $(STAMP)
+	@bash tools/demo.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check selfheal tests
+	$(VENV)/bin/lint-imports
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+
+test: $(STAMP) system-tools lint typecheck unit
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+test-image: $(STAMP) system-tools
+	@bash tools/test-image.sh
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,91 @@
+"""Canary health: `<name>-canary` next to `<name>`, one of them annotated `rollout.argoproj.io/traffic-split`.
+
+Without Argo Rollouts, "abort" is made concrete as two writes on plain Deployments, recorded with
+their inverses: (1) the traffic-split annotation is set to `{"canary":0,"stable":100}` (what a mesh or
+ingress reading it routes by, and what `canary_traffic_percentage` reports), then (2) the canary is
+scaled to 0 replicas (which stops its traffic for a Service that selects both tracks).
+
+- error ratio > `canary_error_threshold` (default 5 %) -> `canary_abort` (critical);
+- no Prometheus, a failed query, or no traffic -> finding `canary_unknown`, no action;
+- healthy: `canary_baking` until `canary_bake_seconds` have passed since the canary's current
+  ReplicaSet was created; then `canary_healthy`, with `canary_promote` only when
+  `canary_auto_promote` is on (stable takes the canary's images, traffic 0/100, canary scaled to 0).
+A canary with 0 replicas is inactive: nothing to report (so an aborted canary stays quiet).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from selfheal.detectors import actions
+from selfheal.detectors.base import DetectorConfig
+from selfheal.detectors.revisions import new_replicaset
+from selfheal.findings import Cause, CauseCode, Finding, PlannedAction, Severity
+from selfheal.model import ANN_TRAFFIC_SPLIT, Deployment
+from selfheal.snapshot import Snapshot, SourceState, ref_of
+
+NAME = "canary"
+
+
+def traffic_split(dep: Deployment) -> tuple[int, int] | None:
+    """(canary %, stable %) from the annotation, or None when absent or malformed."""
+    raw = dep.metadata.annotations.get(ANN_TRAFFIC_SPLIT)
+    if raw is None:
+        return None
+    try:
+        doc = json.loads(raw)
+        canary, stable = int(doc["canary"]), int(doc["stable"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    return canary, stable
+
+
+def annotated(stable: Deployment, canary: Deployment) -> Deployment:
+    return stable if ANN_TRAFFIC_SPLIT in stable.metadata.annotations else canary
+
+
+def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
+    findings: list[Finding] = []
+    signals = snapshot.canary
+    for stable, canary in snapshot.canary_pairs():
+        if canary.spec.replicas == 0:
+            continue
+        holder = annotated(stable, canary)
+        split = traffic_split(holder)
+        workload = ref_of("Deployment", canary.metadata)
+        name = canary.metadata.name
+        evidence = [f"traffic split {holder.metadata.annotations.get(ANN_TRAFFIC_SPLIT)} on {holder.metadata.name}"]
+        rate = signals.error_rates.get(name) if signals.state == SourceState.AVAILABLE else None
+        if rate is None:
+            why = (f"prometheus {signals.state.value}: {signals.detail}" if signals.state != SourceState.AVAILABLE
+                   else "no requests in the query window")
+            findings.append(Finding(NAME, workload, Severity.INFO,
+                                    Cause(CauseCode.CANARY_UNKNOWN, f"error rate of {name} unknown ({why})"),
+                                    (*evidence, why)))
+            continue
+        evidence.append(f"error rate {rate:.2%} (threshold {config.canary_error_threshold:.2%})")
+        if rate > config.canary_error_threshold:
+            summary = f"canary {name} error rate {rate:.2%} exceeds {config.canary_error_threshold:.2%}"
+            action = actions.canary_abort(holder, canary, reason=CauseCode.CANARY_ERRORS.value, detector=NAME,
+                                          severity=Severity.CRITICAL,
+                                          summary=f"abort canary {name}: traffic to stable, canary scaled to 0")
+            findings.append(Finding(NAME, workload, Severity.CRITICAL, Cause(CauseCode.CANARY_ERRORS, summary),
+                                    tuple(evidence), (action,), failing=True))
+            continue
+        rs = new_replicaset(canary, snapshot.replicasets_of(canary))
+        started = (rs.metadata.creation_timestamp if rs is not None else None) or canary.metadata.creation_timestamp
+        baked = started is not None and (now - started).total_seconds() >= config.canary_bake_seconds
+        if not baked:
+            findings.append(Finding(NAME, workload, Severity.INFO,
+                                    Cause(CauseCode.CANARY_BAKING, f"canary {name} healthy, baking"), tuple(evidence)))
+            continue
+        proposed: tuple[PlannedAction, ...] = ()
+        if config.canary_auto_promote and actions.image_updates(stable, canary) and split is not None:
+            proposed = (actions.canary_promote(stable, canary, holder, reason=CauseCode.CANARY_HEALTHY.value,
+                                               detector=NAME, severity=Severity.INFO,
+                                               summary=f"promote canary {name} into {stable.metadata.name}"),)
+        findings.append(Finding(NAME, workload, Severity.INFO,
+                                Cause(CauseCode.CANARY_HEALTHY, f"canary {name} healthy past its bake time"),
+                                tuple(evidence), proposed))
+    return findings

@@ -1,0 +1,48 @@
+"""Crash loops: containers (init containers too) waiting in CrashLoopBackOff past the restart threshold.
+
+One finding per pod. The proposed action is a restart (eviction) when a restart can help
+(application error); for OOMKilled, Completed (bad command), image-pull and container-configuration
+failures the restart is proposed *refused*, so the report says why nothing was done (a new revision
+that fails this way is the bad-revision detector's rollback). The finding's escalation is the
+rollback `kubectl rollout undo` would do, for the planner's ladder: restart -> rollback -> needs_human.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from selfheal.detectors import actions
+from selfheal.detectors.base import DetectorConfig
+from selfheal.detectors.pods import WHY_RESTART_DOES_NOT_HELP, container_problems, primary_problem
+from selfheal.findings import Cause, Finding, Refusal, Severity, SkipCode
+from selfheal.snapshot import Snapshot, ref_of
+
+NAME = "crashloop"
+
+
+def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
+    findings: list[Finding] = []
+    for pod in snapshot.pods:
+        problems = container_problems(pod, config, now)
+        if not problems:
+            continue
+        main = primary_problem(problems)
+        workload = snapshot.workload_of(pod)
+        pod_ref = ref_of("Pod", pod.metadata)
+        cause = Cause(main.cause, main.evidence(), main.container, main.last_reason or main.waiting_reason,
+                      main.exit_code)
+        refusal = None
+        if not main.restart_helps:
+            refusal = Refusal(SkipCode.RESTART_NOT_HELPFUL, WHY_RESTART_DOES_NOT_HELP[main.cause])
+        restart = actions.restart_pod(
+            pod, workload, reason=main.cause.value, detector=NAME, severity=Severity.CRITICAL, refusal=refusal,
+            summary=f"restart pod {pod.metadata.name} ({main.cause.value} in {main.container})")
+        dep = snapshot.deployment_of(pod)
+        escalation = None
+        if dep is not None and refusal is None:
+            escalation = actions.rollback_to_previous(snapshot, dep, detector=NAME)
+        findings.append(Finding(
+            detector=NAME, workload=workload, severity=Severity.CRITICAL, cause=cause,
+            evidence=tuple(p.evidence() for p in problems), actions=(restart,), escalation=escalation,
+            failing=True, subject=pod_ref))
+    return findings

@@ -1,0 +1,32 @@
+"""Missing probes: containers without a liveness or readiness probe. A finding only (feeds the risk score)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from selfheal.detectors.base import DetectorConfig
+from selfheal.findings import Cause, CauseCode, Finding, Severity
+from selfheal.snapshot import Snapshot, ref_of
+
+NAME = "probes"
+
+
+def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
+    findings: list[Finding] = []
+    for dep in snapshot.deployments:
+        missing = []
+        for c in dep.spec.template.spec.containers:
+            absent = [kind for kind, probe in (("liveness", c.liveness_probe), ("readiness", c.readiness_probe))
+                      if probe is None]
+            if absent:
+                missing.append(f"container {c.name}: no {' and no '.join(absent)} probe")
+        if missing:
+            summary = f"{len(missing)} of {len(dep.spec.template.spec.containers)} containers lack probes"
+            findings.append(Finding(NAME, ref_of("Deployment", dep.metadata), Severity.INFO,
+                                    Cause(CauseCode.MISSING_PROBES, summary), tuple(missing)))
+    return findings
+
+
+def container_count(snapshot: Snapshot) -> int:
+    """All (non-init) containers of all Deployment templates: the denominator of the probe risk factor."""
+    return sum(len(d.spec.template.spec.containers) for d in snapshot.deployments)

@@ -1,0 +1,261 @@
+"""The typed values that flow between the layers: findings, proposed actions, skips, outcomes, history.
+
+Reading order for a newcomer: a detector turns a `Snapshot` into `Finding`s; each finding proposes
+`PlannedAction`s, each of which is a list of `Write`s carrying the exact request body, its content
+type and the body that undoes it. The planner turns findings into a `Plan` (approved actions, and a
+`Skip` with a reason code for everything else). The executor turns approved actions into
+`ActionOutcome`s; the reporting layer turns outcomes into `HistoryEntry` lines, metrics and the risk
+report. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from selfheal.model import Time
+
+
+class Severity(enum.IntEnum):
+    """Ordered: planning and reports sort the most severe first."""
+
+    INFO = 1
+    WARNING = 2
+    CRITICAL = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class CauseCode(enum.StrEnum):
+    # crash loops and other container failures
+    APP_ERROR = "app_error"  # non-zero exit: a restart may help
+    OOM_KILLED = "oom_killed"  # a restart does not add memory
+    BAD_COMMAND = "bad_command"  # the container exited 0 ("Completed") under restartPolicy Always
+    IMAGE_PULL = "image_pull"  # ImagePullBackOff / ErrImagePull / InvalidImageName
+    CONTAINER_CONFIG = "container_config"  # CreateContainerConfigError / CreateContainerError
+    # revisions
+    BAD_REVISION = "bad_revision"  # the newest ReplicaSet fails while an older one ran
+    ROLLOUT_STUCK = "rollout_stuck"  # the newest ReplicaSet never became available
+    # replicas and availability
+    REPLICA_DRIFT = "replica_drift"
+    HPA_CLAMP = "hpa_clamp"
+    UNAVAILABLE = "unavailable"
+    # configuration
+    CONFIG_HASH_DRIFT = "config_hash_drift"
+    CONFIGMAP_CHANGED = "configmap_changed"
+    INVALID_ANNOTATION = "invalid_annotation"
+    # probes
+    MISSING_PROBES = "missing_probes"
+    # canary
+    CANARY_ERRORS = "canary_errors"
+    CANARY_UNKNOWN = "canary_unknown"
+    CANARY_BAKING = "canary_baking"
+    CANARY_HEALTHY = "canary_healthy"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why a finding exists. `reason`/`exit_code` are Kubernetes' own words where there are any."""
+
+    code: CauseCode
+    summary: str
+    container: str = ""
+    reason: str = ""
+    exit_code: int | None = None
+
+
+class ActionKind(enum.StrEnum):
+    RESTART_POD = "restart_pod"
+    ROLLBACK = "rollback"
+    SCALE = "scale"
+    ROLLOUT_RESTART = "rollout_restart"
+    RESTORE_TEMPLATE = "restore_template"
+    CANARY_ABORT = "canary_abort"
+    CANARY_PROMOTE = "canary_promote"
+
+
+class ContentType(enum.StrEnum):
+    JSON_PATCH = "application/json-patch+json"
+    MERGE_PATCH = "application/merge-patch+json"
+    STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+    JSON = "application/json"  # a created object (the Eviction)
+
+
+class Ladder(enum.StrEnum):
+    """Which escalation ladder an action climbs (see `selfheal.planning`)."""
+
+    HEALTH = "health"  # restart -> rollback -> needs_human
+    CONFIG = "config"  # restore / checksum restart -> needs_human
+    REPLICAS = "replicas"  # scale / availability restart -> needs_human
+    CANARY = "canary"  # abort / promote -> needs_human
+
+
+class SkipCode(enum.StrEnum):
+    # rails on the target
+    IGNORED = "ignored"
+    BARE_POD = "bare_pod"
+    DAEMONSET_POD = "daemonset_pod"
+    STATIC_POD = "static_pod"
+    TERMINATING = "terminating"
+    PAUSED = "paused"
+    # a detector's own refusal
+    RESTART_NOT_HELPFUL = "restart_not_helpful"
+    NO_RESTORE_SOURCE = "no_restore_source"
+    NO_PREVIOUS_REVISION = "no_previous_revision"
+    INVALID_ANNOTATION = "invalid_annotation"
+    # pass-wide rails
+    MASS_FAILURE = "mass_failure"
+    NEEDS_HUMAN = "needs_human"
+    COOLDOWN = "cooldown"
+    SUPERSEDED = "superseded"
+    MAX_ACTIONS = "max_actions"
+    # the executor's (for the lead): eviction refused by a PodDisruptionBudget (HTTP 429)
+    PDB_BLOCKED = "pdb_blocked"
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """An object as read in the snapshot; uid/resource_version are the executor's preconditions."""
+
+    kind: str
+    name: str
+    namespace: str
+    uid: str = ""
+    resource_version: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Write:
+    """One API request, exactly as it is to be sent.
+
+    `verb` is "patch" (PATCH on the target, or its subresource) or "create" (POST to the subresource,
+    used for `pods/eviction`). `body` are the exact bytes; `inverse` the bytes of a request with the same
+    verb, target and content type that undoes it, or None with `inverse_note` saying why there is none.
+    """
+
+    verb: str
+    target: ObjectRef
+    content_type: ContentType
+    body: bytes
+    inverse: bytes | None
+    subresource: str = ""
+    inverse_note: str = ""
+
+    def document(self) -> Any:
+        return msgspec.json.decode(self.body)
+
+    def inverse_document(self) -> Any:
+        return None if self.inverse is None else msgspec.json.decode(self.inverse)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A detector's statement that the natural action for a finding must not be taken."""
+
+    code: SkipCode
+    text: str
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    action: ActionKind
+    workload: ObjectRef  # what cooldown and the ladder are keyed on (usually the Deployment)
+    target: ObjectRef  # what is written (the Pod for restart_pod)
+    reason: str  # machine code: the cause code
+    summary: str  # one human sentence
+    writes: tuple[Write, ...]
+    ladder: Ladder
+    detector: str
+    severity: Severity
+    refusal: Refusal | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    detector: str
+    workload: ObjectRef
+    severity: Severity
+    cause: Cause
+    evidence: tuple[str, ...]
+    actions: tuple[PlannedAction, ...] = ()  # proposed, each is one step (first ladder rung)
+    escalation: PlannedAction | None = None  # the next rung (rollback) when the first did not help
+    failing: bool = False  # the workload is unhealthy (counts towards mass failure and risk)
+    subject: ObjectRef | None = None  # the object the evidence is about (a Pod), when not the workload
+
+    def sort_key(self) -> tuple[int, str, str, str, str]:
+        subject = self.subject.name if self.subject else ""
+        return (-int(self.severity), self.workload.name, self.detector, subject, self.cause.code)
+
+
+@dataclass(frozen=True)
+class Skip:
+    action: PlannedAction
+    code: SkipCode
+    text: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    findings: tuple[Finding, ...]
+    approved: tuple[PlannedAction, ...]  # in execution order
+    skipped: tuple[Skip, ...]
+    mass_failure: bool = False
+
+
+class Result(enum.StrEnum):
+    APPLIED = "applied"
+    DRY_RUN = "dry_run"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    """What became of one decided action. `reason` is the skip code or failure code when not applied."""
+
+    action: PlannedAction
+    result: Result
+    reason: str = ""
+    message: str = ""
+
+
+def skipped_outcomes(plan: Plan) -> tuple[ActionOutcome, ...]:
+    return tuple(ActionOutcome(s.action, Result.SKIPPED, s.code.value, s.text) for s in plan.skipped)
+
+
+# --- history line (a wire format: JSON Lines) --------------------------------------------------------
+
+
+class PatchRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    kind: str
+    name: str
+    subresource: str = ""
+    content_type: str
+    body: msgspec.Raw
+
+
+class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One line of `logs/rollback-history.log`."""
+
+    ts: Time
+    run_id: str
+    namespace: str
+    action: str
+    kind: str
+    name: str
+    reason: str
+    result: str
+    message: str = ""
+    workload: str = ""  # "Deployment/web": cooldown and ladder key
+    detector: str = ""
+    ladder: str = ""
+    patch: tuple[PatchRecord, ...] | None = None
+    inverse: tuple[PatchRecord, ...] | None = None

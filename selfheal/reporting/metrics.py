@@ -1,0 +1,122 @@
+"""Prometheus metrics for one pass, pushed to a Pushgateway (a CronJob is gone before any scrape).
+
+Metric names are the user's guide's, plus two for operating the job:
+
+    self_healing_actions_total{action,result}   counter  every action decided, all runs
+    config_drift_detected_total                 counter  config-drift decisions, all runs
+    aiops_risk_score                            gauge    this pass's risk score (0-1)
+    canary_traffic_percentage{deployment}       gauge    canary share from the traffic-split annotation
+    selfheal_last_run_actions{action,result}    gauge    actions decided by this pass only
+    selfheal_run_duration_seconds               gauge    wall time of this pass
+    selfheal_last_success_timestamp_seconds     gauge    only pushed by a successful pass
+
+Counters and a Pushgateway: every run is a fresh process, so an in-process counter would start at 0
+and each push would overwrite the last (Prometheus would see resets and lose increments). Here the
+counters are cumulative totals DERIVED FROM THE HISTORY FILE (append-only, one line per decision),
+so each push carries the true running total and `increase()`/`rate()` work. That requires the history
+file to persist across runs (a volume); without it the totals restart with the file, which
+Prometheus treats as a counter reset.
+
+Push mode: `pushadd_to_gateway` (HTTP POST), which replaces only the metric names being pushed in
+the group `job="self-heal-cpt", namespace=<ns>`. A failed pass simply leaves
+`selfheal_last_success_timestamp_seconds` out of its registry, so the previous success time stays
+visible for alerting (a PUT would have deleted it).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, pushadd_to_gateway
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from selfheal.detectors.canary import traffic_split
+from selfheal.findings import ActionOutcome, HistoryEntry
+from selfheal.snapshot import Snapshot
+
+DEFAULT_JOB = "self-heal-cpt"
+CONFIG_DRIFT_DETECTOR = "config_drift"
+
+
+def action_totals(entries: Iterable[HistoryEntry]) -> dict[tuple[str, str], int]:
+    """Lines per (action, result): the cumulative `self_healing_actions_total`."""
+    return dict(Counter((e.action, e.result) for e in entries))
+
+
+def drift_total(entries: Iterable[HistoryEntry]) -> int:
+    return sum(1 for e in entries if e.detector == CONFIG_DRIFT_DETECTOR)
+
+
+def canary_traffic(snapshot: Snapshot) -> dict[str, int]:
+    """Canary percentage per stable Deployment name, from the traffic-split annotation."""
+    out: dict[str, int] = {}
+    for stable, canary in snapshot.canary_pairs():
+        split = traffic_split(stable) or traffic_split(canary)
+        if split is not None:
+            out[stable.metadata.name] = split[0]
+    return out
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    action_totals: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    drift_total: int = 0
+    run_actions: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    risk_score: float = 0.0
+    canary_traffic: Mapping[str, int] = field(default_factory=dict)
+    run_duration_seconds: float = 0.0
+    last_success_timestamp: float | None = None  # None: this pass failed, keep the previous value
+
+
+def run_actions(outcomes: Iterable[ActionOutcome]) -> dict[tuple[str, str], int]:
+    return dict(Counter((o.action.action.value, o.result.value) for o in outcomes))
+
+
+class _RunCollector(Collector):
+    """Exposes exactly the given values (no `_created` samples, no process-global state)."""
+
+    def __init__(self, m: RunMetrics):
+        self._m = m
+
+    def collect(self) -> Iterator[Metric]:
+        m = self._m
+        actions = CounterMetricFamily("self_healing_actions", "Self-healing actions decided, by action and result",
+                                      labels=["action", "result"])
+        for (action, result), n in sorted(m.action_totals.items()):
+            actions.add_metric([action, result], n)
+        yield actions
+        yield CounterMetricFamily("config_drift_detected", "Configuration drift detections", value=m.drift_total)
+        yield GaugeMetricFamily("aiops_risk_score", "Predicted deployment risk (0-1)", value=m.risk_score)
+        canary = GaugeMetricFamily("canary_traffic_percentage", "Canary traffic allocation (percent)",
+                                   labels=["deployment"])
+        for name, pct in sorted(m.canary_traffic.items()):
+            canary.add_metric([name], pct)
+        yield canary
+        last = GaugeMetricFamily("selfheal_last_run_actions", "Actions decided by the last pass",
+                                 labels=["action", "result"])
+        for (action, result), n in sorted(m.run_actions.items()):
+            last.add_metric([action, result], n)
+        yield last
+        yield GaugeMetricFamily("selfheal_run_duration_seconds", "Wall time of the last pass",
+                                value=m.run_duration_seconds)
+        if m.last_success_timestamp is not None:
+            yield GaugeMetricFamily("selfheal_last_success_timestamp_seconds",
+                                    "Unix time of the last successful pass", value=m.last_success_timestamp)
+
+
+def build_registry(metrics: RunMetrics) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_RunCollector(metrics))
+    return registry
+
+
+def push(registry: CollectorRegistry, url: str, job: str = DEFAULT_JOB,
+         grouping_key: Mapping[str, str] | None = None, timeout: float = 5.0) -> None:
+    """POST (pushadd) the registry to the Pushgateway at `url`; raises OSError/URLError on failure.
+
+    Pass `grouping_key={"namespace": ns}` so several namespaces do not overwrite each other.
+    """
+    pushadd_to_gateway(url, job=job, registry=registry, grouping_key=dict(grouping_key or {}), timeout=timeout)

@@ -1,0 +1,122 @@
+"""Settings: environment variables with the `SELFHEAL_` prefix, overridden by CLI flags.
+
+`load_settings(overrides)` never raises for bad values: it returns every problem as one line that
+names the field, its environment variable and its flag, so the CLI can print them all and exit 2
+before any API call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "SELFHEAL_"
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True,
+                                      validate_default=True)
+
+    namespace: str | None = None  # None: the CLI resolves it (in-cluster file, kubeconfig context)
+    cronjob_name: str = "self-heal-cpt"
+    lease_name: str = "self-heal-cpt"
+    lease_duration_seconds: int = Field(default=60, ge=5, le=3600)
+    max_actions: int = Field(default=5, ge=0, le=1000)
+    cooldown_seconds: int = Field(default=600, ge=0)
+    restart_threshold: int = Field(default=3, ge=1)
+    escalation_window_seconds: int = Field(default=3600, ge=0)
+    waiting_grace_seconds: int = Field(default=300, ge=0)
+    mass_failure_min_deployments: int = Field(default=3, ge=1)
+    page_size: int = Field(default=500, ge=1, le=10000)
+    risk_file: Path = Path("aiops/risk-prediction.json")
+    history_file: Path = Path("logs/rollback-history.log")
+    pushgateway_url: str | None = None
+    prometheus_url: str | None = None
+    prometheus_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    canary_error_query: str | None = None  # None: selfheal.snapshot.DEFAULT_CANARY_ERROR_QUERY
+    canary_error_threshold: float = Field(default=0.05, gt=0, le=1)
+    canary_bake_seconds: int = Field(default=600, ge=0)
+    canary_auto_promote: bool = False
+    dry_run: bool = False
+    log_level: str = "info"
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, v: str | None) -> str | None:
+        if v is not None and (len(v) > 63 or not _DNS_LABEL.match(v)):
+            raise ValueError("not a valid namespace name (lowercase DNS label, at most 63 chars)")
+        return v
+
+    @field_validator("cronjob_name", "lease_name")
+    @classmethod
+    def _object_name(cls, v: str) -> str:
+        if len(v) > 253 or not _DNS_SUBDOMAIN.match(v):
+            raise ValueError("not a valid object name (lowercase DNS subdomain)")
+        return v
+
+    @field_validator("pushgateway_url", "prometheus_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and v != "" and not _URL.match(v):
+            raise ValueError("not an http(s) URL")
+        return v or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, v: str) -> str:
+        if v.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError("not one of debug, info, warning, error")
+        return v.lower()
+
+    @field_validator("canary_error_query")
+    @classmethod
+    def _query(cls, v: str | None) -> str | None:
+        if v is not None and "$deployment" not in v:
+            raise ValueError("must contain $deployment (replaced by the canary Deployment name)")
+        return v or None
+
+    @model_validator(mode="after")
+    def _window_covers_cooldown(self) -> Settings:
+        if self.escalation_window_seconds and self.escalation_window_seconds < self.cooldown_seconds:
+            raise ValueError(
+                f"escalation_window_seconds ({self.escalation_window_seconds}) must be at least "
+                f"cooldown_seconds ({self.cooldown_seconds}), or the ladder can never climb")
+        return self
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _error_line(err: Mapping[str, Any]) -> str:
+    loc = err.get("loc") or ()
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    if not loc:
+        return f"invalid settings: {msg}"
+    name = str(loc[0])
+    given = err.get("input")
+    shown = "" if isinstance(given, dict) or given is None else f" (got {given!r})"
+    return f"invalid setting {name} (env {ENV_PREFIX}{name.upper()}, flag {_flag(name)}): {msg}{shown}"
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> tuple[Settings | None, list[str]]:
+    """Settings from the environment, with `overrides` (CLI flags by field name; None values ignored).
+
+    Returns (settings, []) or (None, [one line per invalid setting]).
+    """
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = sorted(set(given) - set(Settings.model_fields))
+    if unknown:
+        return None, [f"unknown setting {name}" for name in unknown]
+    try:
+        return Settings(**given), []
+    except ValidationError as exc:
+        return None, [_error_line(e) for e in exc.errors(include_url=False)]

@@ -1,0 +1,117 @@
+"""Replica drift (with the HPA owning replicas when there is one) and availability drift."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from selfheal.detectors import replica_drift
+from selfheal.detectors.base import DetectorConfig
+from selfheal.findings import ActionKind, CauseCode, ContentType, SkipCode
+from tests.builders import NOW, make_deployment, make_hpa, make_pod, make_replicaset, snapshot_of
+
+CONFIG = DetectorConfig()
+
+
+def scale_targets(snapshot):
+    return [(f.cause.code, f.actions[0].writes[0].document()["spec"]["replicas"])
+            for f in replica_drift.detect(snapshot, CONFIG, NOW) if f.actions and f.actions[0].writes]
+
+
+@pytest.mark.parametrize(("replicas", "hpa_min", "hpa_max", "expected"), [
+    (1, 2, 10, [(CauseCode.HPA_CLAMP, 2)]),  # below the floor: raise to min
+    (12, 2, 10, [(CauseCode.HPA_CLAMP, 10)]),  # above the ceiling: lower to max
+    (5, 2, 10, []),  # inside the bounds: the HPA's business, even if the annotation says 3
+    (2, 2, 10, []),  # on the bound
+    (0, 2, 10, []),  # replicas 0 switches the HPA off on purpose (ScalingDisabled)
+    (5, None, 4, [(CauseCode.HPA_CLAMP, 4)]),  # minReplicas defaults to 1, max still applies
+    (1, 3, 2, []),  # an invalid HPA (max < min) is not ours to interpret
+])
+def test_with_an_hpa_only_replicas_outside_its_bounds_are_drift(replicas, hpa_min, hpa_max, expected):
+    dep = make_deployment("web", replicas=replicas, available=replicas,
+                          annotations={"selfheal.dev/desired-replicas": "3"})
+    hpa = make_hpa(dep, min_replicas=hpa_min, max_replicas=hpa_max)
+
+    assert scale_targets(snapshot_of(dep, hpa)) == expected
+
+
+def test_an_hpa_for_another_deployment_does_not_protect_this_one():
+    dep = make_deployment("web", replicas=5, annotations={"selfheal.dev/desired-replicas": "3"})
+    other = make_deployment("api", replicas=2)
+
+    assert scale_targets(snapshot_of(dep, other, make_hpa(other))) == [(CauseCode.REPLICA_DRIFT, 3)]
+
+
+@pytest.mark.parametrize(("annotations", "last_applied", "expected"), [
+    ({"selfheal.dev/desired-replicas": "3"}, None, [(CauseCode.REPLICA_DRIFT, 3)]),
+    ({}, {"spec": {"replicas": 4}}, [(CauseCode.REPLICA_DRIFT, 4)]),
+    ({"selfheal.dev/desired-replicas": "2"}, {"spec": {"replicas": 4}}, [(CauseCode.REPLICA_DRIFT, 2)]),
+    ({}, {"spec": {}}, []),  # replicas not in the manifest: no opinion
+    ({}, None, []),
+    ({"selfheal.dev/desired-replicas": "5"}, None, []),  # no drift
+])
+def test_desired_replicas_come_from_the_annotation_else_last_applied(annotations, last_applied, expected):
+    dep = make_deployment("web", replicas=5, annotations=annotations, last_applied=last_applied)
+
+    assert scale_targets(snapshot_of(dep)) == expected
+
+
+def test_the_scale_patch_is_a_merge_patch_with_its_inverse():
+    dep = make_deployment("web", replicas=10, annotations={"selfheal.dev/desired-replicas": "3"})
+
+    [finding] = replica_drift.detect(snapshot_of(dep), CONFIG, NOW)
+
+    [write] = finding.actions[0].writes
+    assert write.content_type == ContentType.MERGE_PATCH
+    assert (write.document(), write.inverse_document()) == ({"spec": {"replicas": 3}}, {"spec": {"replicas": 10}})
+
+
+@pytest.mark.parametrize("value", ["three", "-1", ""])
+def test_an_invalid_desired_replicas_annotation_is_reported_and_the_scale_refused(value):
+    dep = make_deployment("web", replicas=5, annotations={"selfheal.dev/desired-replicas": value})
+
+    [finding] = replica_drift.detect(snapshot_of(dep), CONFIG, NOW)
+
+    assert finding.cause.code == CauseCode.INVALID_ANNOTATION
+    assert finding.actions[0].refusal is not None
+    assert finding.actions[0].refusal.code == SkipCode.INVALID_ANNOTATION
+
+
+def unavailable_web(*, since_seconds: float, pods_waiting: str | None = None, progressing="NewReplicaSetAvailable",
+                    paused=False):
+    dep = make_deployment("web", replicas=3, available=2, progressing=progressing, paused=paused,
+                          available_since=NOW - timedelta(seconds=since_seconds))
+    rs = make_replicaset(dep, revision=1, available=2)
+    pods = [make_pod("web-a", owner=rs), make_pod("web-b", owner=rs),
+            make_pod("web-c", owner=rs, ready=False, waiting=pods_waiting, restarts=1,
+                     ready_since=NOW - timedelta(seconds=since_seconds))]
+    return snapshot_of(dep, rs, *pods)
+
+
+def test_a_deployment_short_of_available_replicas_past_its_deadline_gets_a_rolling_restart():
+    [finding] = replica_drift.detect(unavailable_web(since_seconds=900), CONFIG, NOW)
+
+    assert finding.cause.code == CauseCode.UNAVAILABLE and finding.failing
+    [action] = finding.actions
+    assert action.action == ActionKind.ROLLOUT_RESTART
+    [write] = action.writes
+    assert write.content_type == ContentType.STRATEGIC_MERGE_PATCH
+    assert write.document() == {"spec": {"template": {"metadata": {"annotations": {
+        "kubectl.kubernetes.io/restartedAt": "2024-05-01T12:00:00Z"}}}}}
+    assert write.inverse_document() == {"spec": {"template": {"metadata": {"annotations": {
+        "kubectl.kubernetes.io/restartedAt": None}}}}}
+    assert any("web-c" in e for e in finding.evidence)
+
+
+@pytest.mark.parametrize(("since", "waiting", "progressing", "paused"), [
+    (300, None, "NewReplicaSetAvailable", False),  # not yet past progressDeadlineSeconds (600)
+    (900, "CrashLoopBackOff", "NewReplicaSetAvailable", False),  # explained by the crash-loop detector
+    (900, "ImagePullBackOff", "NewReplicaSetAvailable", False),
+    (900, None, "ReplicaSetUpdated", False),  # a rollout is in progress
+    (900, None, "NewReplicaSetAvailable", True),  # paused
+])
+def test_availability_drift_is_not_reported_when_something_else_explains_it(since, waiting, progressing, paused):
+    snap = unavailable_web(since_seconds=since, pods_waiting=waiting, progressing=progressing, paused=paused)
+
+    assert [f for f in replica_drift.detect(snap, CONFIG, NOW) if f.cause.code == CauseCode.UNAVAILABLE] == []
