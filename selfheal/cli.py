@@ -1,19 +1,57 @@
-"""Command line: `selfheal run|plan|history|hash|sandbox serve`. Only this module and `run.py` wire
-clients, files and the clock together."""
+"""Command line: `selfheal run|plan|history|hash|sandbox serve`.
+
+Only this module and `run.py` wire clients, files and the clock together. Exit codes:
+0 fine, 1 an action failed, 2 bad configuration (every invalid setting is printed, one line
+each, before any API call), 3 cluster unreachable or unauthorised.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import sys
+import uuid
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from . import __version__
+
+IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+def _settings_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--namespace", "-n", help="namespace to heal (else SELFHEAL_NAMESPACE, in-cluster, kubeconfig)")
+    p.add_argument("--kubeconfig", help="kubeconfig file (else in-cluster config, KUBECONFIG, ~/.kube/config)")
+    p.add_argument("--context", help="kubeconfig context")
+    p.add_argument("--risk-file", help="where to write the risk report (SELFHEAL_RISK_FILE)")
+    p.add_argument("--history-file", help="the append-only action history (SELFHEAL_HISTORY_FILE)")
+    p.add_argument("--max-actions", type=int, help="writes per pass at most (SELFHEAL_MAX_ACTIONS)")
+    p.add_argument("--pushgateway-url", help="Pushgateway to push metrics to (SELFHEAL_PUSHGATEWAY_URL)")
+    p.add_argument("--prometheus-url", help="Prometheus for canary error rates (SELFHEAL_PROMETHEUS_URL)")
+    p.add_argument("--log-format", help="json (default), console or off (SELFHEAL_LOG_FORMAT)")
+    p.add_argument("--log-level", help="debug, info, warning, error (SELFHEAL_LOG_LEVEL)")
+    p.add_argument("--summary", action="store_true", help="print findings, actions and risk as tables at the end")
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="selfheal", description="One-pass self-healing for a Kubernetes namespace.")
     p.add_argument("--version", action="version", version=f"selfheal {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="one healing pass over one namespace, then exit")
+    run.add_argument("--dry-run", action="store_true", help="send every write with dryRun=All; change nothing")
+    _settings_flags(run)
+    plan = sub.add_parser("plan", help="the same pass in dry-run, printing the plan as a table")
+    _settings_flags(plan)
+
+    history = sub.add_parser("history", help="the last actions, from the history file")
+    history.add_argument("-n", type=int, default=20, help="how many lines (default 20)")
+    history.add_argument("--history-file", help="the history file (SELFHEAL_HISTORY_FILE)")
+
+    hash_ = sub.add_parser("hash", help="config hash of the Deployment(s) in a manifest, for CI to stamp")
+    hash_.add_argument("file", help="a YAML manifest (multi-document or List)")
 
     sandbox = sub.add_parser("sandbox", help="the Kubernetes API emulator")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
@@ -26,11 +64,132 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _err(message: str) -> None:
+    print(f"selfheal: {message}", file=sys.stderr)
+
+
+def _overrides(args: argparse.Namespace, dry_run: bool) -> dict[str, Any]:
+    keys = ("namespace", "risk_file", "history_file", "max_actions", "pushgateway_url", "prometheus_url",
+            "log_format", "log_level")
+    out = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    if dry_run:
+        out["dry_run"] = True
+    return out
+
+
+def _api_client(kubeconfig: str | None, context: str | None) -> tuple[Any, str | None]:
+    """The official client for this run, and the namespace of its kubeconfig context (if any)."""
+    from kubernetes import client, config
+
+    cfg = client.Configuration()
+    if not kubeconfig and not context and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        config.load_incluster_config(client_configuration=cfg)
+        return client.ApiClient(cfg), None
+    config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
+    _, active = config.list_kube_config_contexts(config_file=kubeconfig)
+    if context:
+        contexts, _ = config.list_kube_config_contexts(config_file=kubeconfig)
+        active = next((c for c in contexts if c["name"] == context), active)
+    return client.ApiClient(cfg), (active or {}).get("context", {}).get("namespace")
+
+
+def _resolve_namespace(explicit: str | None, context_namespace: str | None) -> str | None:
+    if explicit:
+        return explicit
+    if IN_CLUSTER_NAMESPACE.is_file():
+        return IN_CLUSTER_NAMESPACE.read_text().strip() or None
+    return context_namespace
+
+
+def cmd_run(args: argparse.Namespace, dry_run: bool) -> int:
+    from .logs import bind_run, configure
+    from .reporting import text
+    from .run import EXIT_CONFIG, run_pass
+    from .settings import load_settings
+
+    settings, problems = load_settings(_overrides(args, dry_run))
+    if settings is None or problems:
+        for line in problems:
+            _err(line)
+        return EXIT_CONFIG
+    configure(settings.log_level, settings.log_format)
+    try:
+        api_client, context_ns = _api_client(args.kubeconfig, args.context)
+    except Exception as exc:  # a missing or malformed kubeconfig is configuration, not the cluster
+        _err(f"kubeconfig: {' '.join(str(exc).split())[:300]}")
+        return EXIT_CONFIG
+    namespace = _resolve_namespace(settings.namespace, context_ns)
+    if not namespace:
+        _err("namespace: not set (use --namespace, SELFHEAL_NAMESPACE, or a kubeconfig context with a namespace)")
+        return EXIT_CONFIG
+    run_id = uuid.uuid4().hex
+    bind_run(run_id, namespace)
+    identity = f"{os.environ.get('HOSTNAME') or socket.gethostname()}/{run_id[:12]}"
+    result = run_pass(settings, namespace, api_client, run_id=run_id, identity=identity)
+    if result.status == "cluster_error":
+        _err(f"cluster: {result.detail}")
+    if settings.dry_run and result.plan is not None:
+        print(text.plan_table(result.plan))
+    if args.summary:
+        print(f"\n== pass over namespace {namespace}: {result.status}"
+              f"{' (dry-run)' if settings.dry_run else ''}, exit {result.exit_code}")
+        if result.status == "lease_held":
+            print(f"another run holds the Lease ({result.detail}); nothing was done")
+        print("\nfindings:\n" + text.findings_table(result.findings))
+        if result.outcomes or result.plan is not None:
+            print("\nactions:\n" + text.outcomes_table(result.outcomes))
+        if result.risk is not None:
+            print("\n" + text.risk_line(result.risk))
+    return result.exit_code
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from .reporting.history import last_entries
+    from .reporting.text import history_table
+    from .settings import load_settings
+
+    overrides = {"history_file": args.history_file} if args.history_file else {}
+    settings, problems = load_settings(overrides)
+    if settings is None or problems:
+        for line in problems:
+            _err(line)
+        return 2
+    read = last_entries(settings.history_file, args.n)
+    for problem in read.problems:
+        _err(f"{settings.history_file}: line {problem.line}: {problem.error}")
+    print(history_table(read.entries))
+    return 0
+
+
+def cmd_hash(args: argparse.Namespace) -> int:
+    from .confighash import ConfigHashError, hash_manifest
+
+    try:
+        hashes = hash_manifest(args.file)
+    except (ConfigHashError, OSError) as exc:
+        _err(" ".join(str(exc).split()))
+        return 2
+    if not hashes:
+        _err(f"{args.file}: no Deployment in the manifest")
+        return 2
+    for h in hashes:
+        print(f"{h.name}\t{h.config_hash}" + (f"\t{h.config_checksum}" if h.config_checksum else ""))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "run":
+        return cmd_run(args, dry_run=args.dry_run)
+    if args.command == "plan":
+        return cmd_run(args, dry_run=True)
+    if args.command == "history":
+        return cmd_history(args)
+    if args.command == "hash":
+        return cmd_hash(args)
     if args.command == "sandbox" and args.sandbox_command == "serve":
         from .sandbox.serve import serve
 
         return serve(args.scenario, port=args.port, kubeconfig=args.kubeconfig, rbac_from=args.rbac_from)
-    print(f"selfheal: unknown command {args.command}", file=sys.stderr)
+    _err(f"unknown command {args.command}")
     return 2

@@ -127,6 +127,7 @@ class ObjectRef:
     namespace: str
     uid: str = ""
     resource_version: str = ""
+    generation: int = 0  # spec version when read: the executor refuses to act on a spec edited since
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.name}"

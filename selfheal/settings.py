@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     canary_auto_promote: bool = False
     dry_run: bool = False
     log_level: str = "info"
+    log_format: str = "json"  # json (one event per line, for `kubectl logs`), console (for people), off
 
     @field_validator("namespace")
     @classmethod
@@ -74,6 +75,13 @@ class Settings(BaseSettings):
     def _log_level(cls, v: str) -> str:
         if v.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError("not one of debug, info, warning, error")
+        return v.lower()
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, v: str) -> str:
+        if v.lower() not in {"json", "console", "off"}:
+            raise ValueError("not one of json, console, off")
         return v.lower()
 
     @field_validator("canary_error_query")

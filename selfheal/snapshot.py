@@ -182,7 +182,7 @@ class Snapshot:
 
 
 def ref_of(kind: str, meta: Any) -> ObjectRef:
-    return ObjectRef(kind, meta.name, meta.namespace, meta.uid, meta.resource_version)
+    return ObjectRef(kind, meta.name, meta.namespace, meta.uid, meta.resource_version, getattr(meta, "generation", 0))
 
 
 def is_mirror_pod(pod: Pod) -> bool:

@@ -388,7 +388,7 @@ class ApiServer:
         result = self.store.delete(rt, target.namespace, target.name, preconditions=preconditions,
                                    dry_run=dry, grace_period_seconds=grace if grace else None)
         still_there = self.store.peek(rt, target.namespace, target.name) is not None
-        if dry or still_there:
+        if dry or still_there or rt.returns_deleted:
             return _json(200, result)
         return _json(200, _success(target, result))
 

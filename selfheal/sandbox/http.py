@@ -52,7 +52,10 @@ class _Handler(BaseHTTPRequestHandler):
         if resp.stream is None:
             self.send_header("Content-Length", str(len(resp.body)))
             self.end_headers()
-            self.wfile.write(resp.body)
+            try:
+                self.wfile.write(resp.body)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+                self.close_connection = True
             return
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()

@@ -36,6 +36,7 @@ class ResourceType:
     categories: tuple[str, ...] = ()
     has_status: bool = False  # the status subresource exists: main-resource writes ignore .status
     has_generation: bool = False  # metadata.generation counts spec changes
+    returns_deleted: bool = False  # DELETE answers the object, not a Status (registry ReturnDeletedObject)
 
     @property
     def api_version(self) -> str:
@@ -72,12 +73,13 @@ RESOURCES: tuple[ResourceType, ...] = (
                  (_status_of("Pod"),
                   Subresource("eviction", "Eviction", ("create",), "policy", "v1"),
                   Subresource("log", "Pod", ("get",))),
-                 categories=("all",), has_status=True),
+                 categories=("all",), has_status=True, returns_deleted=True),
     ResourceType("", "v1", "ConfigMap", "configmaps", "configmap", True, ("cm",)),
     ResourceType("", "v1", "Secret", "secrets", "secret", True),
     ResourceType("", "v1", "Service", "services", "service", True, ("svc",), NO_COLLECTION_DELETE,
-                 (_status_of("Service"),), categories=("all",), has_status=True),
-    ResourceType("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, ("sa",)),
+                 (_status_of("Service"),), categories=("all",), has_status=True, returns_deleted=True),
+    ResourceType("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, ("sa",),
+                 returns_deleted=True),
     ResourceType("", "v1", "Event", "events", "event", True, ("ev",)),
     ResourceType("apps", "v1", "Deployment", "deployments", "deployment", True, ("deploy",), ALL_VERBS,
                  (_scale(), _status_of("Deployment")), categories=("all",),

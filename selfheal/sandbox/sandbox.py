@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from .apiserver import ApiServer, RequestRecord
-from .clock import Clock
+from .clock import DEFAULT_EPOCH, Clock
 from .controllers import ControllerManager
 from .controllers.disruption import evict, orphan_dependents
 from .faults import Fault, Faults
@@ -37,7 +37,7 @@ from .http import HttpServer
 from .kubeconfig import write_kubeconfig
 from .rbac import Authenticator, Authorizer, service_accounts_in, tokens_for
 from .resources import BY_KIND_ONLY, BY_PLURAL, RESOURCES, ResourceType, resource_for_kind
-from .scenario import Scenario, load_into, load_scenario
+from .scenario import Scenario, load_into, load_scenario, shift_scenario
 from .store import Obj, Store
 from .tls import mint
 
@@ -72,9 +72,11 @@ class Sandbox:
     def __init__(self, scenario: Scenario, *, rbac_from: Sequence[str | os.PathLike[str]] = (),
                  wall_clock: bool = False, port: int = 0, kubeconfig: str | os.PathLike[str] | None = None,
                  seed: int = 0) -> None:
-        self.scenario = scenario
         self.namespace = scenario.namespace
         self.clock = Clock(wall=wall_clock)
+        if wall_clock:  # scenarios are written around DEFAULT_EPOCH: move them to now, ages intact
+            scenario = shift_scenario(scenario, self.clock.now() - DEFAULT_EPOCH)
+        self.scenario = scenario
         self.store = Store(self.clock, seed=seed)
         frozen = load_into(self.store, scenario)
         rbac_docs = _rbac_documents(rbac_from)

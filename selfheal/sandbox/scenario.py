@@ -56,6 +56,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -913,3 +914,28 @@ def _give_uid(e: _Entry, path: str, owner: _Entry, uid: str, uids: dict[str, _En
         e.where.fail(f"{path}.uid", f"{_show(uid)} is the uid of {taken.where}, not of its owner {owner.where}")
     owner.meta["uid"] = uid
     uids[uid] = owner
+
+
+# -- moving a scenario in time ------------------------------------------------------------------
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+
+
+def _shift(value: Any, delta: timedelta) -> Any:
+    if isinstance(value, dict):
+        return {k: _shift(v, delta) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shift(v, delta) for v in value]
+    if isinstance(value, str) and _RFC3339.match(value):
+        moved = parse_time(value) + delta
+        if "." in value:
+            return moved.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return moved.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+def shift_scenario(scenario: Scenario, delta: timedelta) -> Scenario:
+    """The same scenario with every timestamp moved by `delta`: `serve` starts it at wall-clock now,
+    so a pod written as crashing two minutes before the epoch shows `2m ago`, not months."""
+    objects = tuple((rt, _shift(obj, delta)) for rt, obj in scenario.objects)
+    return replace(scenario, objects=objects)

@@ -147,26 +147,38 @@ def test_errors_are_status_objects_with_real_reasons():
 def test_injected_faults_reach_the_client(status):
     with running(deployment("web", replicas=1)) as sb:
         apps = client.AppsV1Api(sb.api_client())
-        sb.inject("GET", r"/deployments/web$", status=status, times=1, retry_after=1 if status == 429 else None)
+        sb.inject("GET", r"/deployments/web$", status=status, times=1)
         with pytest.raises(ApiException) as err:
             apps.read_namespaced_deployment("web", "shop")
         assert err.value.status == status
-        if status == 429:
-            assert err.value.headers["Retry-After"] == "1"
+        assert json.loads(err.value.body)["code"] == status
         assert apps.read_namespaced_deployment("web", "shop").metadata.name == "web"  # only once
 
 
+def test_the_client_itself_retries_a_429_that_carries_retry_after():
+    """urllib3's default Retry honours Retry-After on 413/429/503: the caller never sees that 429."""
+    with running(deployment("web", replicas=1)) as sb:
+        apps = client.AppsV1Api(sb.api_client())
+        sb.clear_requests()
+        sb.inject("GET", r"/deployments/web$", status=429, retry_after=0, times=1)
+        assert apps.read_namespaced_deployment("web", "shop").metadata.name == "web"
+        assert len([r for r in sb.requests if r.path.endswith("/deployments/web")]) == 1  # the 429 is not logged
+
+
 def test_a_delay_fault_trips_the_client_timeout_and_a_drop_closes_the_connection():
+    """urllib3 (under the official client) retries an idempotent GET three times: four faults surface."""
     import urllib3
 
     with running(deployment("web", replicas=1)) as sb:
         apps = client.AppsV1Api(sb.api_client())
-        sb.inject("GET", r"/deployments/web$", delay=2.0, times=1)
-        with pytest.raises(urllib3.exceptions.ReadTimeoutError):
-            apps.read_namespaced_deployment("web", "shop", _request_timeout=0.3)
-        sb.inject("GET", r"/deployments/web$", drop=True, times=1)
-        with pytest.raises(urllib3.exceptions.HTTPError):
+        sb.inject("GET", r"/deployments/web$", delay=1.0, times=4)
+        with pytest.raises(urllib3.exceptions.MaxRetryError) as err:
+            apps.read_namespaced_deployment("web", "shop", _request_timeout=0.2)
+        assert isinstance(err.value.reason, urllib3.exceptions.ReadTimeoutError)
+        sb.inject("GET", r"/deployments/web$", drop=True, times=4)
+        with pytest.raises(urllib3.exceptions.MaxRetryError):
             apps.read_namespaced_deployment("web", "shop", _request_timeout=5)
+        assert apps.read_namespaced_deployment("web", "shop").metadata.name == "web"
 
 
 def test_delete_with_orphan_keeps_dependents_and_background_collects_them():

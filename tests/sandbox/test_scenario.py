@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from selfheal.confighash import config_hash
 from selfheal.sandbox.clock import DEFAULT_EPOCH, Clock, parse_time
 from selfheal.sandbox.resources import BY_KIND_ONLY
 from selfheal.sandbox.scenario import (
@@ -37,7 +38,6 @@ from selfheal.sandbox.store import Store
 
 Obj = dict[str, Any]
 NS = "dese-ea-plan-v5"
-PLACEHOLDER = "sha256:TO-BE-COMPUTED"
 BARE_PODS = {"cpt-debug"}
 
 
@@ -383,17 +383,23 @@ def test_failure_4_cpt_api_template_drifted_from_the_recorded_one(ea):
     assert live_c["env"] == [*recorded_c["env"], {"name": "LOG_LEVEL", "value": "debug"}]
     assert {k: v for k, v in live_c.items() if k != "env"} == {k: v for k, v in recorded_c.items() if k != "env"}
     assert last_applied(deployment)["spec"]["template"]["spec"]["containers"][0]["env"] == recorded_c["env"]
-    assert deployment["metadata"]["annotations"]["selfheal.dev/config-hash"] == PLACEHOLDER
+    assert deployment["metadata"]["annotations"]["selfheal.dev/config-hash"] == config_hash(recorded)
+    assert config_hash(live) != config_hash(recorded)
     assert recorded_rs["spec"]["replicas"] == 0 and all(is_ready(p) for p in ea.pods(live_rs))
 
 
-def test_config_hash_placeholders_sit_where_the_lead_must_fill_them(ea):
-    carriers = sorted((o["kind"], o["metadata"]["name"]) for _, o in ea.scenario.objects
-                      if o["metadata"].get("annotations", {}).get("selfheal.dev/config-hash") == PLACEHOLDER)
+def test_config_hashes_record_the_intended_templates(ea):
+    """The stable Deployment matches its hash; cpt-api's records its revision-1 template (the drift)."""
+    hashed = {(o["kind"], o["metadata"]["name"]): o["metadata"]["annotations"]["selfheal.dev/config-hash"]
+              for _, o in ea.scenario.objects
+              if "selfheal.dev/config-hash" in o["metadata"].get("annotations", {})}
+    web = ea.get("Deployment", "dese-ea-plan-v5")
     web_rs = ea.replica_sets("dese-ea-plan-v5")[-1]["metadata"]["name"]
     api_rs = [rs["metadata"]["name"] for rs in ea.replica_sets("cpt-api")]
-    assert carriers == sorted([("Deployment", "cpt-api"), ("Deployment", "dese-ea-plan-v5"),
-                               ("ReplicaSet", api_rs[0]), ("ReplicaSet", api_rs[1]), ("ReplicaSet", web_rs)])
+    assert sorted(hashed) == sorted([("Deployment", "cpt-api"), ("Deployment", "dese-ea-plan-v5"),
+                                     ("ReplicaSet", api_rs[0]), ("ReplicaSet", api_rs[1]), ("ReplicaSet", web_rs)])
+    assert hashed[("Deployment", "dese-ea-plan-v5")] == config_hash(web["spec"]["template"])
+    assert hashed[("Deployment", "cpt-api")] == hashed[("ReplicaSet", api_rs[0])] == hashed[("ReplicaSet", api_rs[1])]
 
 
 def test_failure_5_the_bare_crash_looping_pod_has_no_owner(ea):

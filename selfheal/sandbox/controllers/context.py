@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
+from ..errors import ApiError
 from ..store import Store
 from .behaviors import Behaviors
 from .events import EventRecorder
 from .podindex import PodIndex
+from .util import IntOrPercentError
+
+# What a malformed object (a scenario's, or one the API let through) can make a sync raise. A real
+# controller logs such an error and retries the object later; it never stops the other objects.
+SYNC_ERRORS = (ApiError, IntOrPercentError, ValueError, KeyError, TypeError, AttributeError)
 
 
 @dataclass
@@ -16,3 +25,11 @@ class Env:
     recorder: EventRecorder
     pods: PodIndex
     behaviors: Behaviors
+    errors: deque[str] = field(default_factory=lambda: deque(maxlen=100))
+
+    def guard(self, what: str, fn: Callable[..., None], *args: Any) -> None:
+        """Run one object's sync, `fn(*args)`; a failure is recorded in `errors` and the pass goes on."""
+        try:
+            fn(*args)
+        except SYNC_ERRORS as exc:
+            self.errors.append(f"{what}: {exc!r}")

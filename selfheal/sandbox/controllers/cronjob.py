@@ -52,7 +52,8 @@ class CronJobController:
         for cj in list(self.env.store.iter_live(CRONJOBS)):
             live = self.env.store.peek(CRONJOBS, cj["metadata"]["namespace"], cj["metadata"]["name"])
             if live is not None and not live["metadata"].get("deletionTimestamp"):
-                self._sync(copy.deepcopy(live), now)
+                self.env.guard(f"cronjob {live['metadata']['namespace']}/{live['metadata']['name']}",
+                               self._sync, copy.deepcopy(live), now)
 
     def _sync(self, cj: Obj, now: float) -> None:
         store = self.env.store

@@ -187,7 +187,8 @@ def find_new_rs(d: Obj, rs_list: list[Obj]) -> Obj | None:
 
 def _adopt_by(ref: dict[str, Any]) -> Any:
     def fn(o: Obj) -> None:
-        o["metadata"].setdefault("ownerReferences", []).append(ref)
+        if controller_ref(o) is None:
+            o["metadata"].setdefault("ownerReferences", []).append(ref)
     return fn
 
 
@@ -342,29 +343,67 @@ class DeploymentController:
     def __init__(self, env: Env) -> None:
         self.env = env
         self._wake = INF
+        self._d_wake = INF
+        # uid → (inputs of a sync that changed nothing, its next time-driven change): skipped until they change
+        self._seen: dict[str, tuple[tuple[Any, ...], float]] = {}
+        self.selecting_all_reported: set[tuple[str, int]] = set()
 
     def sync(self, now: float) -> None:
         self._wake = INF
-        for d in list(self.env.store.iter_live(DEPLOYMENTS)):
-            live = self.env.store.peek(DEPLOYMENTS, d["metadata"]["namespace"], d["metadata"]["name"])
-            if live is not None:
-                _Sync(self, copy.deepcopy(live), now).run()
+        store = self.env.store
+        owned: dict[str, list[Obj]] = {}
+        orphans: dict[str, list[Obj]] = {}
+        for rs in store.iter_live(REPLICASETS):
+            ref = controller_ref(rs)
+            if ref is None:
+                orphans.setdefault(rs["metadata"]["namespace"], []).append(rs)
+            else:
+                owned.setdefault(str(ref.get("uid")), []).append(rs)
+        live_uids: set[str] = set()
+        versions = self.env.pods.owner_version
+        for d in list(store.iter_live(DEPLOYMENTS)):
+            m = d["metadata"]
+            live = store.peek(DEPLOYMENTS, m["namespace"], m["name"])
+            if live is None:
+                continue
+            uid = m["uid"]
+            live_uids.add(uid)
+            candidates = owned.get(uid, []) + orphans.get(m["namespace"], [])
+            inputs = (live["metadata"]["resourceVersion"],
+                      tuple((rs["metadata"]["uid"], rs["metadata"]["resourceVersion"],
+                             versions.get(rs["metadata"]["uid"], 0)) for rs in candidates))
+            seen = self._seen.get(uid)
+            if seen is not None and seen[0] == inputs and now < seen[1] - 1e-6:
+                self._wake = min(self._wake, seen[1])
+                continue
+            before = store.resource_version
+            self._d_wake = INF
+            self.env.guard(f"deployment {m['namespace']}/{m['name']}",
+                           _Sync(self, copy.deepcopy(live), now, candidates).run)
+            self._wake = min(self._wake, self._d_wake)
+            if store.resource_version == before:
+                self._seen[uid] = (inputs, self._d_wake)
+            else:
+                self._seen.pop(uid, None)
+        for uid in [u for u in self._seen if u not in live_uids]:
+            del self._seen[uid]
 
     def next_wakeup(self, now: float) -> float:
         return self._wake
 
     def wake_at(self, t: float) -> None:
-        self._wake = min(self._wake, t)
+        self._d_wake = min(self._d_wake, t)
 
 
 class _Sync:
     """One `syncDeployment` of one Deployment."""
 
-    def __init__(self, ctl: DeploymentController, d: Obj, now: float) -> None:
+    def __init__(self, ctl: DeploymentController, d: Obj, now: float, candidates: list[Obj]) -> None:
         self.ctl = ctl
         self.env = ctl.env
         self.d = d
         self.now = now
+        self.candidates = candidates  # ReplicaSets it controls plus the orphans of its namespace
 
     # -- writes ------------------------------------------------------------------------------
     def _write_status(self) -> None:
@@ -421,8 +460,11 @@ class _Sync:
         d = self.d
         sel = _spec(d).get("selector")
         if sel == {}:
-            self._event("SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.",
-                        "Warning")
+            key = (d["metadata"]["uid"], int(d["metadata"].get("generation") or 1))
+            if key not in self.ctl.selecting_all_reported:
+                self.ctl.selecting_all_reported.add(key)
+                self._event("SelectingAll", "This deployment is selecting all pods. A non-empty selector is "
+                            "required.", "Warning")
             st = d.setdefault("status", {})
             if int(st.get("observedGeneration") or 0) < int(d["metadata"].get("generation") or 1):
                 st["observedGeneration"] = int(d["metadata"].get("generation") or 1)
@@ -450,7 +492,10 @@ class _Sync:
         ns, uid = d["metadata"]["namespace"], d["metadata"]["uid"]
         match = compile_selector(_spec(d).get("selector"))
         out: list[Obj] = []
-        for rs in list(self.env.store.iter_live(REPLICASETS, ns)):
+        for candidate in self.candidates:
+            rs = self.env.store.peek(REPLICASETS, ns, candidate["metadata"]["name"])
+            if rs is None or rs["metadata"]["uid"] != candidate["metadata"]["uid"]:
+                continue
             ref = controller_ref(rs)
             m = rs["metadata"]
             if ref is not None and ref.get("uid") == uid:

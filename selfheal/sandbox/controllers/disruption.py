@@ -238,17 +238,43 @@ class DisruptionController:
     def __init__(self, env: Env) -> None:
         self.env = env
         self._wake = INF
+        self._pdb_wake = INF
         self._no_pods_reported: set[str] = set()
+        # uid → (inputs seen, next time-driven change): see ReplicaSetController
+        self._seen: dict[str, tuple[tuple[Any, ...], float]] = {}
 
     def next_wakeup(self, now: float) -> float:
         return self._wake
 
+    def _inputs(self, pdb: Obj) -> tuple[Any, ...]:
+        ns = pdb["metadata"]["namespace"]
+        store = self.env.store
+        controllers = tuple((o["metadata"]["uid"], o["metadata"]["resourceVersion"])
+                            for rt in (DEPLOYMENTS, REPLICASETS) for o in store.iter_live(rt, ns))
+        return pdb["metadata"]["resourceVersion"], self.env.pods.ns_version.get(ns, 0), controllers
+
     def sync(self, now: float) -> None:
         self._wake = INF
+        seen_now: set[str] = set()
         for pdb in list(self.env.store.iter_live(PDBS)):
             live = self.env.store.peek(PDBS, pdb["metadata"]["namespace"], pdb["metadata"]["name"])
-            if live is not None and not live["metadata"].get("deletionTimestamp"):
-                self._sync(live, now)
+            if live is None or live["metadata"].get("deletionTimestamp"):
+                continue
+            uid = live["metadata"]["uid"]
+            seen_now.add(uid)
+            seen = self._seen.get(uid)
+            if seen is not None and seen[0] == self._inputs(live) and now < seen[1] - 1e-6:
+                self._wake = min(self._wake, seen[1])
+                continue
+            self._pdb_wake = INF
+            self.env.guard(f"pdb {live['metadata']['namespace']}/{live['metadata']['name']}",
+                           self._sync, live, now)
+            self._wake = min(self._wake, self._pdb_wake)
+            after = self.env.store.peek(PDBS, live["metadata"]["namespace"], live["metadata"]["name"])
+            if after is not None:
+                self._seen[uid] = (self._inputs(after), self._pdb_wake)
+        for uid in [u for u in self._seen if u not in seen_now]:
+            del self._seen[uid]
 
     def _pods_for(self, pdb: Obj) -> list[Obj]:
         match = compile_selector((pdb.get("spec") or {}).get("selector"))
@@ -348,7 +374,7 @@ class DisruptionController:
                     f"{pdb['metadata']['name']} to be deleted but it wasn't", DISRUPTION, now)
             else:
                 out[pod["metadata"]["name"]] = str(t_str)
-                self._wake = min(self._wake, expected + 1)
+                self._pdb_wake = min(self._pdb_wake, expected + 1)
         return out
 
     def _update(self, pdb: Obj, healthy: int, desired: int, expected: int, disrupted: dict[str, str],

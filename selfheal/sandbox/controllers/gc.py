@@ -138,6 +138,8 @@ class GarbageCollector:
             if m.get("deletionTimestamp"):
                 return
             refs = m.get("ownerReferences") or []
+            if not refs:
+                return
             ns = m.get("namespace", "")
             kinds = [(r, classify(r, ns)) for r in refs]
             solid = [r for r, k in kinds if k == "solid"]
@@ -180,18 +182,22 @@ class GarbageCollector:
             if obj["metadata"].get("ownerReferences"):
                 live = store.peek(rt, _ns(rt, obj), obj["metadata"]["name"])
                 if live is not None and live["metadata"].get("uid") == obj["metadata"].get("uid"):
-                    attempt(rt, live)
+                    self.env.guard(f"gc {rt.kind} {obj['metadata']['name']}", attempt, rt, live)
         for owner_uid in list(idx.by_ref):
-            pods = list((idx.by_ref.get(owner_uid) or {}).values())
-            if not pods:
+            bucket = idx.by_ref.get(owner_uid) or {}
+            if not bucket:
                 continue
-            sample = pods[0]
+            sample = next(iter(bucket.values()))
             ref = next((r for r in sample["metadata"].get("ownerReferences") or [] if r.get("uid") == owner_uid),
                        None)
-            if ref is None or (classify(ref, sample["metadata"].get("namespace", "")) == "solid" and all(
-                    len(p["metadata"].get("ownerReferences") or []) == 1 for p in pods)):
+            if ref is None:
                 continue
+            if classify(ref, sample["metadata"].get("namespace", "")) == "solid":
+                # only pods with other owners can have something to do (a dangling second owner)
+                pods = [p for uid, p in idx.multi_owner.items() if uid in bucket]
+            else:
+                pods = list(bucket.values())
             for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
                 live = idx.all.get(pod["metadata"].get("uid", ""))
                 if live is not None:
-                    attempt(PODS, live)
+                    self.env.guard(f"gc pod {pod['metadata']['name']}", attempt, PODS, live)

@@ -99,7 +99,7 @@ class HpaController:
             if due is not None and now < due[0] - 1e-6 and gen == due[1]:
                 continue
             self._next[m["uid"]] = (now + SYNC_PERIOD, gen)
-            self._reconcile(copy.deepcopy(hpa), now)
+            self.env.guard(f"hpa {m['namespace']}/{m['name']}", self._reconcile, copy.deepcopy(hpa), now)
         for uid in [u for u in self._next if u not in seen]:
             del self._next[uid]
 

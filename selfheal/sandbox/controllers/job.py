@@ -88,6 +88,9 @@ class JobController:
     def __init__(self, env: Env) -> None:
         self.env = env
         self._wake = INF
+        self._job_wake = INF
+        # uid → (inputs of a sync that changed nothing, its next time-driven change)
+        self._seen: dict[str, tuple[tuple[str, int, int], float]] = {}
 
     def next_wakeup(self, now: float) -> float:
         return self._wake
@@ -96,15 +99,35 @@ class JobController:
         self._wake = INF
         store = self.env.store
         live_uids: set[str] = set()
+        idx = self.env.pods
         for job in list(store.iter_live(JOBS)):
             m = job["metadata"]
             live_uids.add(m["uid"])
             current = store.peek(JOBS, m["namespace"], m["name"])
-            if current is not None:
-                self._sync(copy.deepcopy(current), now)
+            if current is None:
+                continue
+            inputs = (current["metadata"]["resourceVersion"], idx.owner_version.get(m["uid"], 0),
+                      idx.orphan_version.get(m["namespace"], 0))
+            seen = self._seen.get(m["uid"])
+            if seen is not None and seen[0] == inputs and now < seen[1] - 1e-6:
+                self._wake = min(self._wake, seen[1])
+                continue
+            before = store.resource_version
+            self._job_wake = INF
+            self.env.guard(f"job {m['namespace']}/{m['name']}", self._sync, copy.deepcopy(current), now)
+            self._wake = min(self._wake, self._job_wake)
+            if store.resource_version == before:
+                self._seen[m["uid"]] = (inputs, self._job_wake)
+            else:
+                self._seen.pop(m["uid"], None)
+        for uid in [u for u in self._seen if u not in live_uids]:
+            del self._seen[uid]
         # pods left behind by a deleted Job lose the tracking finalizer (the pod informer's orphan cleanup)
-        for owner_uid in list(self.env.pods.by_controller):
-            if owner_uid in live_uids:
+        for owner_uid, bucket in list(self.env.pods.by_controller.items()):
+            if owner_uid in live_uids or not bucket:
+                continue
+            sample_ref = controller_ref(next(iter(bucket.values())))
+            if sample_ref is None or sample_ref.get("kind") != "Job":
                 continue
             for pod in self.env.pods.owned_by(owner_uid):
                 ref = controller_ref(pod)
@@ -237,7 +260,7 @@ class JobController:
             return False
         if now - start >= int(ads):
             return True
-        self._wake = min(self._wake, start + int(ads))
+        self._job_wake = min(self._job_wake, start + int(ads))
         return False
 
     def _manage(self, job: Obj, spec: dict[str, Any], active: list[Obj], pods: list[Obj], succeeded: int,
@@ -262,7 +285,7 @@ class JobController:
                 last = max((_finish_time(p) or now) for p in failures)
                 delay = min(POD_FAILURE_BACKOFF * 2 ** (len(failures) - 1), POD_FAILURE_BACKOFF_MAX)
                 if now < last + delay:
-                    self._wake = min(self._wake, last + delay)
+                    self._job_wake = min(self._job_wake, last + delay)
                     return active
             created = list(active)
             for _ in range(want - len(active)):

@@ -57,14 +57,21 @@ class Kubelet:
         for uid, pod in list(idx.live.items()):
             if uid in idx.terminating:
                 continue
-            if not pod.get("spec", {}).get("nodeName"):
-                self._bind(pod, now)
-                pod = idx.all.get(uid, pod)
-            self._sync_pod(uid, pod, now)
+            self.env.guard(f"kubelet pod {pod['metadata'].get('namespace')}/{pod['metadata'].get('name')}",
+                           self._run_pod, uid, pod, now)
         for uid, pod in list(idx.terminating.items()):
-            self._terminate(uid, pod, now)
+            self.env.guard(f"kubelet pod {pod['metadata'].get('namespace')}/{pod['metadata'].get('name')}",
+                           self._terminate, uid, pod, now)
         for uid in [u for u in self.runs if u not in idx.all]:
             del self.runs[uid]
+        self._killed &= idx.terminating.keys()
+        self._finalized &= idx.terminating.keys()
+
+    def _run_pod(self, uid: str, pod: Obj, now: float) -> None:
+        if not pod.get("spec", {}).get("nodeName"):
+            self._bind(pod, now)
+            pod = self.env.pods.all.get(uid, pod)
+        self._sync_pod(uid, pod, now)
 
     def next_wakeup(self, now: float) -> float:
         t = INF

@@ -43,9 +43,12 @@ class PodIndex:
         self.by_ref: dict[str, dict[str, Obj]] = {}
         self.orphans: dict[str, dict[str, Obj]] = {}
         self.terminating: dict[str, Obj] = {}
+        self.multi_owner: dict[str, Obj] = {}  # pods with more than one ownerReference
         self.live: dict[str, Obj] = {}  # pods the kubelet simulates (not frozen)
         self.born: dict[str, int] = {}  # resourceVersion at creation, for pods created after start
-        self.ns_version: dict[str, int] = {}
+        self.ns_version: dict[str, int] = {}  # bumped on any change to a pod of the namespace
+        self.owner_version: dict[str, int] = {}  # … of a pod the owner controls
+        self.orphan_version: dict[str, int] = {}  # … of an orphan pod in the namespace
         self._on_delete = on_delete
         with store.lock:
             for pod in store.iter_live(PODS):
@@ -82,12 +85,16 @@ class PodIndex:
             _add(self.by_ref, ref.get("uid", ""), uid, pod)
             if ref.get("controller") and not controller:
                 controller = ref.get("uid", "")
+        if len(m.get("ownerReferences") or []) > 1:
+            self.multi_owner[uid] = pod
         if controller:
             _add(self.by_controller, controller, uid, pod)
+            self.owner_version[controller] = self.owner_version.get(controller, 0) + 1
         if m.get("deletionTimestamp"):
             self.terminating[uid] = pod
         elif not controller:
             _add(self.orphans, ns, uid, pod)
+            self.orphan_version[ns] = self.orphan_version.get(ns, 0) + 1
         if uid not in self.frozen:
             self.live[uid] = pod
 
@@ -100,8 +107,13 @@ class PodIndex:
         for ref in m.get("ownerReferences") or []:
             _drop(self.by_ref, ref.get("uid", ""), uid)
             _drop(self.by_controller, ref.get("uid", ""), uid)
+            if ref.get("controller"):
+                self.owner_version[ref.get("uid", "")] = self.owner_version.get(ref.get("uid", ""), 0) + 1
         self.terminating.pop(uid, None)
-        _drop(self.orphans, ns, uid)
+        self.multi_owner.pop(uid, None)
+        if uid in self.orphans.get(ns, {}):
+            _drop(self.orphans, ns, uid)
+            self.orphan_version[ns] = self.orphan_version.get(ns, 0) + 1
         self.live.pop(uid, None)
 
     def owned_by(self, owner_uid: str) -> list[Obj]:

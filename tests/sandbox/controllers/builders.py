@@ -154,6 +154,7 @@ class World:
     def __init__(self, behaviors: Mapping[str, str] | None = None, scenario: Iterable[Obj] = (),
                  ns: str = NS, seed: int = 0) -> None:
         self.clock = Clock()
+        self.start = self.clock.now()
         self.store = Store(self.clock, seed=seed)
         self.ns = ns
         self.store.load(rt("Namespace"), make_namespace(ns))
@@ -179,11 +180,15 @@ class World:
 
     def advance(self, seconds: float) -> None:
         self.manager.advance(seconds)
+        assert not self.manager.env.errors, list(self.manager.env.errors)
+
+    def elapsed(self) -> float:
+        return (self.clock.now() - self.start).total_seconds()
 
     def step(self, seconds: int) -> Iterable[int]:
         """Advance one second at a time, yielding the elapsed seconds (for per-second invariants)."""
         for t in range(1, seconds + 1):
-            self.manager.advance(1)
+            self.advance(1)
             yield t
 
     # -- observing -------------------------------------------------------------------------------

@@ -6,17 +6,22 @@ import re
 
 import pytest
 
-from .builders import (World, container_status, make_bare_pod, make_deployment, make_pod, make_replicaset,
-                       pod_condition)
+from .builders import (
+    World,
+    container_status,
+    make_bare_pod,
+    make_deployment,
+    make_pod,
+    make_replicaset,
+    pod_condition,
+)
 
-START = "2026-01-01T12:00"
 CONTAINER_ID = re.compile(r"^containerd://[0-9a-f]{64}$")
 
 
 def at(world: World, seconds: int) -> None:
     """Advance the world's clock to `seconds` after its start."""
-    elapsed = int(world.clock.now().timestamp() - world.clock._start.timestamp())
-    world.advance(seconds - elapsed)
+    world.advance(seconds - world.elapsed())
 
 
 def stamp(seconds: int) -> str:

@@ -1,0 +1,9 @@
+"""The only code that writes to the cluster: a Lease so one actor acts at a time, and an executor
+that sends each planned write exactly as planned (dry-run aware, preconditioned, retried only when
+the failure is transient)."""
+
+from .executor import Executor
+from .lease import LeaseLock
+from .transport import ApiFailure, Transport
+
+__all__ = ["ApiFailure", "Executor", "LeaseLock", "Transport"]

@@ -1,0 +1,166 @@
+"""Send approved actions, write by write, exactly as planned.
+
+For every write the executor
+1. re-reads the target (the only per-object GET of a pass: acting, not scanning) and refuses when
+   it was replaced (uid), is terminating, or had its spec edited since the snapshot (generation);
+2. sends the planned body guarded by that fresh `uid` and `resourceVersion` (a precondition the
+   API server enforces: a stale one is 409), with `fieldManager=selfheal` and, in dry-run,
+   `dryRun=All` — so RBAC, admission and validation still answer;
+3. retries transient failures (`retry.is_transient`), re-reads and tries once more on 409, and
+   fails fast on anything else (403, 404, 422...) into the report.
+An eviction refused by a PodDisruptionBudget (429) is a skip, not a failure. When a later write
+of a multi-write action fails, the earlier ones are undone with their inverses, newest first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from selfheal.findings import ActionOutcome, ContentType, PlannedAction, Result, SkipCode, Write
+
+from .retry import call_with_retries
+from .transport import ApiFailure, Transport, object_path
+
+log = structlog.get_logger("selfheal.execution")
+
+FIELD_MANAGER = "selfheal"
+
+
+class EvictionBlocked(Exception):
+    """429 on pods/eviction: a PodDisruptionBudget does not allow it now. Not transient within a pass."""
+
+
+@dataclass(frozen=True)
+class Refused(Exception):
+    code: str
+    text: str
+
+
+def failure_code(exc: ApiFailure) -> str:
+    if exc.status is None:
+        return "unreachable"
+    return {403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid", 429: "throttled"}.get(
+        exc.status, "server_error" if exc.status >= 500 else f"http_{exc.status}")
+
+
+def guarded_body(write: Write, uid: str, resource_version: str) -> bytes:
+    """The planned body plus the fresh uid/resourceVersion as preconditions.
+
+    Merge and strategic patches carry them in `metadata`; a JSON patch gets two `replace` ops (the
+    patched object then holds the version we read, and a newer stored one makes the update 409).
+    Evictions already carry the pod's uid in `deleteOptions.preconditions`.
+    """
+    if write.subresource == "eviction":
+        return write.body
+    doc = json.loads(write.body)
+    if write.content_type == ContentType.JSON_PATCH:
+        guard = [{"op": "replace", "path": "/metadata/uid", "value": uid},
+                 {"op": "replace", "path": "/metadata/resourceVersion", "value": resource_version}]
+        return json.dumps([*guard, *doc], separators=(",", ":")).encode()
+    meta = dict(doc.get("metadata") or {})
+    meta.update({"uid": uid, "resourceVersion": resource_version})
+    return json.dumps({**doc, "metadata": meta}, separators=(",", ":")).encode()
+
+
+class Executor:
+    def __init__(self, transport: Transport, *, dry_run: bool, keep_alive: Callable[[], None] = lambda: None,
+                 retry_attempts: int = 4, sleep: Callable[[float], None] | None = None) -> None:
+        self.transport = transport
+        self.dry_run = dry_run
+        self.keep_alive = keep_alive
+        self.retry_attempts = retry_attempts
+        self.sleep = sleep
+
+    def _retrying(self, fn: Callable[[], Any]) -> Any:
+        return call_with_retries(fn, attempts=self.retry_attempts, sleep=self.sleep)
+
+    # -- one write --------------------------------------------------------------------------------
+    def _fresh(self, write: Write) -> dict[str, Any]:
+        t = write.target
+        fresh = self._retrying(lambda: self.transport.get(t.kind, t.namespace, t.name))
+        meta = fresh.get("metadata") or {}
+        if t.uid and meta.get("uid") != t.uid:
+            raise Refused("target_replaced", f"{t} was replaced since it was read (uid changed)")
+        if meta.get("deletionTimestamp"):
+            raise Refused(SkipCode.TERMINATING.value, f"{t} is terminating")
+        if t.generation and meta.get("generation") not in (None, t.generation):
+            raise Refused("changed_since_read",
+                          f"{t} spec was edited since it was read (generation {t.generation} -> "
+                          f"{meta.get('generation')}); the next pass decides again")
+        return fresh
+
+    def _send(self, write: Write, fresh: dict[str, Any], body: bytes | None = None) -> None:
+        t = write.target
+        meta = fresh.get("metadata") or {}
+        query = [("fieldManager", FIELD_MANAGER)]
+        if self.dry_run:
+            query.append(("dryRun", "All"))
+        method = "POST" if write.verb == "create" else "PATCH"
+        payload = body if body is not None else guarded_body(write, str(meta.get("uid", "")),
+                                                             str(meta.get("resourceVersion", "")))
+
+        def once() -> None:
+            try:
+                self.transport.request(method, object_path(t.kind, t.namespace, t.name, write.subresource),
+                                       query=query, content_type=str(write.content_type), body=payload)
+            except ApiFailure as exc:
+                if write.subresource == "eviction" and exc.status == 429:
+                    raise EvictionBlocked(exc.message) from None
+                raise
+
+        self._retrying(once)
+
+    def _apply(self, write: Write) -> None:
+        fresh = self._fresh(write)
+        try:
+            self._send(write, fresh)
+        except ApiFailure as exc:
+            if exc.status != 409:
+                raise
+            log.info("write.conflict_retry", kind=write.target.kind, name=write.target.name, error=str(exc))
+            self._send(write, self._fresh(write))  # the world moved: check again, then once more
+
+    def _undo(self, sent: list[Write]) -> str:
+        notes = []
+        for write in reversed(sent):
+            if write.inverse is None:
+                notes.append(f"{write.target}: not undone ({write.inverse_note or 'no inverse'})")
+                continue
+            try:
+                fresh = self._fresh(write)
+                self._send(write, fresh, body=write.inverse)
+                notes.append(f"{write.target}: undone")
+            except (ApiFailure, Refused, EvictionBlocked) as exc:
+                notes.append(f"{write.target}: undo failed ({exc})")
+        return "; ".join(notes)
+
+    # -- one action ---------------------------------------------------------------------------------
+    def execute(self, action: PlannedAction) -> ActionOutcome:
+        sent: list[Write] = []
+        fields = {"action": action.action.value, "kind": action.target.kind, "name": action.target.name,
+                  "reason": action.reason}
+        try:
+            for write in action.writes:
+                self.keep_alive()
+                self._apply(write)
+                sent.append(write)
+        except Refused as exc:
+            undone = self._undo(sent) if sent and not self.dry_run else ""
+            log.info("action.skipped", **fields, code=exc.code, detail=exc.text)
+            return ActionOutcome(action, Result.SKIPPED, exc.code, "; ".join(filter(None, [exc.text, undone])))
+        except EvictionBlocked as exc:
+            log.info("action.skipped", **fields, code=SkipCode.PDB_BLOCKED.value, detail=str(exc))
+            return ActionOutcome(action, Result.SKIPPED, SkipCode.PDB_BLOCKED.value, str(exc))
+        except ApiFailure as exc:
+            undone = self._undo(sent) if sent and not self.dry_run else ""
+            code = failure_code(exc)
+            log.error("action.failed", **fields, code=code, status=exc.status, error=exc.message)
+            return ActionOutcome(action, Result.FAILED, code, "; ".join(filter(None, [str(exc), undone])))
+        result = Result.DRY_RUN if self.dry_run else Result.APPLIED
+        log.info("action.dry_run" if self.dry_run else "action.applied", **fields, summary=action.summary)
+        return ActionOutcome(action, result, action.reason, action.summary)

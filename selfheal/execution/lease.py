@@ -1,0 +1,138 @@
+"""One actor at a time: a `coordination.k8s.io/v1` Lease, taken before the pass reads anything it
+will act on, renewed while it acts, released at the end.
+
+Taking it before the snapshot (not just before the first write) matters: a second run that waits
+for the first to finish then reads a world — and a history file — that already shows the first
+run's actions, so cooldowns hold and nothing is done twice. The protocol is client-go's
+leader-election one: create, or take over an expired lease with an optimistic-concurrency update;
+a 409 on either means someone else won.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .transport import ApiFailure, Transport, object_path
+
+
+def micro_time(t: datetime) -> str:
+    """metav1.MicroTime on the wire."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class LeaseState:
+    acquired: bool
+    holder: str = ""
+    expires: datetime | None = None
+
+
+class LeaseLost(Exception):
+    """Another holder took the Lease while this run was acting."""
+
+
+class LeaseLock:
+    def __init__(self, transport: Transport, namespace: str, name: str, identity: str,
+                 duration_seconds: int, clock: Callable[[], datetime]) -> None:
+        self.transport = transport
+        self.namespace = namespace
+        self.name = name
+        self.identity = identity
+        self.duration = duration_seconds
+        self.clock = clock
+        self._lease: dict[str, Any] | None = None
+        self._renewed: datetime | None = None
+
+    def _path(self, name: str = "") -> str:
+        return object_path("Lease", self.namespace, name)
+
+    def _spec(self, now: datetime, transitions: int, acquired: datetime | None = None) -> dict[str, Any]:
+        return {"holderIdentity": self.identity, "leaseDurationSeconds": self.duration,
+                "acquireTime": micro_time(acquired or now), "renewTime": micro_time(now),
+                "leaseTransitions": transitions}
+
+    def acquire(self) -> LeaseState:
+        now = self.clock()
+        try:
+            current = self.transport.get("Lease", self.namespace, self.name)
+        except ApiFailure as exc:
+            if exc.status != 404:
+                raise
+            return self._create(now)
+        spec = current.get("spec") or {}
+        holder = str(spec.get("holderIdentity") or "")
+        renewed = _parse(spec.get("renewTime")) or _parse(spec.get("acquireTime"))
+        duration = int(spec.get("leaseDurationSeconds") or 0)
+        expires = renewed + timedelta(seconds=duration) if renewed else None
+        if holder and holder != self.identity and expires is not None and expires > now:
+            return LeaseState(False, holder, expires)
+        transitions = int(spec.get("leaseTransitions") or 0) + (1 if holder != self.identity else 0)
+        current["spec"] = self._spec(now, transitions)
+        return self._put(current, now)
+
+    def _create(self, now: datetime) -> LeaseState:
+        body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                "metadata": {"name": self.name, "namespace": self.namespace,
+                             "labels": {"app.kubernetes.io/managed-by": "selfheal"}},
+                "spec": self._spec(now, 0)}
+        try:
+            resp = self.transport.request("POST", self._path(), query=[("fieldManager", "selfheal")],
+                                          content_type="application/json", body=json.dumps(body).encode())
+        except ApiFailure as exc:
+            if exc.status == 409:  # created by someone else a moment ago
+                return LeaseState(False, "another run")
+            raise
+        self._lease, self._renewed = resp.json(), now
+        return LeaseState(True, self.identity)
+
+    def _put(self, lease: dict[str, Any], now: datetime) -> LeaseState:
+        try:
+            resp = self.transport.request("PUT", self._path(self.name), query=[("fieldManager", "selfheal")],
+                                          content_type="application/json", body=json.dumps(lease).encode())
+        except ApiFailure as exc:
+            if exc.status == 409:  # updated by someone else since we read it
+                return LeaseState(False, "another run")
+            raise
+        self._lease, self._renewed = resp.json(), now
+        return LeaseState(True, self.identity)
+
+    def keep_alive(self) -> None:
+        """Renew when a third of the duration has passed since the last renewal."""
+        if self._lease is None or self._renewed is None:
+            return
+        now = self.clock()
+        if now - self._renewed < timedelta(seconds=self.duration / 3):
+            return
+        lease = dict(self._lease)
+        spec = dict(lease.get("spec") or {})
+        spec["renewTime"] = micro_time(now)
+        lease["spec"] = spec
+        if not self._put(lease, now).acquired:
+            self._lease = None
+            raise LeaseLost(f"Lease {self.namespace}/{self.name} was taken over while this run was acting")
+
+    def release(self) -> None:
+        """Give the Lease up at once (client-go's ReleaseOnCancel: empty holder, 1 s duration)."""
+        if self._lease is None:
+            return
+        lease = dict(self._lease)
+        spec = dict(lease.get("spec") or {})
+        spec.update({"holderIdentity": None, "leaseDurationSeconds": 1, "renewTime": micro_time(self.clock())})
+        lease["spec"] = spec
+        try:
+            self._put(lease, self.clock())
+        finally:
+            self._lease = None
