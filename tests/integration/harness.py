@@ -1,0 +1,77 @@
+"""Run the real healing pass against a running sandbox, over HTTP, through the official client.
+
+    with healing_world("ea-plan-v5", tmp_path) as world:
+        first = world.run()            # one pass at the sandbox's (frozen) time
+        world.advance(120)             # controllers converge, kubelet restarts containers
+        second = world.run()
+        world.kubectl("get", "deploy") # the referee
+        world.history()                # parsed logs/rollback-history.log
+        world.risk()                   # parsed aiops/risk-prediction.json
+
+Time: the pass gets the sandbox clock as `now`, so detectors, cooldowns and the Lease agree with
+what the cluster believes, and nothing sleeps. Retries sleep through a no-op `sleep`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from selfheal.logs import bind_run, configure
+from selfheal.run import PassResult, run_pass
+from selfheal.sandbox import Sandbox
+from selfheal.sandbox.scenario import Scenario
+from selfheal.settings import Settings
+
+EA_NS = "dese-ea-plan-v5"
+
+
+@dataclass
+class HealingWorld:
+    sb: Sandbox
+    workdir: Path
+    namespace: str
+
+    def settings(self, **overrides: Any) -> Settings:
+        base: dict[str, Any] = {"namespace": self.namespace, "risk_file": self.workdir / "aiops/risk-prediction.json",
+                                "history_file": self.workdir / "logs/rollback-history.log", "log_format": "off"}
+        base.update(overrides)
+        return Settings(**base)
+
+    def run(self, *, context: str | None = None, identity: str | None = None, **overrides: Any) -> PassResult:
+        run_id = uuid.uuid4().hex
+        configure("info", overrides.get("log_format", "off"))
+        bind_run(run_id, self.namespace)
+        return run_pass(self.settings(**overrides), self.namespace, self.sb.api_client(context), run_id=run_id,
+                        identity=identity or f"test/{run_id[:8]}", clock=self.sb.clock.now, sleep=lambda _s: None)
+
+    def advance(self, seconds: float) -> None:
+        self.sb.advance(seconds)
+
+    def kubectl(self, *args: str) -> str:
+        res = self.sb.kubectl(*args)
+        assert res.returncode == 0, res.stderr
+        return res.stdout
+
+    def history(self) -> list[dict[str, Any]]:
+        path = self.workdir / "logs/rollback-history.log"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def risk(self) -> dict[str, Any]:
+        return json.loads((self.workdir / "aiops/risk-prediction.json").read_text())
+
+    def writes(self) -> list[Any]:
+        """Every request that changed (or dry-ran a change to) the cluster, Lease traffic excluded."""
+        return [r for r in self.sb.requests
+                if r.method in ("POST", "PUT", "PATCH", "DELETE") and "/leases" not in r.path]
+
+
+@contextlib.contextmanager
+def healing_world(scenario: str | Scenario, workdir: Path, **sandbox_kwargs: Any) -> Iterator[HealingWorld]:
+    with Sandbox.start(scenario, **sandbox_kwargs) as sb:
+        yield HealingWorld(sb, workdir, sb.namespace)
