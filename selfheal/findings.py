@@ -103,6 +103,7 @@ class SkipCode(enum.StrEnum):
     STATIC_POD = "static_pod"
     TERMINATING = "terminating"
     PAUSED = "paused"
+    GITOPS_MANAGED = "gitops_managed"  # Argo CD would revert a template change: Git must change instead
     # a detector's own refusal
     RESTART_NOT_HELPFUL = "restart_not_helpful"
     NO_RESTORE_SOURCE = "no_restore_source"

@@ -30,6 +30,7 @@ Time = Annotated[datetime, msgspec.Meta(tz=True)]
 
 # --- annotation and label names this project reads or writes -------------------------------------
 ANN_IGNORE = "selfheal.dev/ignore"
+ANN_ARGOCD_TRACKING = "argocd.argoproj.io/tracking-id"  # Argo CD's annotation-based resource tracking
 ANN_CONFIG_HASH = "selfheal.dev/config-hash"
 ANN_CONFIG_CHECKSUM = "selfheal.dev/config-checksum"
 ANN_DESIRED_REPLICAS = "selfheal.dev/desired-replicas"

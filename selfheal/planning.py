@@ -43,7 +43,7 @@ from selfheal.findings import (
     Skip,
     SkipCode,
 )
-from selfheal.model import ANN_IGNORE, Pod
+from selfheal.model import ANN_ARGOCD_TRACKING, ANN_IGNORE, Pod
 from selfheal.settings import Settings
 from selfheal.snapshot import Snapshot, is_mirror_pod
 
@@ -64,10 +64,12 @@ class Limits:
     cooldown_seconds: int = 600
     escalation_window_seconds: int = 3600
     mass_failure_min_deployments: int = 3
+    gitops_guard: bool = True  # refuse template rewrites on Deployments Argo CD tracks (it would revert them)
 
     @classmethod
     def from_settings(cls, s: Settings) -> Limits:
-        return cls(s.max_actions, s.cooldown_seconds, s.escalation_window_seconds, s.mass_failure_min_deployments)
+        return cls(s.max_actions, s.cooldown_seconds, s.escalation_window_seconds, s.mass_failure_min_deployments,
+                   s.gitops_guard)
 
 
 class _History:
@@ -103,11 +105,18 @@ def _is_ignored(annotations: dict[str, str]) -> bool:
     return annotations.get(ANN_IGNORE, "").strip().lower() == "true"
 
 
+# Actions that replace the pod template: Argo CD's automated sync with selfHeal reverts them at once.
+# Restarts (the restartedAt annotation is ignored by the Application), evictions and replica changes
+# (/spec/replicas is in ignoreDifferences) are left to stand by Argo CD, so they are not refused.
+_TEMPLATE_REWRITES = frozenset({ActionKind.ROLLBACK, ActionKind.RESTORE_TEMPLATE})
+
+
 class _Rails:
     """Rails that depend only on the target object as read in the snapshot."""
 
-    def __init__(self, snapshot: Snapshot):
+    def __init__(self, snapshot: Snapshot, gitops_guard: bool = True):
         self._snapshot = snapshot
+        self._gitops_guard = gitops_guard
         self._pods: dict[str, Pod] = {p.metadata.name: p for p in snapshot.pods}
 
     def _annotations(self, ref: ObjectRef) -> dict[str, str]:
@@ -129,6 +138,11 @@ class _Rails:
                 skip = self._pod_rail(action, pod)
                 if skip is not None:
                     return skip
+        if (self._gitops_guard and action.action in _TEMPLATE_REWRITES
+                and ANN_ARGOCD_TRACKING in self._annotations(action.target)):
+            return Skip(action, SkipCode.GITOPS_MANAGED,
+                        f"{action.target} is tracked by Argo CD, which would put the old template back within "
+                        "seconds (selfHeal); revert the commit in Git, or `argocd app rollback` with auto-sync off")
         if action.action in (ActionKind.ROLLBACK, ActionKind.ROLLOUT_RESTART) and action.target.kind == "Deployment":
             dep = self._snapshot.deployment(action.target.name)
             if dep is not None and dep.spec.paused:
@@ -198,7 +212,7 @@ def plan(findings: Iterable[Finding], snapshot: Snapshot, history: Iterable[Hist
          now: datetime) -> Plan:
     ordered = tuple(sorted(findings, key=Finding.sort_key))
     hist = _History(history, snapshot.namespace, now, limits)
-    rails = _Rails(snapshot)
+    rails = _Rails(snapshot, limits.gitops_guard)
     is_mass, failing, total = mass_failure(ordered, snapshot, limits)
     skipped: list[Skip] = []
     candidates: list[PlannedAction] = []
@@ -223,7 +237,8 @@ def plan(findings: Iterable[Finding], snapshot: Snapshot, history: Iterable[Hist
             if skip is None:
                 chosen, skip = _ladder(finding, action, hist, rails)
             if skip is not None:
-                skipped.append(skip)
+                if not any(_same(skip.action, s.action) and s.code == skip.code for s in skipped):
+                    skipped.append(skip)  # two pods escalating to the same rollback: one line, not two
             elif chosen is not None and not any(_same(chosen, c) for c in candidates):
                 candidates.append(chosen)
 

@@ -89,13 +89,13 @@ def _suspended(transport: Transport, namespace: str, name: str) -> bool:
     return bool(decode_object("cronjob", raw).suspended())
 
 
-def _read(api_client: Any, settings: Settings, namespace: str) -> Snapshot:
+def _read(api_client: Any, settings: Settings, namespace: str, now: datetime) -> Snapshot:
     snap = read_snapshot(api_client, namespace, settings.page_size, cronjob_name=settings.cronjob_name,
                          lease_name=settings.lease_name)
     names = [c.metadata.name for _, c in snap.canary_pairs()]
     signals = read_canary_signals(settings.prometheus_url, names,
                                   settings.canary_error_query or DEFAULT_CANARY_ERROR_QUERY,
-                                  settings.prometheus_timeout_seconds)
+                                  settings.prometheus_timeout_seconds, at=now)
     return snap.with_canary_signals(signals)
 
 
@@ -132,7 +132,7 @@ def run_pass(settings: Settings, namespace: str, api_client: Any, *, run_id: str
     transport = Transport(api_client)
     try:
         if _suspended(transport, namespace, settings.cronjob_name):
-            snap = _read(api_client, settings, namespace)
+            snap = _read(api_client, settings, namespace, clock())
             findings = run_detectors(snap, DetectorConfig.from_settings(settings), clock())
             log.info("run.suspended", cronjob=settings.cronjob_name, findings=len(findings),
                      detail="nothing is changed while the CronJob is suspended")
@@ -161,8 +161,8 @@ def run_pass(settings: Settings, namespace: str, api_client: Any, *, run_id: str
 def _act(settings: Settings, namespace: str, api_client: Any, transport: Transport, lease: LeaseLock,
          dry_run: bool, clock: Callable[[], datetime], started: float,
          sleep: Callable[[float], None] | None, run_id: str) -> PassResult:
-    snap = _read(api_client, settings, namespace)
     now = clock()
+    snap = _read(api_client, settings, namespace, now)
     findings = run_detectors(snap, DetectorConfig.from_settings(settings), now)
     for f in findings:
         log.info("finding", detector=f.detector, kind=f.workload.kind, name=f.workload.name,

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     canary_bake_seconds: int = Field(default=600, ge=0)
     canary_auto_promote: bool = False
     dry_run: bool = False
+    gitops_guard: bool = True  # no rollback/restore on Deployments carrying argocd.argoproj.io/tracking-id
     log_level: str = "info"
     log_format: str = "json"  # json (one event per line, for `kubectl logs`), console (for people), off
 

@@ -22,6 +22,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import cached_property
 from typing import Any, Final
 
@@ -411,7 +412,7 @@ def read_snapshot(
 # --- Prometheus ------------------------------------------------------------------------------------------
 
 DEFAULT_CANARY_ERROR_QUERY: Final = (
-    'sum(rate(http_requests_total{deployment="$deployment",status=~"5.."}[5m]))'
+    'sum(rate(http_requests_total{deployment="$deployment",code=~"5.."}[5m]))'
     ' / sum(rate(http_requests_total{deployment="$deployment"}[5m]))'
 )
 
@@ -432,8 +433,11 @@ def read_canary_signals(
     canary_names: Iterable[str],
     query_template: str = DEFAULT_CANARY_ERROR_QUERY,
     timeout_seconds: float = 5.0,
+    at: datetime | None = None,
 ) -> CanarySignals:
-    """Query the error ratio of each canary Deployment (`$deployment` in the template is its name).
+    """Query the error ratio of each canary Deployment (`$deployment` in the template is its name),
+    evaluated at `at` (the pass's `now`: an explicit `time`, so the answer does not depend on when the
+    request happens to reach Prometheus).
 
     Never raises: an unset URL is `unavailable`, a failing query is `error` with a one-line detail.
     """
@@ -450,7 +454,8 @@ def read_canary_signals(
         rates: dict[str, float | None] = {}
         for name in names:
             query = string.Template(query_template).safe_substitute(deployment=name)
-            rates[name] = _first_value(prom.custom_query(query=query, timeout=timeout_seconds))
+            params = {"time": f"{at.timestamp():.3f}"} if at is not None else None
+            rates[name] = _first_value(prom.custom_query(query=query, params=params, timeout=timeout_seconds))
     except Exception as exc:  # any failure of an optional source degrades to "unknown", never a crash
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
         log.warning("prometheus.query_failed", url=prometheus_url, error=detail)

@@ -262,3 +262,26 @@ def test_limits_and_detector_config_come_from_settings():
 
     assert Limits.from_settings(s) == Limits(2, 60, 120, 3)
     assert DetectorConfig.from_settings(s).restart_threshold == 5
+
+
+ARGO = {"argocd.argoproj.io/tracking-id": "cpt-web:apps/Deployment:dese-ea-plan-v5/web"}
+
+
+@pytest.mark.parametrize(("guard", "expected"), [(True, []), (False, [("rollback", "web")])])
+def test_an_argo_cd_tracked_deployment_is_not_rolled_back_behind_gitops_back(guard, expected):
+    """Argo CD with selfHeal re-applies Git within seconds: the fix has to go to Git instead."""
+    history = [history_entry("restart_pod", "Deployment/web", ago=700, kind="Pod", name="web-x")]
+
+    p = decide(*web(crashing=2, healthy=1, annotations=ARGO), history=history,
+               limits=Limits(**{**LIMITS.__dict__, "gitops_guard": guard}))
+
+    assert approved(p) == expected
+    if guard:
+        assert [(a, c) for a, _, c in skips(p)] == [("rollback", SkipCode.GITOPS_MANAGED)]
+        assert "revert the commit in Git" in p.skipped[0].text
+
+
+def test_an_argo_cd_tracked_deployment_may_still_have_its_crashing_pod_restarted():
+    p = decide(*web(annotations=ARGO))
+
+    assert [a for a, _ in approved(p)] == ["restart_pod"]

@@ -260,7 +260,7 @@ def test_canary_error_rates_come_from_prometheus_with_no_traffic_as_unknown():
 
     assert signals.state == SourceState.AVAILABLE
     assert signals.error_rates == {"api-canary": None, "idle-canary": None, "web-canary": 0.07}
-    assert any('http_requests_total{deployment="web-canary",status=~"5.."}' in q for q in prom.queries)
+    assert any('http_requests_total{deployment="web-canary",code=~"5.."}' in q for q in prom.queries)
 
 
 def test_no_prometheus_url_means_unavailable_and_a_failing_one_means_error():

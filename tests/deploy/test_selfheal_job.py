@@ -20,7 +20,9 @@ JOB_SPEC = CRONJOB["spec"]["jobTemplate"]["spec"]
 POD_SPEC = JOB_SPEC["template"]["spec"]
 CONTAINER = POD_SPEC["containers"][0]
 
-# (apiGroup, resource, verb, resourceName or None): every API call `selfheal run` makes.
+# (apiGroup, resource, verb, resourceName or None): every API call `selfheal run` makes. No `events`: the job
+# records its actions in its history log and metrics, never as Kubernetes Events. test_rbac_contract.py
+# derives the same set from the job's own requests in the sandbox.
 JOB_CALLS = {
     ("", "pods", "list", None),
     ("apps", "deployments", "list", None),
@@ -29,13 +31,15 @@ JOB_CALLS = {
     ("policy", "poddisruptionbudgets", "list", None),
     ("", "configmaps", "list", None),
     ("batch", "cronjobs", "get", "self-heal-cpt"),
+    # The executor re-reads every write's target (uid, deletion, generation) just before writing.
+    ("", "pods", "get", None),
     ("", "pods/eviction", "create", None),
+    ("apps", "deployments", "get", None),
     ("apps", "deployments", "patch", None),
     ("coordination.k8s.io", "leases", "get", "self-heal-cpt"),
     ("coordination.k8s.io", "leases", "update", "self-heal-cpt"),
     # RBAC cannot restrict create by name: the object has no name yet when create is authorised.
     ("coordination.k8s.io", "leases", "create", None),
-    ("", "events", "create", None),
 }
 # The guide's recovery SLO: pod crash to ready in under 5 minutes. The job's part (noticing the crash and
 # acting) must leave this much for the replacement pod to start and pass its readiness probe.
