@@ -17,6 +17,7 @@ nothing from `selfheal`, so the benchmark runner stays small (see `bench.measure
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import signal
@@ -29,6 +30,17 @@ from pathlib import Path
 from types import TracebackType
 
 READY_TIMEOUT_SECONDS = 300
+
+
+class _FastCopy(dict):  # type: ignore[type-arg]
+    """A JSON object whose deep copy is a msgspec round trip: `Store.load` deep-copies what it stores, and
+    `copy.deepcopy` of 20,000 7 KB pods takes ~9 s of the server's start; this takes well under one."""
+
+    def __deepcopy__(self, memo: dict[int, object]) -> dict[str, object]:
+        import msgspec
+
+        copied: dict[str, object] = msgspec.json.decode(msgspec.json.encode(self))
+        return copied
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
+    gc.disable()  # building ~8 million containers: the cyclic GC would rescan the growing heap again and again
     t0 = time.perf_counter()
     objects = namespace_objects(args.pods)
     t_built = time.perf_counter()
@@ -56,10 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         rt = resource_for_kind(obj["apiVersion"], obj["kind"])
         if rt is None:
             raise SystemExit(f"bench.server: no sandbox resource for {obj['apiVersion']}/{obj['kind']}")
-        sb.store.load(rt, obj)
+        sb.store.load(rt, _FastCopy(obj))
         types.add(rt)
     for rt in types:  # render every object's bytes now (Store renders lazily, on first list or get)
         sb.store.list_page(rt, NAMESPACE)
+    gc.freeze()  # what is loaded now lives until the end: keep it out of later collections
+    gc.enable()
     t_loaded = time.perf_counter()
     sb.serve()
     pods = [o for o in objects if o["kind"] == "Pod"]

@@ -23,14 +23,17 @@ for _ in $(seq 1 100); do grep -q "sandbox ready" "$work/serve.log" && break; sl
 grep "sandbox ready" "$work/serve.log" || { cat "$work/serve.log"; exit 1; }
 k get deploy,pods
 
+# One pass: JSON logs to logs/selfheal-pass-N.log, the human summary to the terminal.
+heal() {
+  local n=$1 rc=0
+  selfheal run --kubeconfig "$work/kubeconfig" --summary >"$work/pass$n.out" || rc=$?
+  grep '^{' "$work/pass$n.out" >"logs/selfheal-pass-$n.log" || true
+  grep -v '^{' "$work/pass$n.out"
+  echo "exit code: $rc"
+}
+
 say "Pass 1: selfheal run (JSON logs in logs/selfheal-pass-1.log)"
-set +e
-selfheal run --kubeconfig "$work/kubeconfig" --summary >"$work/pass1.out"
-rc=$?
-set -e
-grep '^{' "$work/pass1.out" >logs/selfheal-pass-1.log || true
-grep -v '^{' "$work/pass1.out"
-echo "exit code: $rc"
+heal 1
 
 say "Waiting for the healed Deployments to roll out"
 for d in cpt-optimizer cpt-worker cpt-api cpt-reporting; do
@@ -39,13 +42,7 @@ done
 k get deploy,pods
 
 say "Pass 2: nothing left to do (JSON logs in logs/selfheal-pass-2.log)"
-set +e
-selfheal run --kubeconfig "$work/kubeconfig" --summary >"$work/pass2.out"
-rc=$?
-set -e
-grep '^{' "$work/pass2.out" >logs/selfheal-pass-2.log || true
-grep -v '^{' "$work/pass2.out"
-echo "exit code: $rc"
+heal 2
 
 say "cat aiops/risk-prediction.json | jq '{risk_score, level, factors}'"
 if command -v jq >/dev/null; then

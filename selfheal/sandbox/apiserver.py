@@ -332,13 +332,8 @@ class ApiServer:
         apply_defaults(new)
         validate(rt, new, old)
         dry = self._dry_run(req)
-        probe = copy.deepcopy(new)
-        probe.setdefault("metadata", {})["managedFields"] = old.get("metadata", {}).get("managedFields")
-        if probe["metadata"]["managedFields"] is None:
-            probe["metadata"].pop("managedFields")
-        result = self.store.update(rt, probe, subresource=sub, dry_run=True)
-        if result.get("metadata", {}).get("resourceVersion") == old["metadata"]["resourceVersion"] and \
-                _same_content(result, old):
+        result = self.store.update(rt, new, subresource=sub, dry_run=True)  # validates rv/uid, applies status rules
+        if _same_content(result, old):
             return _json(200, old)  # a no-op write changes nothing, not even managedFields
         managed_fields.record(new, self._manager(req), "Update", operation_body, sub, rt.api_version,
                               self.store.clock.now())
@@ -350,9 +345,8 @@ class ApiServer:
             raise errors.bad_request("the body of the request must be a JSON object")
         self._check_identity(body, target)
         old = self.store.get(target.resource, target.namespace, target.name)
-        body["metadata"].pop("managedFields", None)
-        if not body["metadata"].get("managedFields") and old["metadata"].get("managedFields"):
-            body["metadata"]["managedFields"] = old["metadata"]["managedFields"]
+        # managedFields are the server's: a PUT cannot rewrite them (`_write` records this writer)
+        body["metadata"]["managedFields"] = old["metadata"].get("managedFields") or []
         return self._write(req, target, old, body, body)
 
     def _patch(self, req: Request, target: Target, user: User) -> Response:

@@ -17,324 +17,69 @@ import functools
 import math
 from typing import Any
 
-from ..defaults import pod_spec
 from ..errors import ApiError
-from ..resources import BY_PLURAL
 from ..store import Obj
 from .behaviors import images_of
 from .context import Env
+from .deployment_util import (
+    DEPLOYMENTS,
+    DESIRED_REPLICAS,
+    FOUND_NEW_RS,
+    HASH_LABEL,
+    INF,
+    MAX_REPLICAS,
+    MIN_AVAILABLE,
+    MIN_UNAVAILABLE,
+    NEW_RS_AVAILABLE,
+    NEW_RS_CREATED,
+    PAUSED,
+    REPLICASET_UPDATED,
+    RESUMED,
+    REVISION,
+    TIMED_OUT,
+    active,
+    adopt_by,
+    by_revision,
+    by_size_newer,
+    by_size_older,
+    deployment_complete,
+    deployment_progressing,
+    deployment_timed_out,
+    equal_ignore_hash,
+    find_new_rs,
+    is_rolling,
+    max_surge,
+    max_unavailable,
+    new_condition,
+    new_rs_new_replicas,
+    progress_deadline,
+    remove_condition,
+    replicas,
+    replicas_annotations_need_update,
+    revision,
+    revision_history_limit,
+    rs_replicas,
+    set_condition,
+    set_new_rs_annotations,
+    set_replicas_annotations,
+    sort_by_creation,
+    spec_of,
+    status_int,
+)
 from .events import DEPLOYMENT
 from .replicaset import REPLICASETS
 from .util import (
     compile_selector,
     compute_hash,
     controller_ref,
-    fmt,
     get_condition,
     is_controlled_by,
     labels_of,
     new_controller_ref,
     parse_ts,
-    scaled_value,
 )
 
-DEPLOYMENTS = BY_PLURAL[("apps", "deployments")]
-HASH_LABEL = "pod-template-hash"
-REVISION = "deployment.kubernetes.io/revision"
-REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
-DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
-MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
-SKIP_ANNOTATIONS = frozenset({"kubectl.kubernetes.io/last-applied-configuration", REVISION, REVISION_HISTORY,
-                              DESIRED_REPLICAS, MAX_REPLICAS, "deprecated.deployment.rollback.to"})
-MAX_REV_HISTORY_CHARS = 2000
-MAX_INT32 = 2**31 - 1
-INF = math.inf
-
-# Progressing / Available reasons (deployment_util.go)
-REPLICASET_UPDATED = "ReplicaSetUpdated"
-NEW_RS_CREATED = "NewReplicaSetCreated"
-FOUND_NEW_RS = "FoundNewReplicaSet"
-NEW_RS_AVAILABLE = "NewReplicaSetAvailable"
-TIMED_OUT = "ProgressDeadlineExceeded"
-PAUSED = "DeploymentPaused"
-RESUMED = "DeploymentResumed"
-MIN_AVAILABLE = "MinimumReplicasAvailable"
-MIN_UNAVAILABLE = "MinimumReplicasUnavailable"
-
-
-# -- reading a Deployment (API defaults assumed, absent fields read as their defaults) -----------
-
-def _spec(d: Obj) -> dict[str, Any]:
-    spec: dict[str, Any] = d.setdefault("spec", {})
-    return spec
-
-
-def replicas(obj: Obj) -> int:
-    r = (obj.get("spec") or {}).get("replicas")
-    return 1 if r is None else int(r)
-
-
-def _rs_replicas(rs: Obj | None) -> int:
-    if rs is None:
-        return 0
-    r = (rs.get("spec") or {}).get("replicas")
-    return 1 if r is None else int(r)
-
-
-def _status_int(rs: Obj | None, key: str) -> int:
-    if rs is None:
-        return 0
-    return int((rs.get("status") or {}).get(key) or 0)
-
-
-def is_rolling(d: Obj) -> bool:
-    return ((_spec(d).get("strategy") or {}).get("type") or "RollingUpdate") == "RollingUpdate"
-
-
-def resolve_fenceposts(max_surge: Any, max_unavailable: Any, desired: int) -> tuple[int, int]:
-    surge = scaled_value(0 if max_surge is None else max_surge, desired, True)
-    unavailable = scaled_value(0 if max_unavailable is None else max_unavailable, desired, False)
-    if surge == 0 and unavailable == 0:
-        unavailable = 1
-    return surge, unavailable
-
-
-def _rolling_params(d: Obj) -> tuple[Any, Any]:
-    ru = (_spec(d).get("strategy") or {}).get("rollingUpdate") or {}
-    return ru.get("maxSurge", "25%"), ru.get("maxUnavailable", "25%")
-
-
-def max_surge(d: Obj) -> int:
-    if not is_rolling(d):
-        return 0
-    return resolve_fenceposts(*_rolling_params(d), replicas(d))[0]
-
-
-def max_unavailable(d: Obj) -> int:
-    if not is_rolling(d) or replicas(d) == 0:
-        return 0
-    mu = resolve_fenceposts(*_rolling_params(d), replicas(d))[1]
-    return min(mu, replicas(d))
-
-
-def progress_deadline(d: Obj) -> int | None:
-    pds = _spec(d).get("progressDeadlineSeconds", 600)
-    return None if pds is None or pds == MAX_INT32 else int(pds)
-
-
-def revision_history_limit(d: Obj) -> int | None:
-    rhl = _spec(d).get("revisionHistoryLimit", 10)
-    return None if rhl is None or rhl == MAX_INT32 else int(rhl)
-
-
-def revision(rs: Obj | None) -> int:
-    if rs is None:
-        return 0
-    v = (rs["metadata"].get("annotations") or {}).get(REVISION)
-    try:
-        return int(v) if v is not None else 0
-    except ValueError:
-        return 0
-
-
-def _created(rs: Obj) -> float:
-    return parse_ts(rs["metadata"].get("creationTimestamp")) or 0.0
-
-
-def _by_creation(a: Obj, b: Obj) -> int:
-    ta, tb = _created(a), _created(b)
-    if ta == tb:
-        return -1 if a["metadata"]["name"] < b["metadata"]["name"] else (1 if a["metadata"]["name"] >
-                                                                         b["metadata"]["name"] else 0)
-    return -1 if ta < tb else 1
-
-
-def sort_by_creation(rss: list[Obj]) -> list[Obj]:
-    return sorted(rss, key=functools.cmp_to_key(_by_creation))
-
-
-def _normalized_template(template: Any) -> Any:
-    """A template for `EqualIgnoreHash`: hash label dropped, defaults applied, nil ≡ empty."""
-    t = copy.deepcopy(template or {})
-    labels = (t.get("metadata") or {}).get("labels")
-    if isinstance(labels, dict):
-        labels.pop(HASH_LABEL, None)
-    if isinstance(t.get("spec"), dict):
-        pod_spec(t["spec"])
-    return _prune(t)
-
-
-def _prune(v: Any) -> Any:
-    if isinstance(v, dict):
-        out = {k: _prune(x) for k, x in v.items()}
-        return {k: x for k, x in out.items() if x is not None and x != {} and x != []}
-    if isinstance(v, list):
-        return [_prune(x) for x in v]
-    return v
-
-
-def equal_ignore_hash(t1: Any, t2: Any) -> bool:
-    return bool(_normalized_template(t1) == _normalized_template(t2))
-
-
-def find_new_rs(d: Obj, rs_list: list[Obj]) -> Obj | None:
-    target = _normalized_template(_spec(d).get("template"))
-    for rs in sort_by_creation(rs_list):
-        if _normalized_template((rs.get("spec") or {}).get("template")) == target:
-            return rs
-    return None
-
-
-def _adopt_by(ref: dict[str, Any]) -> Any:
-    def fn(o: Obj) -> None:
-        if controller_ref(o) is None:
-            o["metadata"].setdefault("ownerReferences", []).append(ref)
-    return fn
-
-
-def _by_size_newer(a: Obj, b: Obj) -> int:
-    """`ReplicaSetsBySizeNewer`: bigger first, then newer first."""
-    if _rs_replicas(a) != _rs_replicas(b):
-        return -1 if _rs_replicas(a) > _rs_replicas(b) else 1
-    return _by_creation(b, a)
-
-
-def _by_size_older(a: Obj, b: Obj) -> int:
-    """`ReplicaSetsBySizeOlder`: bigger first, then older first."""
-    if _rs_replicas(a) != _rs_replicas(b):
-        return -1 if _rs_replicas(a) > _rs_replicas(b) else 1
-    return _by_creation(a, b)
-
-
-def _by_revision(a: Obj, b: Obj) -> int:
-    if revision(a) != revision(b):
-        return -1 if revision(a) < revision(b) else 1
-    return _by_creation(a, b)
-
-
-def active(rss: list[Obj | None]) -> list[Obj]:
-    return [rs for rs in rss if rs is not None and _rs_replicas(rs) > 0]
-
-
-def new_rs_new_replicas(d: Obj, all_rss: list[Obj | None], new_rs: Obj) -> int:
-    if is_rolling(d):
-        surge = scaled_value(_rolling_params(d)[0], replicas(d), True)
-        current = sum(_rs_replicas(rs) for rs in all_rss if rs is not None)
-        max_total = replicas(d) + surge
-        if current >= max_total:
-            return _rs_replicas(new_rs)
-        up = min(max_total - current, replicas(d) - _rs_replicas(new_rs))
-        return _rs_replicas(new_rs) + up
-    return replicas(d)
-
-
-def _set_replicas_annotations(rs: Obj, desired: int, max_replicas: int) -> bool:
-    ann = rs["metadata"].setdefault("annotations", {})
-    changed = False
-    for k, v in ((DESIRED_REPLICAS, str(desired)), (MAX_REPLICAS, str(max_replicas))):
-        if ann.get(k) != v:
-            ann[k] = v
-            changed = True
-    return changed
-
-
-def _replicas_annotations_need_update(rs: Obj, desired: int, max_replicas: int) -> bool:
-    ann = rs["metadata"].get("annotations") or {}
-    return ann.get(DESIRED_REPLICAS) != str(desired) or ann.get(MAX_REPLICAS) != str(max_replicas)
-
-
-def set_new_rs_annotations(d: Obj, rs: Obj, new_revision: str, exists: bool) -> bool:
-    ann = rs["metadata"].setdefault("annotations", {})
-    changed = False
-    for k, v in (d["metadata"].get("annotations") or {}).items():
-        if k in SKIP_ANNOTATIONS or ann.get(k) == v:
-            continue
-        ann[k] = v
-        changed = True
-    old = ann.get(REVISION)
-    try:
-        old_int = int(old) if old is not None and old != "" else 0
-    except ValueError:
-        return False
-    new_int = int(new_revision)
-    if old_int < new_int:
-        ann[REVISION] = new_revision
-        changed = True
-    if old is not None and old_int < new_int:
-        history = ann.get(REVISION_HISTORY, "")
-        if not history:
-            ann[REVISION_HISTORY] = old
-        else:
-            parts = history.split(",")
-            total = len(history) + len(old) + 1
-            start = 0
-            while total > MAX_REV_HISTORY_CHARS and start < len(parts):
-                total -= len(parts[start]) + 1
-                start += 1
-            if total <= MAX_REV_HISTORY_CHARS:
-                ann[REVISION_HISTORY] = ",".join([*parts[start:], old])
-    if not exists and _set_replicas_annotations(rs, replicas(d), replicas(d) + max_surge(d)):
-        changed = True
-    return changed
-
-
-def new_condition(type_: str, status: str, reason: str, message: str, now: float) -> dict[str, Any]:
-    return {"type": type_, "status": status, "lastUpdateTime": fmt(now), "lastTransitionTime": fmt(now),
-            "reason": reason, "message": message}
-
-
-def set_condition(status: dict[str, Any], cond: dict[str, Any]) -> None:
-    """`SetDeploymentCondition`: no-op for the same status and reason; keeps lastTransitionTime
-    when only the reason changes; the condition moves to the end of the list."""
-    conds = status.get("conditions") or []
-    current = get_condition(conds, cond["type"])
-    if current is not None and current.get("status") == cond["status"] and current.get("reason") == cond["reason"]:
-        return
-    if current is not None and current.get("status") == cond["status"]:
-        cond["lastTransitionTime"] = current.get("lastTransitionTime", cond["lastTransitionTime"])
-    status["conditions"] = [c for c in conds if c.get("type") != cond["type"]] + [cond]
-
-
-def remove_condition(status: dict[str, Any], type_: str) -> None:
-    conds = [c for c in status.get("conditions") or [] if c.get("type") != type_]
-    if conds:
-        status["conditions"] = conds
-    else:
-        status.pop("conditions", None)
-
-
-def deployment_complete(d: Obj, status: dict[str, Any]) -> bool:
-    r = replicas(d)
-    return (int(status.get("updatedReplicas") or 0) == r and int(status.get("replicas") or 0) == r
-            and int(status.get("availableReplicas") or 0) == r
-            and int(status.get("observedGeneration") or 0) >= int(d["metadata"].get("generation") or 1))
-
-
-def deployment_progressing(d: Obj, new: dict[str, Any]) -> bool:
-    old = d.get("status") or {}
-
-    def g(s: dict[str, Any], k: str) -> int:
-        return int(s.get(k) or 0)
-    old_old = g(old, "replicas") - g(old, "updatedReplicas")
-    new_old = g(new, "replicas") - g(new, "updatedReplicas")
-    return (g(new, "updatedReplicas") > g(old, "updatedReplicas") or new_old < old_old
-            or g(new, "readyReplicas") > g(old, "readyReplicas")
-            or g(new, "availableReplicas") > g(old, "availableReplicas"))
-
-
-def deployment_timed_out(d: Obj, new: dict[str, Any], now: float) -> bool:
-    pds = progress_deadline(d)
-    if pds is None:
-        return False
-    cond = get_condition(new.get("conditions"), "Progressing")
-    if cond is None:
-        return False
-    if cond.get("reason") == NEW_RS_AVAILABLE:
-        return False
-    if cond.get("reason") == TIMED_OUT:
-        return True
-    frm = parse_ts(cond.get("lastUpdateTime"))
-    return frm is not None and frm + pds < now
+__all__ = ["DEPLOYMENTS", "DeploymentController"]
 
 
 # -- the controller ----------------------------------------------------------------------------
@@ -435,30 +180,30 @@ class _Sync:
 
     def _scale_rs(self, rs: Obj, new_scale: int, op: str) -> tuple[bool, Obj]:
         d = self.d
-        size_changes = _rs_replicas(rs) != new_scale
+        size_changes = rs_replicas(rs) != new_scale
         max_r = replicas(d) + max_surge(d)
-        if not size_changes and not _replicas_annotations_need_update(rs, replicas(d), max_r):
+        if not size_changes and not replicas_annotations_need_update(rs, replicas(d), max_r):
             return False, rs
-        old_scale = _rs_replicas(rs)
+        old_scale = rs_replicas(rs)
         m = rs["metadata"]
 
         def fn(o: Obj) -> None:
             o.setdefault("spec", {})["replicas"] = new_scale
-            _set_replicas_annotations(o, replicas(d), max_r)
+            set_replicas_annotations(o, replicas(d), max_r)
         updated = self.env.store.mutate(REPLICASETS, m["namespace"], m["name"], fn)
         if size_changes:
             self._event("ScalingReplicaSet", f"Scaled {op} replica set {m['name']} from {old_scale} to {new_scale}")
         return size_changes, updated
 
     def _scale_rs_and_record(self, rs: Obj, new_scale: int) -> tuple[bool, Obj]:
-        if _rs_replicas(rs) == new_scale:
+        if rs_replicas(rs) == new_scale:
             return False, rs
-        return self._scale_rs(rs, new_scale, "up" if _rs_replicas(rs) < new_scale else "down")
+        return self._scale_rs(rs, new_scale, "up" if rs_replicas(rs) < new_scale else "down")
 
     # -- syncDeployment ----------------------------------------------------------------------
     def run(self) -> None:
         d = self.d
-        sel = _spec(d).get("selector")
+        sel = spec_of(d).get("selector")
         if sel == {}:
             key = (d["metadata"]["uid"], int(d["metadata"].get("generation") or 1))
             if key not in self.ctl.selecting_all_reported:
@@ -476,7 +221,7 @@ class _Sync:
             self._sync_deployment_status(old, new_rs)
             return
         self._check_paused_conditions()
-        if _spec(d).get("paused"):
+        if spec_of(d).get("paused"):
             self._sync(rs_list)
             return
         if self._is_scaling_event(rs_list):
@@ -490,7 +235,7 @@ class _Sync:
     def _claim_replicasets(self) -> list[Obj]:
         d = self.d
         ns, uid = d["metadata"]["namespace"], d["metadata"]["uid"]
-        match = compile_selector(_spec(d).get("selector"))
+        match = compile_selector(spec_of(d).get("selector"))
         out: list[Obj] = []
         for candidate in self.candidates:
             rs = self.env.store.peek(REPLICASETS, ns, candidate["metadata"]["name"])
@@ -511,7 +256,7 @@ class _Sync:
                     self.env.store.mutate(REPLICASETS, ns, m["name"], drop)
             elif ref is None and match(labels_of(rs)) and not d["metadata"].get("deletionTimestamp") \
                     and not m.get("deletionTimestamp"):
-                out.append(self.env.store.mutate(REPLICASETS, ns, m["name"], _adopt_by(new_controller_ref(d))))
+                out.append(self.env.store.mutate(REPLICASETS, ns, m["name"], adopt_by(new_controller_ref(d))))
         return out
 
     def _check_paused_conditions(self) -> None:
@@ -523,7 +268,7 @@ class _Sync:
         if cond is not None and cond.get("reason") == TIMED_OUT:
             return
         paused_exists = cond is not None and cond.get("reason") == PAUSED
-        paused = bool(_spec(d).get("paused"))
+        paused = bool(spec_of(d).get("paused"))
         if paused and not paused_exists:
             set_condition(st, new_condition("Progressing", "Unknown", PAUSED, "Deployment is paused", self.now))
         elif not paused and paused_exists:
@@ -541,7 +286,7 @@ class _Sync:
         if existing is not None:
             rs_copy = copy.deepcopy(existing)
             annotations_updated = set_new_rs_annotations(d, rs_copy, new_revision, True)
-            mrs = int(_spec(d).get("minReadySeconds") or 0)
+            mrs = int(spec_of(d).get("minReadySeconds") or 0)
             if annotations_updated or int((rs_copy.get("spec") or {}).get("minReadySeconds") or 0) != mrs:
                 revived = revision(rs_copy) > revision(existing) and bool(old)
                 ann = rs_copy["metadata"]["annotations"]
@@ -552,7 +297,7 @@ class _Sync:
                         o["spec"]["minReadySeconds"] = mrs
                 m = rs_copy["metadata"]
                 if revived:
-                    self.env.behaviors.restart_event(images_of((_spec(d).get("template") or {}).get("spec")),
+                    self.env.behaviors.restart_event(images_of((spec_of(d).get("template") or {}).get("spec")),
                                                      self.env.store.resource_version)
                 return self.env.store.mutate(REPLICASETS, m["namespace"], m["name"], fn), old
             needs = self._write_revision(str(revision(rs_copy)))
@@ -571,18 +316,18 @@ class _Sync:
     def _create_new_rs(self, old: list[Obj], new_revision: str) -> Obj | None:
         d = self.d
         st = d.setdefault("status", {})
-        template = copy.deepcopy(_spec(d).get("template") or {})
+        template = copy.deepcopy(spec_of(d).get("template") or {})
         collision = st.get("collisionCount")
         pod_hash = compute_hash(template, collision)
         tmeta = template.setdefault("metadata", {})
         tmeta["labels"] = {**(tmeta.get("labels") or {}), HASH_LABEL: pod_hash}
-        selector = copy.deepcopy(_spec(d).get("selector") or {})
+        selector = copy.deepcopy(spec_of(d).get("selector") or {})
         selector["matchLabels"] = {**(selector.get("matchLabels") or {}), HASH_LABEL: pod_hash}
         ns = d["metadata"]["namespace"]
         rs: Obj = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
                    "metadata": {"name": f"{d['metadata']['name']}-{pod_hash}", "namespace": ns,
                                 "labels": dict(tmeta["labels"]), "ownerReferences": [new_controller_ref(d)]},
-                   "spec": {"replicas": 0, "minReadySeconds": int(_spec(d).get("minReadySeconds") or 0),
+                   "spec": {"replicas": 0, "minReadySeconds": int(spec_of(d).get("minReadySeconds") or 0),
                             "selector": selector, "template": template}}
         count = new_rs_new_replicas(d, [*old, rs], rs)
         rs["spec"]["replicas"] = count
@@ -595,7 +340,7 @@ class _Sync:
                 return None
             live = self.env.store.peek(REPLICASETS, ns, rs["metadata"]["name"])
             if live is not None and is_controlled_by(live, d) and equal_ignore_hash(
-                    (live.get("spec") or {}).get("template"), _spec(d).get("template")):
+                    (live.get("spec") or {}).get("template"), spec_of(d).get("template")):
                 created, already = copy.deepcopy(live), True
             else:
                 st["collisionCount"] = int(collision or 0) + 1
@@ -631,7 +376,7 @@ class _Sync:
     def _sync(self, rs_list: list[Obj]) -> None:
         new_rs, old = self._get_all(rs_list, False)
         self._scale(new_rs, old)
-        if _spec(self.d).get("paused"):
+        if spec_of(self.d).get("paused"):
             self._cleanup(old)
         self._sync_deployment_status(old, new_rs)
 
@@ -639,7 +384,7 @@ class _Sync:
         d = self.d
         latest = self._active_or_latest(new_rs, old)
         if latest is not None:
-            if _rs_replicas(latest) != replicas(d):
+            if rs_replicas(latest) != replicas(d):
                 self._scale_rs_and_record(latest, replicas(d))
             return
         if new_rs is not None and self._is_saturated(new_rs):
@@ -649,15 +394,15 @@ class _Sync:
         if not is_rolling(d):
             return
         all_rss = active([*old, new_rs])
-        total = sum(_rs_replicas(rs) for rs in all_rss)
+        total = sum(rs_replicas(rs) for rs in all_rss)
         allowed = replicas(d) + max_surge(d) if replicas(d) > 0 else 0
         to_add = allowed - total
         op = ""
         if to_add > 0:
-            all_rss = sorted(all_rss, key=functools.cmp_to_key(_by_size_newer))
+            all_rss = sorted(all_rss, key=functools.cmp_to_key(by_size_newer))
             op = "up"
         elif to_add < 0:
-            all_rss = sorted(all_rss, key=functools.cmp_to_key(_by_size_older))
+            all_rss = sorted(all_rss, key=functools.cmp_to_key(by_size_older))
             op = "down"
         added = 0
         sizes: dict[str, int] = {}
@@ -665,10 +410,10 @@ class _Sync:
             name = rs["metadata"]["name"]
             if to_add != 0:
                 prop = self._proportion(rs, to_add, added)
-                sizes[name] = _rs_replicas(rs) + prop
+                sizes[name] = rs_replicas(rs) + prop
                 added += prop
             else:
-                sizes[name] = _rs_replicas(rs)
+                sizes[name] = rs_replicas(rs)
         for i, rs in enumerate(all_rss):
             name = rs["metadata"]["name"]
             if i == 0 and to_add != 0:
@@ -678,10 +423,10 @@ class _Sync:
     def _proportion(self, rs: Obj, to_add: int, added: int) -> int:
         """`GetProportion` / `getReplicaSetFraction`."""
         d = self.d
-        if _rs_replicas(rs) == 0 or to_add == 0 or to_add == added:
+        if rs_replicas(rs) == 0 or to_add == 0 or to_add == added:
             return 0
         if replicas(d) == 0:
-            fraction = -_rs_replicas(rs)
+            fraction = -rs_replicas(rs)
         else:
             deployment_replicas = replicas(d) + max_surge(d)
             ann = (rs["metadata"].get("annotations") or {}).get(MAX_REPLICAS)
@@ -692,8 +437,8 @@ class _Sync:
             if annotated == 0:
                 fraction = 0
             else:
-                size = _rs_replicas(rs) * deployment_replicas / annotated
-                fraction = math.floor(size + 0.5) - _rs_replicas(rs)
+                size = rs_replicas(rs) * deployment_replicas / annotated
+                fraction = math.floor(size + 0.5) - rs_replicas(rs)
         allowed = to_add - added
         return min(fraction, allowed) if to_add > 0 else max(fraction, allowed)
 
@@ -715,7 +460,7 @@ class _Sync:
         except ValueError:
             return False
         r = replicas(self.d)
-        return des is not None and _rs_replicas(rs) == r and des == r and _status_int(rs, "availableReplicas") == r
+        return des is not None and rs_replicas(rs) == r and des == r and status_int(rs, "availableReplicas") == r
 
     def _cleanup(self, old: list[Obj]) -> None:
         d = self.d
@@ -726,10 +471,10 @@ class _Sync:
         diff = len(alive) - limit
         if diff <= 0:
             return
-        ordered = sorted(alive, key=functools.cmp_to_key(_by_revision))
+        ordered = sorted(alive, key=functools.cmp_to_key(by_revision))
         for rs in ordered[:diff]:
             st = rs.get("status") or {}
-            if int(st.get("replicas") or 0) != 0 or _rs_replicas(rs) != 0 or \
+            if int(st.get("replicas") or 0) != 0 or rs_replicas(rs) != 0 or \
                     int(rs["metadata"].get("generation") or 1) > int(st.get("observedGeneration") or 0) or \
                     rs["metadata"].get("deletionTimestamp"):
                 continue
@@ -756,20 +501,20 @@ class _Sync:
 
     def _reconcile_new_rs(self, all_rss: list[Obj | None], new_rs: Obj) -> bool:
         r = replicas(self.d)
-        if _rs_replicas(new_rs) == r:
+        if rs_replicas(new_rs) == r:
             return False
-        if _rs_replicas(new_rs) > r:
+        if rs_replicas(new_rs) > r:
             return self._scale_rs_and_record(new_rs, r)[0]
         return self._scale_rs_and_record(new_rs, new_rs_new_replicas(self.d, all_rss, new_rs))[0]
 
     def _reconcile_old_rss(self, all_rss: list[Obj | None], old: list[Obj], new_rs: Obj) -> bool:
         d = self.d
-        old_count = sum(_rs_replicas(rs) for rs in old)
+        old_count = sum(rs_replicas(rs) for rs in old)
         if old_count == 0:
             return False
-        all_count = sum(_rs_replicas(rs) for rs in all_rss if rs is not None)
+        all_count = sum(rs_replicas(rs) for rs in all_rss if rs is not None)
         min_available = replicas(d) - max_unavailable(d)
-        new_unavailable = _rs_replicas(new_rs) - _status_int(new_rs, "availableReplicas")
+        new_unavailable = rs_replicas(new_rs) - status_int(new_rs, "availableReplicas")
         max_scaled_down = all_count - min_available - new_unavailable
         if max_scaled_down <= 0:
             return False
@@ -784,27 +529,27 @@ class _Sync:
         for i, rs in enumerate(old):
             if total >= max_cleanup:
                 break
-            if _rs_replicas(rs) == 0 or _rs_replicas(rs) == _status_int(rs, "availableReplicas"):
+            if rs_replicas(rs) == 0 or rs_replicas(rs) == status_int(rs, "availableReplicas"):
                 continue
-            count = min(max_cleanup - total, _rs_replicas(rs) - _status_int(rs, "availableReplicas"))
-            _, old[i] = self._scale_rs_and_record(rs, _rs_replicas(rs) - count)
+            count = min(max_cleanup - total, rs_replicas(rs) - status_int(rs, "availableReplicas"))
+            _, old[i] = self._scale_rs_and_record(rs, rs_replicas(rs) - count)
             total += count
         return old, total
 
     def _scale_down_old_for_rolling(self, all_rss: list[Obj | None], old: list[Obj]) -> int:
         d = self.d
         min_available = replicas(d) - max_unavailable(d)
-        available = sum(_status_int(rs, "availableReplicas") for rs in all_rss if rs is not None)
+        available = sum(status_int(rs, "availableReplicas") for rs in all_rss if rs is not None)
         if available <= min_available:
             return 0
         total, target = 0, available - min_available
         for rs in sort_by_creation(old):
             if total >= target:
                 break
-            if _rs_replicas(rs) == 0:
+            if rs_replicas(rs) == 0:
                 continue
-            count = min(_rs_replicas(rs), target - total)
-            self._scale_rs_and_record(rs, _rs_replicas(rs) - count)
+            count = min(rs_replicas(rs), target - total)
+            self._scale_rs_and_record(rs, rs_replicas(rs) - count)
             total += count
         return total
 
@@ -824,14 +569,14 @@ class _Sync:
             return
         if new_rs is None:
             new_rs, old = self._get_all(rs_list, True)
-        if new_rs is not None and _rs_replicas(new_rs) != replicas(d):
+        if new_rs is not None and rs_replicas(new_rs) != replicas(d):
             self._scale_rs_and_record(new_rs, replicas(d))
         if deployment_complete(d, d.get("status") or {}):
             self._cleanup(old)
         self._sync_rollout_status(old, new_rs)
 
     def _old_pods_running(self, new_rs: Obj | None, old: list[Obj]) -> bool:
-        if sum(_status_int(rs, "replicas") for rs in old) > 0:
+        if sum(status_int(rs, "replicas") for rs in old) > 0:
             return True
         for rs in old:
             for pod in self.env.pods.owned_by(rs["metadata"]["uid"]):
@@ -843,14 +588,14 @@ class _Sync:
     def _calculate_status(self, old: list[Obj], new_rs: Obj | None) -> dict[str, Any]:
         d = self.d
         all_rss = [rs for rs in [*old, new_rs] if rs is not None]
-        available = sum(_status_int(rs, "availableReplicas") for rs in all_rss)
-        total = sum(_rs_replicas(rs) for rs in all_rss)
+        available = sum(status_int(rs, "availableReplicas") for rs in all_rss)
+        total = sum(rs_replicas(rs) for rs in all_rss)
         prev = d.get("status") or {}
         values = {
             "observedGeneration": int(d["metadata"].get("generation") or 1),
-            "replicas": sum(_status_int(rs, "replicas") for rs in all_rss),
-            "updatedReplicas": _status_int(new_rs, "replicas"),
-            "readyReplicas": sum(_status_int(rs, "readyReplicas") for rs in all_rss),
+            "replicas": sum(status_int(rs, "replicas") for rs in all_rss),
+            "updatedReplicas": status_int(new_rs, "replicas"),
+            "readyReplicas": sum(status_int(rs, "readyReplicas") for rs in all_rss),
             "availableReplicas": available,
             "unavailableReplicas": max(total - available, 0),
         }

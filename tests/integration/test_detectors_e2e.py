@@ -1,0 +1,301 @@
+"""Each detector end to end: the real pass against the sandbox, over HTTP, through the official client.
+
+Every story: a small world with one failure; one pass heals it; the clock moves and the controllers
+converge; a second pass has nothing to do and writes nothing; the real kubectl sees the healed state;
+the history file and the risk report say what happened and why.
+"""
+
+from __future__ import annotations
+
+import json
+
+from selfheal.confighash import combined_checksum, config_hash, configmap_checksum
+from selfheal.model import ANN_CONFIG_CHECKSUM, ANN_CONFIG_HASH, ANN_DESIRED_REPLICAS
+from tests.sandbox.worlds import deployment, image_behavior
+
+from .harness import healing_world
+from .worlds import (
+    applied,
+    applied_with_kubectl,
+    configmap,
+    decisions,
+    hpa,
+    kube_json,
+    pod_names,
+    rolled_out,
+    story,
+    with_probes,
+    workdir,
+)
+
+
+def _second_pass_is_a_no_op(world):
+    writes_before = len(world.writes())
+    again = world.run()
+    assert again.exit_code == 0 and again.status == "completed"
+    assert [o for o in again.outcomes if o.result.value != "skipped"] == []
+    assert len(world.writes()) == writes_before
+    return again
+
+
+def _factor(risk, name):
+    return next(f for f in risk["factors"] if f["name"] == name)
+
+
+def test_a_crash_looping_pod_of_a_healthy_revision_is_evicted_and_its_replacement_runs(tmp_path):
+    # web has run image shop/web:1 for a month; five minutes ago one pod's cache got corrupted
+    # (exit 1, a container restart keeps the cache, a new pod does not).
+    world_file = story(*rolled_out("web", image="shop/web:1", replicas=4, crashing=1),
+                       image_behavior("shop/web:1", "CrashUntilRestarted"))
+    with healing_world(world_file, tmp_path) as world:
+        before = pod_names(world, "app=web")
+        crashing = next(p["metadata"]["name"] for p in kube_json(world, "pods", "-l", "app=web")["items"]
+                        if not p["status"]["containerStatuses"][0]["ready"])
+
+        first = world.run()
+        assert first.exit_code == 0
+        crash = next(f for f in first.findings if f.detector == "crashloop")
+        assert (crash.cause.code.value, crash.cause.reason, crash.cause.exit_code) == ("app_error", "Error", 1)
+        assert crash.subject is not None and crash.subject.name == crashing
+        assert applied(first) == {("restart_pod", crashing)}
+        evictions = [r for r in world.writes() if r.path.endswith(f"/pods/{crashing}/eviction")]
+        assert [r.status for r in evictions] == [201]
+
+        world.advance(60)
+        _second_pass_is_a_no_op(world)
+
+        after = pod_names(world, "app=web")
+        assert crashing not in after and len(after) == 4 and len(after - before) == 1
+        pods = kube_json(world, "pods", "-l", "app=web")["items"]
+        assert all(p["status"]["phase"] == "Running" and p["status"]["containerStatuses"][0]["ready"] for p in pods)
+        dep = kube_json(world, "deploy", "web")
+        assert dep["status"]["availableReplicas"] == 4
+
+        [line] = world.history()
+        assert (line["action"], line["kind"], line["name"], line["result"], line["reason"]) == (
+            "restart_pod", "Pod", crashing, "applied", "app_error")
+        assert line["workload"] == "Deployment/web" and line["ladder"] == "health"
+        [eviction] = line["patch"]
+        assert eviction["subresource"] == "eviction" and eviction["body"]["kind"] == "Eviction"
+        assert eviction["body"]["deleteOptions"]["preconditions"]["uid"] == crash.subject.uid
+        risk = world.risk()  # the second pass's report: nothing is crashing any more
+        assert _factor(risk, "crash_loops")["value"] == 0
+        assert not any(f["detector"] == "crashloop" for f in risk["findings"])
+
+
+def _bad_revision_world(world):
+    """web:1 ran fine; `kubectl set image` rolled out web:2, which crashes; someone annotated the
+    Deployment in between (kubectl rollout undo drops annotations the old ReplicaSet never had)."""
+    world.advance(30)
+    world.kubectl("set", "image", "deploy/web", "app=shop/web:2")
+    world.kubectl("annotate", "deploy/web", "shop.example/note=hotfix 2 is rolling out")
+    world.advance(120)
+
+
+def test_a_failing_new_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_does(tmp_path):
+    world_file = story(deployment("web", image="shop/web:1", replicas=3,
+                                  annotations={"shop.example/owner": "team-a"}),
+                       image_behavior("shop/web:1", "Healthy"), image_behavior("shop/web:2", "CrashLoop"))
+    with healing_world(world_file, workdir(tmp_path, "kubectl")) as twin:
+        _bad_revision_world(twin)
+        assert "rolled back" in twin.kubectl("rollout", "undo", "deploy/web")
+        by_kubectl = twin.sb.get("Deployment", "web")
+
+    with healing_world(world_file, workdir(tmp_path, "selfheal")) as world:
+        _bad_revision_world(world)
+        crashing = {p["metadata"]["name"] for p in kube_json(world, "pods", "-l", "app=web")["items"]
+                    if p["spec"]["containers"][0]["image"] == "shop/web:2"}
+        assert len(crashing) == 1
+
+        first = world.run()
+        assert first.exit_code == 0
+        bad = next(f for f in first.findings if f.detector == "bad_revision")
+        assert bad.cause.code.value == "bad_revision"
+        outcome = decisions(first)
+        assert outcome[("rollback", "web")] == ("applied", "bad_revision")
+        assert outcome[("restart_pod", crashing.pop())] == ("skipped", "superseded")  # one action per workload
+
+        ours = world.sb.get("Deployment", "web")
+        assert ours["spec"]["template"] == by_kubectl["spec"]["template"]
+        assert ours["metadata"]["annotations"] == by_kubectl["metadata"]["annotations"]
+        assert "shop.example/note" not in ours["metadata"]["annotations"]  # kubectl drops it too
+        assert ours["metadata"]["annotations"]["shop.example/owner"] == "team-a"
+
+        world.advance(60)
+        _second_pass_is_a_no_op(world)
+
+        assert "successfully rolled out" in world.kubectl("rollout", "status", "deploy/web", "--timeout=10s")
+        dep = kube_json(world, "deploy", "web")
+        assert dep["spec"]["template"]["spec"]["containers"][0]["image"] == "shop/web:1"
+        assert dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
+        assert dep["status"]["availableReplicas"] == 3 and dep["status"].get("unavailableReplicas", 0) == 0
+        images = {p["spec"]["containers"][0]["image"] for p in kube_json(world, "pods", "-l", "app=web")["items"]}
+        assert images == {"shop/web:1"}
+
+        rollback = next(h for h in world.history() if h["action"] == "rollback")
+        assert (rollback["result"], rollback["reason"], rollback["detector"]) == ("applied", "bad_revision",
+                                                                                  "bad_revision")
+        [patch] = rollback["patch"]
+        assert patch["content_type"] == "application/json-patch+json"
+        assert [op["path"] for op in patch["body"]] == ["/spec/template", "/metadata/annotations"]
+        [inverse] = rollback["inverse"]
+        assert inverse["body"][0]["value"]["spec"]["containers"][0]["image"] == "shop/web:2"
+
+
+def test_replica_drift_is_scaled_back_to_the_annotation_and_to_last_applied_configuration(tmp_path):
+    world_file = story(deployment("api", replicas=3, annotations={ANN_DESIRED_REPLICAS: "3"}),
+                       applied_with_kubectl(deployment("web", replicas=4)))
+    with healing_world(world_file, tmp_path) as world:
+        world.advance(30)
+        world.kubectl("scale", "deploy/api", "--replicas=1")  # by hand, during an incident
+        world.kubectl("scale", "deploy/web", "--replicas=2")
+        world.advance(30)
+
+        first = world.run()
+        assert first.exit_code == 0
+        assert {(f.workload.name, f.cause.code.value) for f in first.findings if f.detector == "replica_drift"} == {
+            ("api", "replica_drift"), ("web", "replica_drift")}
+        summaries = {f.workload.name: f.cause.summary for f in first.findings if f.detector == "replica_drift"}
+        assert ANN_DESIRED_REPLICAS in summaries["api"] and "last-applied-configuration" in summaries["web"]
+        assert applied(first) == {("scale", "api"), ("scale", "web")}
+
+        world.advance(30)
+        _second_pass_is_a_no_op(world)
+
+        ready = {d["metadata"]["name"]: (d["spec"]["replicas"], d["status"].get("availableReplicas"))
+                 for d in kube_json(world, "deploy")["items"]}
+        assert ready == {"api": (3, 3), "web": (4, 4)}
+        lines = {h["name"]: h for h in world.history()}
+        assert lines["api"]["patch"][0]["body"] == {"spec": {"replicas": 3}}
+        assert lines["api"]["inverse"][0]["body"] == {"spec": {"replicas": 1}}
+        assert lines["web"]["patch"][0]["body"] == {"spec": {"replicas": 4}}
+        assert {h["reason"] for h in world.history()} == {"replica_drift"}
+
+
+def test_replicas_outside_the_hpa_bounds_are_clamped_and_inside_them_the_hpa_is_never_fought(tmp_path):
+    world_file = story(deployment("web", replicas=3), hpa("web", target="web", min_replicas=2, max_replicas=5),
+                       # the annotation says 2, but an HPA owns api's replicas: 4 is inside [2, 10]
+                       deployment("api", replicas=4, annotations={ANN_DESIRED_REPLICAS: "2"}),
+                       hpa("api", target="api", min_replicas=2, max_replicas=10))
+    with healing_world(world_file, tmp_path) as world:
+        world.advance(30)
+        world.kubectl("scale", "deploy/web", "--replicas=9")  # by hand, between two HPA syncs
+
+        first = world.run()
+        assert first.exit_code == 0
+        drift = [f for f in first.findings if f.detector == "replica_drift"]
+        assert [(f.workload.name, f.cause.code.value) for f in drift] == [("web", "hpa_clamp")]
+        assert "[2, 5]" in drift[0].cause.summary
+        assert applied(first) == {("scale", "web")}
+        assert world.history()[0]["patch"][0]["body"] == {"spec": {"replicas": 5}}
+
+        world.advance(30)
+        _second_pass_is_a_no_op(world)
+
+        web, api = kube_json(world, "deploy", "web"), kube_json(world, "deploy", "api")
+        assert (web["spec"]["replicas"], web["status"]["availableReplicas"]) == (5, 5)
+        assert api["spec"]["replicas"] == 4
+        assert kube_json(world, "hpa", "web")["status"]["currentReplicas"] == 5
+
+
+def test_a_hand_edited_template_is_restored_to_the_recorded_config_hash(tmp_path):
+    manifest = deployment("api", image="shop/api:3", replicas=2)
+    manifest["metadata"]["annotations"][ANN_CONFIG_HASH] = config_hash(manifest["spec"]["template"])  # CI's stamp
+    world_file = story(applied_with_kubectl(manifest))
+    with healing_world(world_file, tmp_path) as world:
+        world.advance(30)
+        recorded_pods = pod_names(world, "app=api")
+        world.kubectl("set", "env", "deploy/api", "LOG_LEVEL=debug")  # a hand edit CI never saw
+        world.advance(60)
+        assert pod_names(world, "app=api").isdisjoint(recorded_pods)
+
+        first = world.run()
+        assert first.exit_code == 0
+        drift = next(f for f in first.findings if f.detector == "config_drift")
+        assert drift.cause.code.value == "config_hash_drift"
+        assert "spec.containers[name=app].env" in drift.cause.summary
+        assert "restore from last-applied-configuration" in drift.evidence
+        assert applied(first) == {("restore_template", "api")}
+
+        world.advance(60)
+        _second_pass_is_a_no_op(world)
+
+        dep = kube_json(world, "deploy", "api")
+        assert "env" not in dep["spec"]["template"]["spec"]["containers"][0]
+        assert config_hash(dep["spec"]["template"]) == manifest["metadata"]["annotations"][ANN_CONFIG_HASH]
+        assert dep["status"]["availableReplicas"] == 2 and dep["status"]["updatedReplicas"] == 2
+        pods = kube_json(world, "pods", "-l", "app=api")["items"]
+        assert len(pods) == 2 and all("env" not in p["spec"]["containers"][0] for p in pods)
+
+        [line] = world.history()
+        assert (line["action"], line["result"], line["reason"]) == ("restore_template", "applied",
+                                                                    "config_hash_drift")
+        assert line["inverse"][0]["body"][0]["value"]["spec"]["containers"][0]["env"] == [
+            {"name": "LOG_LEVEL", "value": "debug"}]
+        assert _factor(world.risk(), "config_drift")["value"] == 0
+
+
+def test_a_changed_configmap_rolls_the_deployment_with_the_new_checksum(tmp_path):
+    settings = {"LOG_LEVEL": "info", "CACHE_TTL": "60"}
+    recorded = combined_checksum({"web-config": configmap_checksum(settings, None)})
+    dep = deployment("web", replicas=2)
+    dep["spec"]["template"]["metadata"]["annotations"] = {ANN_CONFIG_CHECKSUM: recorded}
+    dep["spec"]["template"]["spec"]["containers"][0]["envFrom"] = [{"configMapRef": {"name": "web-config"}}]
+    with healing_world(story(configmap("web-config", settings), dep), tmp_path) as world:
+        world.advance(30)
+        started_with_old_config = pod_names(world, "app=web")
+        world.kubectl("patch", "configmap", "web-config", "--type=merge", "-p", '{"data":{"LOG_LEVEL":"debug"}}')
+        new = combined_checksum({"web-config": configmap_checksum({**settings, "LOG_LEVEL": "debug"}, None)})
+
+        first = world.run()
+        assert first.exit_code == 0
+        change = next(f for f in first.findings if f.detector == "config_drift")
+        assert change.cause.code.value == "configmap_changed"
+        assert f"recorded {recorded}" in change.evidence and f"current {new}" in change.evidence
+        assert applied(first) == {("rollout_restart", "web")}
+
+        world.advance(60)
+        _second_pass_is_a_no_op(world)
+
+        live = kube_json(world, "deploy", "web")
+        assert live["spec"]["template"]["metadata"]["annotations"][ANN_CONFIG_CHECKSUM] == new
+        assert live["status"]["updatedReplicas"] == 2 and live["status"]["availableReplicas"] == 2
+        restarted = pod_names(world, "app=web")
+        assert len(restarted) == 2 and restarted.isdisjoint(started_with_old_config)
+
+        [line] = world.history()
+        assert (line["action"], line["reason"], line["result"]) == ("rollout_restart", "configmap_changed",
+                                                                    "applied")
+        assert line["patch"][0]["content_type"] == "application/strategic-merge-patch+json"
+        assert line["patch"][0]["body"] == {"spec": {"template": {"metadata": {"annotations": {
+            ANN_CONFIG_CHECKSUM: new}}}}}
+        assert line["inverse"][0]["body"]["spec"]["template"]["metadata"]["annotations"][ANN_CONFIG_CHECKSUM] == \
+            recorded
+
+
+def test_missing_probes_are_a_finding_and_never_an_action(tmp_path):
+    world_file = story(with_probes(deployment("api", replicas=1)), deployment("web", replicas=1))
+    with healing_world(world_file, tmp_path) as world:
+        world.advance(30)
+        writes_before = len(world.writes())
+
+        first = world.run()
+        assert first.exit_code == 0
+        probes = [f for f in first.findings if f.detector == "probes"]
+        assert [(f.workload.name, f.cause.code.value, f.severity.label) for f in probes] == [
+            ("web", "missing_probes", "info")]
+        assert probes[0].evidence == ("container app: no liveness and no readiness probe",)
+        assert first.outcomes == () and len(world.writes()) == writes_before
+        assert world.history() == []  # nothing was decided, so nothing is recorded as an action
+
+        risk = world.risk()
+        assert _factor(risk, "missing_probes") == {
+            "name": "missing_probes", "value": 0.5, "weight": 0.1, "contribution": 0.05,
+            "detail": "1/2 containers"}
+        assert [(f["name"], f["cause"]) for f in risk["findings"]] == [("web", "missing_probes")]
+        assert risk["actions"] == []
+
+        world.advance(60)
+        second = _second_pass_is_a_no_op(world)
+        assert [f.workload.name for f in second.findings if f.detector == "probes"] == ["web"]  # still reported
+        assert json.loads(world.kubectl("get", "deploy", "web", "-o", "json"))["spec"]["replicas"] == 1
