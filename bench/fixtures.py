@@ -93,6 +93,12 @@ def _probe(path: str, period: int) -> Obj:
             "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3}
 
 
+# What the ServiceAccount admission plugin adds to every pod (never to the Deployment's template).
+_SA_VOLUME = {"name": "kube-api-access", "projected": {"defaultMode": 420, "sources": [
+    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+    {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+    {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1",
+                                                                   "fieldPath": "metadata.namespace"}}]}}]}}
 _SA_MOUNT = {"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
              "readOnly": True}
 _SECURITY = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
@@ -122,7 +128,7 @@ def template(app: str, version: str, checksum: str, *, restarted_at: str) -> Obj
                                "requests": {"cpu": "250m", "memory": "256Mi"}},
                  "livenessProbe": _probe("/healthz", 10), "readinessProbe": _probe("/ready", 5),
                  "volumeMounts": [{"name": "config", "mountPath": "/etc/cpt"},
-                                  {"name": "work", "mountPath": "/work"}, _SA_MOUNT],
+                                  {"name": "work", "mountPath": "/work"}],
                  "securityContext": _SECURITY, **_DEFAULTED},
                 {"name": "log-shipper", "image": "registry.example/fluent-bit:3.1.4",
                  "args": ["--config=/fluent-bit/etc/fluent-bit.conf"],
@@ -131,17 +137,12 @@ def template(app: str, version: str, checksum: str, *, restarted_at: str) -> Obj
                  "resources": {"limits": {"cpu": "200m", "memory": "128Mi"},
                                "requests": {"cpu": "20m", "memory": "32Mi"}},
                  "livenessProbe": _probe("/api/v1/health", 30), "readinessProbe": _probe("/api/v1/health", 10),
-                 "volumeMounts": [{"name": "work", "mountPath": "/work", "readOnly": True}, _SA_MOUNT],
+                 "volumeMounts": [{"name": "work", "mountPath": "/work", "readOnly": True}],
                  "securityContext": _SECURITY, **_DEFAULTED},
             ],
             "volumes": [
                 {"name": "config", "configMap": {"name": f"{app}-config", "defaultMode": 420}},
                 {"name": "work", "emptyDir": {"sizeLimit": "64Mi"}},
-                {"name": "kube-api-access", "projected": {"defaultMode": 420, "sources": [
-                    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                    {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-                    {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {
-                        "apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}}]}},
             ],
             "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
             "serviceAccountName": "default", "securityContext": {"runAsUser": 10001, "fsGroup": 10001},
@@ -219,7 +220,9 @@ class PodParts:
 
 def pod_parts(rs: str, tmpl_hashed: Obj, created: datetime) -> PodParts:
     tmpl, t = tmpl_hashed, ts(created)
-    spec = {**tmpl["spec"], "serviceAccount": "default", "priority": 0, "enableServiceLinks": True,
+    containers = [{**c, "volumeMounts": [*c.get("volumeMounts", []), _SA_MOUNT]} for c in tmpl["spec"]["containers"]]
+    spec = {**tmpl["spec"], "containers": containers, "volumes": [*tmpl["spec"]["volumes"], _SA_VOLUME],
+            "serviceAccount": "default", "priority": 0, "enableServiceLinks": True,
             "preemptionPolicy": "PreemptLowerPriority",
             "tolerations": [{"key": k, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
                             for k in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")]}
@@ -381,6 +384,17 @@ def namespace_objects(total_pods: int, now: datetime | None = None) -> list[Obj]
                 "status": {"observedGeneration": 1, "currentHealthy": ready, "desiredHealthy": -(-app.pods * 9 // 10),
                            "disruptionsAllowed": max(0, ready - -(-app.pods * 9 // 10)), "expectedPods": app.pods},
             })
+    objects.append({  # every namespace has it (the root CA publisher); the pods' projected volume reads it
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "kube-root-ca.crt", "namespace": NAMESPACE, "uid": uid("ConfigMap", "kube-root-ca.crt"),
+                     "creationTimestamp": long_ago,
+                     "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to verify "
+                                     "the kube-apiserver when using internal endpoints such as the internal service "
+                                     "IP or kubernetes.default.svc. No other usage is guaranteed across "
+                                     "distributions of Kubernetes clusters."}},
+        "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\n" + "MIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhr\n" * 16
+                 + "-----END CERTIFICATE-----\n"},
+    })
     objects.append({
         "apiVersion": "batch/v1", "kind": "CronJob",
         "metadata": {"name": CRONJOB, "namespace": NAMESPACE, "uid": uid("CronJob", CRONJOB), "generation": 1,

@@ -28,15 +28,22 @@ TARGETS=(
   "overlays/prod                  dese-ea-plan-v5-canary      overlays/prod/canary-deployment.yaml"
 )
 
-# hashes <deploy dir> <kustomization> <deployment>: prints "<config-hash> <config-checksum>"
-hashes() {
+# lookup <deploy dir> <kustomization> <deployment>: sets HASH and CHECKSUM (- when the render lacks a
+# ConfigMap the template reads) from `selfheal hash` of the rendered kustomization, rendered once per step
+declare -A RENDERED=()
+HASH="" CHECKSUM=""
+lookup() {
   local line
-  line=$("$KUBECTL" kustomize "$1/$2" | "$SELFHEAL" hash /dev/stdin | awk -F '\t' -v d="$3" '$1 == d')
+  if [[ -z ${RENDERED[$2]:-} ]]; then
+    RENDERED[$2]=$("$KUBECTL" kustomize "$1/$2" | "$SELFHEAL" hash /dev/stdin)
+  fi
+  line=$(awk -F '\t' -v d="$3" '$1 == d' <<< "${RENDERED[$2]}")
   if [[ -z $line ]]; then
     echo "stamp-config-hash: no Deployment $3 in deploy/$2" >&2
     return 1
   fi
-  awk -F '\t' '{ print $2, ($3 == "" ? "-" : $3) }' <<< "$line"
+  IFS=$'\t' read -r _ HASH CHECKSUM <<< "$line"
+  CHECKSUM=${CHECKSUM:--}
 }
 
 # set_annotation <file> <key> <value>: every `<key>: "sha256:..."` line of the file gets the value
@@ -49,20 +56,20 @@ set_annotation() {
 }
 
 stamp() {
-  local dir=$1 key target kustomization deployment file values hash checksum
+  local dir=$1 key target kustomization deployment file
   for key in selfheal.dev/config-checksum selfheal.dev/config-hash; do
+    RENDERED=()  # render again after stamping the checksums
     for target in "${TARGETS[@]}"; do
       read -r kustomization deployment file <<< "$target"
-      values=$(hashes "$dir" "$kustomization" "$deployment")
-      read -r hash checksum <<< "$values"
+      lookup "$dir" "$kustomization" "$deployment"
       if [[ $key == selfheal.dev/config-checksum ]]; then
-        if [[ $checksum == - ]]; then
-          echo "stamp-config-hash: deploy/$kustomization does not render every ConfigMap $deployment reads" >&2
+        if [[ $CHECKSUM == - ]]; then
+          echo "stamp-config-hash: deploy/$kustomization lacks a ConfigMap that $deployment reads" >&2
           return 1
         fi
-        set_annotation "$dir/$file" "$key" "$checksum"
+        set_annotation "$dir/$file" "$key" "$CHECKSUM"
       else
-        set_annotation "$dir/$file" "$key" "$hash"
+        set_annotation "$dir/$file" "$key" "$HASH"
       fi
     done
   done

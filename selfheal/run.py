@@ -149,13 +149,22 @@ def run_pass(settings: Settings, namespace: str, api_client: Any, *, run_id: str
             return _act(settings, namespace, api_client, transport, lease, dry_run, clock, started, sleep, run_id)
         finally:
             if not dry_run:
-                lease.release()
+                _release(lease)
     except (ApiFailure, ApiException, HTTPError, SnapshotError, OSError) as exc:
         if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
             raise
         detail = _cluster_error(exc)
         log.error("run.cluster_error", error=detail)
         return PassResult(EXIT_CLUSTER, "cluster_error", namespace, dry_run, detail=detail)
+
+
+def _release(lease: LeaseLock) -> None:
+    """A Lease that cannot be released expires on its own; the pass's result stands either way."""
+    try:
+        lease.release()
+    except ApiFailure as exc:
+        log.error("lease.release_failed", lease=lease.name, error=str(exc),
+                  detail=f"it expires by itself after {lease.duration}s")
 
 
 def _act(settings: Settings, namespace: str, api_client: Any, transport: Transport, lease: LeaseLock,

@@ -14,6 +14,9 @@
 # containers.conf (runc, cgroupfs, ulimits this machine allows) and storage.conf, the rootfs tar and
 # the wheelhouse, each rebuilt only when its inputs change. Needs root: debootstrap and rootful podman.
 #
+# `tools/test-image.sh clean` removes all of it (podman storage first: `rm -rf` alone can trip over
+# the storage's mounts after a run that was killed mid-build).
+#
 # Environment: SELFHEAL_IMAGE_SUITE (default: the machine's VERSION_CODENAME), DEBIAN_MIRROR,
 # SELFHEAL_IMAGE_REBUILD=1 (drop the cached rootfs, base image and wheelhouse first), PY (host python).
 set -euo pipefail
@@ -89,6 +92,18 @@ runroot = "$STORE/run"
 EOF
 export CONTAINERS_CONF=$STATE/containers.conf CONTAINERS_STORAGE_CONF=$STATE/storage.conf
 pm() { podman --root "$STORE/storage" --runroot "$STORE/run" --storage-driver overlay "$@"; }
+
+if [[ ${1:-} == clean ]]; then
+  step "clean: podman storage under $STORE, cached rootfs and wheelhouse under $STATE"
+  pm system reset --force >/dev/null 2>&1 || true
+  if grep -qF " $REPO/.tools/" /proc/mounts; then
+    die "mounts remain under $REPO/.tools (see /proc/mounts); not removing through them"
+  fi
+  rm -rf --one-file-system "$STORE" "$STATE"
+  exit 0
+elif (($#)); then
+  die "usage: tools/test-image.sh [clean]"
+fi
 
 # --- 1. base image: debootstrap -> tar -> podman import --------------------------------------------
 key() { printf 'suite=%s mirror=%s packages=%s variant=minbase v=1\n' "$SUITE" "$MIRROR" "$BASE_PACKAGES"; }
@@ -193,14 +208,19 @@ fi
 # --- 3. build -------------------------------------------------------------------------------------
 step "podman build --network=none $IMAGE (FROM $BASE_IMAGE)"
 t_build=$SECONDS
-if ! pm build --network=none --pull=never --layers \
+build() {
+  pm build --network=none --pull=never --layers \
     --build-arg BASE_IMAGE="$BASE_IMAGE" \
     --build-arg PIP_NO_INDEX=1 --build-arg PIP_FIND_LINKS=/wheels \
-    --volume "$WHEELS:/wheels:ro" \
-    --tag "$IMAGE" --file Dockerfile . >"$STATE/build.log" 2>&1; then
-  tail -n 30 "$STATE/build.log" >&2
-  die "podman build failed (full log: $STATE/build.log)"
-fi
+    --volume "$WHEELS:/wheels:ro" --file Dockerfile "$@" . >>"$STATE/build.log" 2>&1 \
+    || { tail -n 30 "$STATE/build.log" >&2; die "podman build $* failed (full log: $STATE/build.log)"; }
+}
+: >"$STATE/build.log"
+# The builder stage gets a tag of its own, so the prune below keeps it as the layer cache of the next
+# run and drops only what earlier builds left behind (each source change leaves ~400 MB otherwise).
+build --target builder --tag "$IMAGE-builder"
+build --tag "$IMAGE"
+pm image prune --force >/dev/null
 note "built in $((SECONDS - t_build))s; $(pm image inspect --format '{{.Size}}' "$IMAGE" | numfmt --to=iec) (base $(pm image inspect --format '{{.Size}}' "$BASE_IMAGE" | numfmt --to=iec))"
 
 user=$(pm image inspect --format '{{.Config.User}}' "$IMAGE")

@@ -8,7 +8,6 @@ the artifacts rot.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -127,15 +126,6 @@ def pod_templates(manifests: list[Manifest] | tuple[Manifest, ...]) -> Iterator[
             yield str(m), m.doc["spec"]["template"]
         elif m.kind == "CronJob":
             yield str(m), m.doc["spec"]["jobTemplate"]["spec"]["template"]
-
-
-def config_hash(data: dict[str, str]) -> str:
-    """The selfheal.dev/config-hash of a ConfigMap's data: sha256 of its canonical JSON.
-
-    Canonical = keys sorted, no whitespace, UTF-8 (what `jq -cS .data | tr -d '\\n' | sha256sum` prints).
-    """
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def cron_interval_seconds(schedule: str) -> int:

@@ -46,12 +46,12 @@ def deployments(kustomization: str) -> dict[str, Doc]:
     return {m.name: m.doc for m in render(kustomization) if m.kind == "Deployment"}
 
 
-def annotations(doc: Doc) -> dict[str, str]:
+def meta_annotations(doc: Doc) -> dict[str, str]:
     return dict(doc["metadata"].get("annotations") or {})
 
 
 def template_annotations(deployment: Doc) -> dict[str, str]:
-    return annotations(deployment["spec"]["template"])
+    return meta_annotations(deployment["spec"]["template"])
 
 
 def stamp(deploy_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -74,7 +74,7 @@ def test_stamped_values_are_what_selfheal_hash_computes_for_the_rendered_manifes
     assert computed.keys() == deps.keys()
     for name, deployment in deps.items():
         assert computed[name].config_checksum is not None, f"{name}: the render lacks a ConfigMap it reads"
-        assert annotations(deployment)[CONFIG_HASH] == computed[name].config_hash, name
+        assert meta_annotations(deployment)[CONFIG_HASH] == computed[name].config_hash, name
         assert template_annotations(deployment)[CONFIG_CHECKSUM] == computed[name].config_checksum, name
         # The Kyverno policy also wants the annotation on the template: the same value (the hash ignores it).
         assert template_annotations(deployment)[CONFIG_HASH] == computed[name].config_hash, name
@@ -87,7 +87,7 @@ def test_the_guides_pipe_through_selfheal_hash_prints_the_stamped_values() -> No
     assert result.returncode == 0, result.stderr
     printed = {line.split("\t")[0]: line.split("\t")[1:] for line in result.stdout.splitlines()}
 
-    assert printed == {name: [annotations(d)[CONFIG_HASH], template_annotations(d)[CONFIG_CHECKSUM]]
+    assert printed == {name: [meta_annotations(d)[CONFIG_HASH], template_annotations(d)[CONFIG_CHECKSUM]]
                        for name, d in deployments("deploy/overlays/prod").items()}
 
 
@@ -95,16 +95,19 @@ def test_each_value_pins_what_it_claims_to() -> None:
     base, prod = deployments("deploy/base"), deployments("deploy/overlays/prod")
 
     # prod's ConfigMap differs from base's (LOG_LEVEL): another checksum; both prod Deployments read it.
-    assert template_annotations(prod[STABLE])[CONFIG_CHECKSUM] != template_annotations(base[STABLE])[CONFIG_CHECKSUM]
-    assert template_annotations(prod[STABLE])[CONFIG_CHECKSUM] == template_annotations(prod[CANARY])[CONFIG_CHECKSUM]
-    # prod's stable template differs from base's (resources), the canary's from stable's (image): other hashes.
-    hashes = {annotations(base[STABLE])[CONFIG_HASH], annotations(prod[STABLE])[CONFIG_HASH],
-              annotations(prod[CANARY])[CONFIG_HASH]}
+    checksum = {(k, name): template_annotations(d)[CONFIG_CHECKSUM]
+                for k, deps in (("base", base), ("prod", prod)) for name, d in deps.items()}
+    assert checksum["prod", STABLE] != checksum["base", STABLE]
+    assert checksum["prod", STABLE] == checksum["prod", CANARY]
+    # prod's stable template differs from base's (resources), the canary's from stable's (image):
+    # three different hashes.
+    hashes = {meta_annotations(base[STABLE])[CONFIG_HASH], meta_annotations(prod[STABLE])[CONFIG_HASH],
+              meta_annotations(prod[CANARY])[CONFIG_HASH]}
     assert len(hashes) == 3
     # The hash is of the template alone: stamping the checksum into it does not change the hash.
     unstamped = copy.deepcopy(prod[STABLE]["spec"]["template"])
     del unstamped["metadata"]["annotations"][CONFIG_CHECKSUM]
-    assert config_hash(unstamped) == annotations(prod[STABLE])[CONFIG_HASH]
+    assert config_hash(unstamped) == meta_annotations(prod[STABLE])[CONFIG_HASH]
 
 
 # --- the stamping script -----------------------------------------------------------------------------------
@@ -120,10 +123,10 @@ def test_the_stamping_script_finds_nothing_stale_in_the_repo() -> None:
 
 
 @pytest.mark.parametrize(("edit", "file", "old", "new", "stale"), [
-    pytest.param("a ConfigMap value", "overlays/prod/configmap-patch.yaml", "LOG_LEVEL: warn", "LOG_LEVEL: error",
-                 {CONFIG_CHECKSUM}, id="configmap"),
-    pytest.param("the canary's image", "overlays/prod/kustomization.yaml", 'newTag: "1.5.0"', 'newTag: "1.5.1"',
-                 {CONFIG_HASH}, id="image"),
+    pytest.param("a ConfigMap value", "overlays/prod/configmap-patch.yaml",
+                 "LOG_LEVEL: warn", "LOG_LEVEL: error", {CONFIG_CHECKSUM}, id="configmap"),
+    pytest.param("the canary's image", "overlays/prod/kustomization.yaml",
+                 'newTag: "1.5.0"', 'newTag: "1.5.1"', {CONFIG_HASH}, id="image"),
 ])
 def test_a_change_makes_the_check_fail_until_the_values_are_restamped(
         edit: str, file: str, old: str, new: str, stale: set[str], tmp_path: Path) -> None:
@@ -145,9 +148,10 @@ def test_a_change_makes_the_check_fail_until_the_values_are_restamped(
     out = run([kubectl, "kustomize", str(deploy / "overlays" / "prod")])
     rendered = tmp_path / "prod.yaml"
     rendered.write_text(out.stdout)
-    docs = {d["metadata"]["name"]: d for d in yaml.safe_load_all(out.stdout) if d and d["kind"] == "Deployment"}
+    docs = {d["metadata"]["name"]: d for d in yaml.safe_load_all(out.stdout)
+            if d and d["kind"] == "Deployment"}
     for h in hash_manifest(rendered):
-        assert annotations(docs[h.name])[CONFIG_HASH] == h.config_hash
+        assert meta_annotations(docs[h.name])[CONFIG_HASH] == h.config_hash
         assert template_annotations(docs[h.name])[CONFIG_CHECKSUM] == h.config_checksum
 
 
@@ -157,7 +161,8 @@ def test_a_change_makes_the_check_fail_until_the_values_are_restamped(
 @contextlib.contextmanager
 def applied_to_a_cluster(docs: list[Doc], tmp_path: Path) -> Iterator[HealingWorld]:
     """A sandbox holding the app namespace, `docs` applied to it with kubectl (the server adds defaults)."""
-    scenario = parse_scenario(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {NAMESPACE}}}\n", name="empty")
+    scenario = parse_scenario(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {NAMESPACE}}}\n",
+                              name="empty")
     manifest = yaml.safe_dump_all([d for d in docs if d["kind"] != "Namespace"], sort_keys=False)
     with healing_world(scenario, tmp_path) as world:
         applied = world.sb.kubectl("apply", "--validate=false", "-f", "-", input=manifest)
@@ -166,7 +171,8 @@ def applied_to_a_cluster(docs: list[Doc], tmp_path: Path) -> Iterator[HealingWor
 
 
 @pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
-def test_applied_to_a_cluster_the_job_finds_no_configuration_drift(kustomization: str, tmp_path: Path) -> None:
+def test_applied_to_a_cluster_the_job_finds_no_configuration_drift(kustomization: str,
+                                                                   tmp_path: Path) -> None:
     with applied_to_a_cluster([m.doc for m in render(kustomization)], tmp_path) as world:
         configmap = world.sb.get("ConfigMap", "cpt-web-config")
         checksum = combined_checksum({"cpt-web-config": configmap_checksum(configmap.get("data"),
@@ -175,7 +181,7 @@ def test_applied_to_a_cluster_the_job_finds_no_configuration_drift(kustomization
             live = world.sb.get("Deployment", name)
             # The API server added its defaults to the template; the hash still agrees.
             assert live["spec"]["template"]["spec"]["dnsPolicy"] == "ClusterFirst"
-            assert config_hash(live["spec"]["template"]) == annotations(live)[CONFIG_HASH], name
+            assert config_hash(live["spec"]["template"]) == meta_annotations(live)[CONFIG_HASH], name
             assert template_annotations(live)[CONFIG_CHECKSUM] == checksum, name
 
         result = world.run(dry_run=True)

@@ -35,7 +35,8 @@ from tests.integration.harness import HealingWorld, healing_world
 JOB_MANIFEST = REPO / "aiops" / "self-heal-job.yaml"
 JOB_DOCS = load_docs(JOB_MANIFEST)
 ROLE = next(d for d in JOB_DOCS if d["kind"] == "Role")
-BINDING = next(d for d in JOB_DOCS if d["kind"] == "RoleBinding" and d["roleRef"]["name"] == ROLE["metadata"]["name"])
+BINDING = next(d for d in JOB_DOCS
+               if d["kind"] == "RoleBinding" and d["roleRef"]["name"] == ROLE["metadata"]["name"])
 SERVICE_ACCOUNT = BINDING["subjects"][0]["name"]
 CONTEXT = f"sa-{NAMESPACE}-{SERVICE_ACCOUNT}"  # the kubeconfig context the sandbox writes for it
 USER = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
@@ -76,8 +77,8 @@ def call_of(method: str, path: str, query: str) -> Call:
 
 def rule_allows(rule: Doc, call: Call) -> bool:
     names = rule.get("resourceNames") or []
-    return (call.group in rule["apiGroups"] and call.resource in rule["resources"] and call.verb in rule["verbs"]
-            and (not names or call.name in names))
+    return (call.group in rule["apiGroups"] and call.resource in rule["resources"]
+            and call.verb in rule["verbs"] and (not names or call.name in names))
 
 
 def grants(rule: Doc) -> Iterator[tuple[str, str, str, str | None]]:
@@ -114,13 +115,18 @@ def manifest_without(rule: Doc, tmp_path: Path) -> Path:
     return path
 
 
+def actions(result: PassResult, outcome: str) -> set[tuple[str, str]]:
+    return {(o.action.action.value, o.action.workload.name) for o in result.outcomes
+            if o.result.value == outcome}
+
+
 def applied(result: PassResult) -> set[tuple[str, str]]:
-    return {(o.action.action.value, o.action.workload.name) for o in result.outcomes if o.result.value == "applied"}
+    return actions(result, "applied")
 
 
 def planned(result: PassResult) -> set[tuple[str, str]]:
     """What a dry-run would have applied: its actions the API server accepted with `dryRun=All`."""
-    return {(o.action.action.value, o.action.workload.name) for o in result.outcomes if o.result.value == "dry_run"}
+    return actions(result, "dry_run")
 
 
 def forbidden_calls(world: HealingWorld) -> list[tuple[Call, Any]]:
@@ -182,10 +188,10 @@ def test_without_any_one_rule_something_the_job_needs_is_denied(rule: Doc, tmp_p
     world, result = sa_run(tmp_path, manifest_without(rule, tmp_path))
     denied = forbidden_calls(world)
 
-    assert denied, f"nothing was denied without rule {rule_id(rule)}: the Role grants more than the job needs"
+    assert denied, f"nothing was denied without {rule_id(rule)}: the Role grants more than the job needs"
     for call, record in denied:
         assert record.user == USER
-        assert rule_allows(rule, call), f"{call} was denied, but the removed rule {rule_id(rule)} does not grant it"
+        assert rule_allows(rule, call), f"{call} was denied, yet the removed {rule_id(rule)} does not grant it"
     assert_denial_shows(result)
     assert applied(result) < HEALED  # the scenario is no longer healed
 

@@ -62,6 +62,15 @@ def test_the_test_job_runs_make_test_with_the_schemas_and_system_tools() -> None
     assert "../shared/schemas" in text
 
 
+def test_the_test_job_checks_the_stamped_config_annotations_after_make_test() -> None:
+    runs = [str(step.get("run", "")) for step in JOBS["test"]["steps"]]
+    check = next(i for i, r in enumerate(runs) if "deploy/stamp-config-hash.sh --check" in r)
+
+    assert check > runs.index("make test")  # make test builds the .venv whose selfheal the script runs
+    assert ".venv/bin" in runs[check]
+    assert (REPO / "deploy" / "stamp-config-hash.sh").stat().st_mode & 0o111  # runnable as written
+
+
 def test_image_is_signed_keylessly_with_the_identity_kyverno_verifies() -> None:
     (verify,) = next(r for r in POLICY["spec"]["rules"] if "verifyImages" in r)["verifyImages"]
     keyless = verify["attestors"][0]["entries"][0]["keyless"]

@@ -1,8 +1,8 @@
 """The rendered workloads keep the promises the other artifacts rely on.
 
-The namespace enforces the `restricted` Pod Security Standard, Kyverno requires probes and a correct
-config hash, the HPA owns stable's replicas, the PDB must let the self-heal job evict unhealthy pods, and
-the canary's traffic share comes from its share of ready pods behind one Service.
+The namespace enforces the `restricted` Pod Security Standard, Kyverno requires probes, the HPA owns
+stable's replicas, the PDB must let the self-heal job evict unhealthy pods, and the canary's traffic share
+comes from its share of ready pods behind one Service. (The config hash and checksum: test_config_hash.py.)
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from tests.deploy.support import (
     NAMESPACE,
     Doc,
     Manifest,
-    config_hash,
     find,
     load_manifests,
     pod_templates,
@@ -24,7 +23,6 @@ from tests.deploy.support import (
 )
 
 KUSTOMIZATIONS = ["deploy/base", "deploy/overlays/prod"]
-CONFIG_HASH = "selfheal.dev/config-hash"
 TRAFFIC_SPLIT = "rollout.argoproj.io/traffic-split"
 # Volume types the restricted Pod Security Standard allows.
 RESTRICTED_VOLUME_TYPES = {
@@ -75,25 +73,6 @@ def test_the_namespace_enforces_the_restricted_pod_security_standard() -> None:
     namespace = find(rendered("deploy/base"), "Namespace", NAMESPACE)
 
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-
-
-@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
-def test_config_hash_annotations_match_the_configmap_they_pin(kustomization: str) -> None:
-    """Change cpt-web-config without updating the hash and this fails (docs/deploy.md says how to update it)."""
-    configmap = find(rendered(kustomization), "ConfigMap", "cpt-web-config")
-    expected = config_hash(configmap["data"])
-
-    for deployment in deployments(kustomization):
-        name = deployment["metadata"]["name"]
-        assert deployment["metadata"]["annotations"][CONFIG_HASH] == expected, name
-        assert deployment["spec"]["template"]["metadata"]["annotations"][CONFIG_HASH] == expected, name
-
-
-def test_prod_config_differs_from_base_so_its_hash_does_too() -> None:
-    base = find(rendered("deploy/base"), "ConfigMap", "cpt-web-config")
-    prod = find(rendered("deploy/overlays/prod"), "ConfigMap", "cpt-web-config")
-
-    assert config_hash(base["data"]) != config_hash(prod["data"])
 
 
 @pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)

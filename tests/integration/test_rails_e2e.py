@@ -78,6 +78,26 @@ def test_an_eviction_refused_by_the_pdb_is_skipped_and_goes_through_once_the_bud
         assert kube_json(world, "deploy", "web")["status"]["availableReplicas"] == 3
 
 
+def test_a_paused_deployment_is_not_rolled_back(tmp_path):
+    world_file = story(deployment("web", image="shop/web:1", replicas=3), image_behavior("shop/web:2", "CrashLoop"))
+    with healing_world(world_file, tmp_path) as world:
+        world.advance(30)
+        world.kubectl("set", "image", "deploy/web", "app=shop/web:2")
+        world.advance(120)
+        world.kubectl("rollout", "pause", "deploy/web")  # someone is looking at revision 2
+
+        result = world.run()
+        assert any(f.detector == "bad_revision" for f in result.findings)
+        assert decisions(result)[("rollback", "web")] == ("skipped", "paused")
+        assert not any(r.path.endswith("/deployments/web") for r in world.writes()
+                       if r.field_manager == "selfheal")
+        live = kube_json(world, "deploy", "web")
+        assert live["spec"]["paused"] is True
+        assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "shop/web:2"
+        line = next(h for h in world.history() if h["action"] == "rollback")
+        assert (line["result"], line["reason"]) == ("skipped", "paused") and "resume it first" in line["message"]
+
+
 def test_max_actions_caps_the_writes_of_a_pass_and_the_next_pass_does_the_rest(tmp_path):
     names = ("alpha", "bravo", "charlie", "delta")
     world_file = story(*(deployment(n, replicas=2, annotations={ANN_DESIRED_REPLICAS: "2"}) for n in names))

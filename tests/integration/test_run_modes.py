@@ -155,3 +155,15 @@ def test_an_unreachable_cluster_is_exit_3(tmp_path):
         assert (result.exit_code, result.status) == (3, "cluster_error")
         assert "503" in result.detail
         assert world.history() == []
+
+
+def test_a_lease_that_cannot_be_released_does_not_undo_the_passs_result(tmp_path):
+    """The Lease expires on its own; the actions done and recorded stand, and so does the exit code."""
+    with healing_world("ea-plan-v5", tmp_path) as world:
+        world.sb.inject("PUT", r"/leases/self-heal-cpt$", status=403, times=10)
+        result = world.run()
+        assert (result.exit_code, result.status) == (0, "completed")
+        assert len(applied(result)) == 4 and len([h for h in world.history() if h["result"] == "applied"]) == 4
+        lease = world.sb.get("Lease", "self-heal-cpt")
+        assert lease["spec"]["holderIdentity"]  # still held: nobody could release it
+        assert lease["spec"]["leaseDurationSeconds"] == 60  # ...and it expires by itself

@@ -29,6 +29,7 @@ NODE = "sandbox-node-1"
 CREATED = "2025-12-01T09:00:00Z"  # the first revision
 UPDATED = "2025-12-15T10:00:00Z"  # the second revision, when there is one
 CRASHING_SINCE = "2026-01-01T11:55:00Z"  # five minutes before the sandbox's epoch
+UNREADY_SINCE = "2026-01-01T11:40:00Z"  # twenty minutes before it: longer than progressDeadlineSeconds
 
 
 def story(*docs: Obj) -> str:
@@ -61,6 +62,17 @@ def _running_status(image: str, started: str) -> Obj:
         "containerStatuses": [{"name": "app", "image": image, "ready": True, "restartCount": 0, "started": True,
                                "state": {"running": {"startedAt": started}}, "lastState": {}}],
     }
+
+
+def _unready_status(image: str, started: str) -> Obj:
+    """Running, but failing its readiness probe since UNREADY_SINCE (a deadlock no container restart sees)."""
+    status = _running_status(image, started)
+    for cond in status["conditions"]:
+        if cond["type"] in ("Ready", "ContainersReady"):
+            cond.update(status="False", reason="ContainersNotReady", lastTransitionTime=UNREADY_SINCE,
+                        message="containers with unready status: [app]")
+    status["containerStatuses"][0]["ready"] = False
+    return status
 
 
 def _crash_loop_status(image: str, started: str, pod_ref: str, restarts: int) -> Obj:
@@ -110,7 +122,7 @@ def _replicaset(dep: Obj, image: str, revision: int, replicas: int, created: str
     }
 
 
-def _pod(rs: Obj, index: int, crashing: bool, annotations: dict[str, str]) -> Obj:
+def _pod(rs: Obj, index: int, state: str, annotations: dict[str, str]) -> Obj:
     name = f"{rs['metadata']['name']}-{_hash({'pod': index})[:5]}"
     spec = copy.deepcopy(rs["spec"]["template"]["spec"])
     spec["nodeName"] = NODE
@@ -127,24 +139,34 @@ def _pod(rs: Obj, index: int, crashing: bool, annotations: dict[str, str]) -> Ob
     }
     apply_defaults(pod)
     ref = f"{name}_{rs['metadata']['namespace']}"
-    pod["status"] = _crash_loop_status(image, started, ref, 6) if crashing else _running_status(image, started)
+    if state == "crashing":
+        pod["status"] = _crash_loop_status(image, started, ref, 6)
+    elif state == "unready":
+        pod["status"] = _unready_status(image, started)
+    else:
+        pod["status"] = _running_status(image, started)
     return pod
 
 
-def rolled_out(name: str, *, image: str, replicas: int = 4, crashing: int = 0, previous_image: str | None = None,
-               ns: str = NS, annotations: dict[str, str] | None = None,
-               pod_annotations: dict[str, str] | None = None) -> list[Obj]:
+def rolled_out(name: str, *, image: str, replicas: int = 4, crashing: int = 0, unready: int = 0,
+               previous_image: str | None = None, ns: str = NS, annotations: dict[str, str] | None = None,
+               pod_annotations: dict[str, str] | None = None, pod_spec: Obj | None = None) -> list[Obj]:
     """A Deployment whose rollout of `image` completed long ago; its last `crashing` pods crash-loop (exit 1)
-    since shortly before the epoch. With `previous_image`, revision 1 ran that image and revision 2 (the
-    current one, rolled out on UPDATED) runs `image`; the old ReplicaSet is kept at 0 replicas, as history."""
-    dep = apply_defaults(deployment(name, image=image, replicas=replicas, ns=ns, annotations=annotations,
-                                    max_surge="25%", max_unavailable="25%"))
+    since shortly before the epoch, the `unready` pods before them run but have failed their readiness
+    probe since UNREADY_SINCE. With `previous_image`, revision 1 ran that image and revision 2 (the current
+    one, rolled out on UPDATED) runs `image`; the old ReplicaSet is kept at 0 replicas, as history.
+    `pod_spec` is merged into the template's pod spec as the manifest wrote it (before defaulting)."""
+    dep = deployment(name, image=image, replicas=replicas, ns=ns, annotations=annotations,
+                     max_surge="25%", max_unavailable="25%")
+    dep["spec"]["template"]["spec"].update(copy.deepcopy(pod_spec or {}))
+    apply_defaults(dep)
     revisions = [(previous_image, CREATED), (image, UPDATED)] if previous_image else [(image, CREATED)]
     replicasets = [_replicaset(dep, img, i + 1, replicas if i == len(revisions) - 1 else 0, created)
                    for i, (img, created) in enumerate(revisions)]
     current = replicasets[-1]
-    pods = [_pod(current, i, i >= replicas - crashing, pod_annotations or {}) for i in range(replicas)]
-    available = replicas - crashing
+    states = ["running"] * (replicas - crashing - unready) + ["unready"] * unready + ["crashing"] * crashing
+    pods = [_pod(current, i, state, pod_annotations or {}) for i, state in enumerate(states)]
+    available = replicas - crashing - unready
     max_unavailable = replicas // 4  # 25%, rounded down as the controller resolves it
     dep["metadata"].update(creationTimestamp=CREATED, generation=len(revisions))
     dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = str(len(revisions))
@@ -152,14 +174,14 @@ def rolled_out(name: str, *, image: str, replicas: int = 4, crashing: int = 0, p
     dep["status"] = {
         "observedGeneration": len(revisions), "replicas": replicas, "updatedReplicas": replicas,
         "readyReplicas": available, "availableReplicas": available,
-        **({"unavailableReplicas": crashing} if crashing else {}),
+        **({"unavailableReplicas": replicas - available} if available < replicas else {}),
         "conditions": [
             {"type": "Available", "status": "True" if enough else "False",
              "reason": "MinimumReplicasAvailable" if enough else "MinimumReplicasUnavailable",
              "message": "Deployment has minimum availability." if enough
              else "Deployment does not have minimum availability.",
-             "lastUpdateTime": CRASHING_SINCE if not enough else CREATED,
-             "lastTransitionTime": CRASHING_SINCE if not enough else CREATED},
+             "lastUpdateTime": CREATED if enough else CRASHING_SINCE,
+             "lastTransitionTime": CREATED if enough else CRASHING_SINCE},
             {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
              "message": f'ReplicaSet "{current["metadata"]["name"]}" has successfully progressed.',
              "lastUpdateTime": revisions[-1][1], "lastTransitionTime": CREATED},
