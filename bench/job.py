@@ -24,6 +24,7 @@ _CPU_AT_START = time.process_time()  # interpreter start-up up to here: counted 
 
 import argparse  # noqa: E402 - after the first clock reading, on purpose
 import functools  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
@@ -68,15 +69,28 @@ class Phases:
     def __init__(self) -> None:
         self.totals: dict[str, float] = {}
         self._stack: list[float] = []
+        self.gc: dict[str, float] = {}  # cyclic GC time inside each phase (included in its total)
+        self._labels: list[str] = []
+        self._gc_started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_started = time.process_time()
+        else:
+            label = self._labels[-1] if self._labels else "other"
+            self.gc[label] = self.gc.get(label, 0.0) + time.process_time() - self._gc_started
 
     def wrap(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def timed(*a: Any, **k: Any) -> Any:
             t0 = time.process_time()
             self._stack.append(0.0)
+            self._labels.append(label)
             try:
                 return fn(*a, **k)
             finally:
+                self._labels.pop()
                 inner = self._stack.pop()
                 spent = time.process_time() - t0
                 self.totals[label] = self.totals.get(label, 0.0) + spent - inner
@@ -147,6 +161,7 @@ def _cli(args: argparse.Namespace) -> dict[str, Any]:
     if phases is not None:
         total = time.process_time() - t0
         out["phases"] = {**phases.totals, "other": total - sum(phases.totals.values())}
+        out["gc"] = phases.gc
     return out
 
 

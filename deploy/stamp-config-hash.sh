@@ -13,8 +13,7 @@
 # resource limit, a ConfigMap value. Argo CD renders Git, so the values must be in Git, not added by CI.
 # Order: the checksum first, then the hash of the template that carries it. (The hash ignores the
 # checksum annotation, so one pass is a fixed point; the order keeps it one if that ever changes.)
-# The template also keeps a copy of config-hash because the Kyverno policy requires one there; the hash
-# ignores it too.
+# Kyverno requires config-hash on the Deployment and config-checksum on the template.
 set -euo pipefail
 
 SELFHEAL=${SELFHEAL:-selfheal}

@@ -175,6 +175,8 @@ def _walk(node: Any, parent_key: str = "") -> Any:
             node.pop("scheme")
         if node.get("path") == "/":
             node.pop("path")
+    if parent_key == "grpc" and node.get("service") == "":  # SetDefaults_GRPCAction
+        node.pop("service")
     if parent_key == "fieldRef" and node.get("apiVersion") == "v1":
         node.pop("apiVersion")
     if parent_key in _QUANTITY_MAP_KEYS:
@@ -207,6 +209,8 @@ def normalise_template(template: Mapping[str, Any]) -> dict[str, Any]:
     spec = doc.get("spec")
     if isinstance(spec, dict):
         _drop_defaults(spec, _POD_SPEC_DEFAULTS)
+        if "serviceAccount" in spec and spec["serviceAccount"] == spec.get("serviceAccountName"):
+            del spec["serviceAccount"]  # the deprecated alias the API server keeps equal to serviceAccountName
         for c in (spec.get("initContainers") or []) + (spec.get("containers") or []):
             if isinstance(c, dict):
                 _normalise_container(c)

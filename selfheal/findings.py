@@ -107,6 +107,7 @@ class SkipCode(enum.StrEnum):
     # a detector's own refusal
     RESTART_NOT_HELPFUL = "restart_not_helpful"
     NO_RESTORE_SOURCE = "no_restore_source"
+    CONFIGMAP_MISSING = "configmap_missing"  # restarted pods would fail CreateContainerConfigError
     NO_PREVIOUS_REVISION = "no_previous_revision"
     INVALID_ANNOTATION = "invalid_annotation"
     # pass-wide rails

@@ -10,9 +10,10 @@
 #      a tmpfs /tmp and a bind-mounted /var/lib/selfheal: `selfheal --version`, then one
 #      `selfheal run --dry-run` against `selfheal sandbox serve` on the host (--network=host).
 #
-# Everything lives under .tools/image/ (git-ignored): podman storage (--root/--runroot), a generated
-# containers.conf (runc, cgroupfs, ulimits this machine allows) and storage.conf, the rootfs tar and
-# the wheelhouse, each rebuilt only when its inputs change. Needs root: debootstrap and rootful podman.
+# Everything lives under .tools/ (git-ignored): podman storage in .tools/containers (--root/--runroot);
+# in .tools/image a generated containers.conf (runc, cgroupfs, ulimits this machine allows) and
+# storage.conf, the rootfs tar, the wheelhouse (each rebuilt only when its inputs change), the logs
+# and the last run's outputs (run/). Needs root: debootstrap and rootful podman.
 #
 # `tools/test-image.sh clean` removes all of it (podman storage first: `rm -rf` alone can trip over
 # the storage's mounts after a run that was killed mid-build).
@@ -39,6 +40,9 @@ T0=$SECONDS
 step() { printf '\n==> [%3ds] %s\n' "$((SECONDS - T0))" "$*" >&2; }
 note() { printf '    %s\n' "$*" >&2; }
 die() { printf '\ntest-image: FAILED: %s\n' "$*" >&2; exit 1; }
+# Without this, Ctrl-C during debootstrap (whose dpkg ignores SIGINT) is lost and the script carries
+# on; with it, the script stops once the running command returns, and the EXIT traps clean up.
+trap 'die "interrupted"' INT TERM
 
 # --- preconditions --------------------------------------------------------------------------------
 [[ $EUID -eq 0 ]] || die "needs root (debootstrap and rootful podman); run it as root or via sudo"
@@ -65,7 +69,8 @@ exec 9>"$STATE/lock"
 flock -n 9 || { note "another test-image run holds $STATE/lock; waiting"; flock 9; }
 
 # --- podman, configured by files we own -----------------------------------------------------------
-# CONTAINERS_CONF replaces the machine's containers.conf. runc: crun is broken on this machine image.
+# CONTAINERS_CONF replaces the machine's containers.conf. runc, not crun: crun is known to fail on this
+# machine image (issue 4), and runc is what Debian's podman depends on.
 # Unless told, podman asks runc for nofile and nproc 1048576; root here lacks CAP_SYS_RESOURCE, so
 # raising a hard limit fails ("error setting rlimit type 6: operation not permitted"). nofile: this
 # shell's own limits. nproc: podman runs with a lower ceiling than the shell (32768 here, while
@@ -126,7 +131,7 @@ if [[ ${SELFHEAL_IMAGE_REBUILD:-0} == 1 ]]; then
   step "SELFHEAL_IMAGE_REBUILD=1: dropping the cached rootfs, base image and wheelhouse"
   rm -f "$ROOTFS_TAR" "$ROOTFS_TAR.key" "$STATE/wheels.key"
   rm -rf "$STATE/wheels"
-  pm rmi --force "$IMAGE" "$BASE_IMAGE" >/dev/null 2>&1 || true
+  pm rmi --force "$IMAGE" "$IMAGE-builder" "$BASE_IMAGE" >/dev/null 2>&1 || true
 fi
 
 if [[ -f $ROOTFS_TAR && "$(cat "$ROOTFS_TAR.key" 2>/dev/null)" == "$(key)" ]]; then
@@ -169,8 +174,8 @@ fi
 # Fails fast on runtime trouble (runtime, cgroups, ulimits) before the long build, and tells us
 # which Python the wheels must fit.
 base_py=$(pm run --rm --network=none "$BASE_IMAGE" python3 -c \
-  'import sys, ensurepip; print("%d.%d" % sys.version_info[:2])' 2>&1) \
-  || die "cannot run python3 -c 'import ensurepip' in $BASE_IMAGE: $base_py"
+  'import sys, ensurepip; print("%d.%d" % sys.version_info[:2])' 2>"$STATE/probe.err") \
+  || die "cannot run python3 -c 'import ensurepip' in $BASE_IMAGE: $(cat "$STATE/probe.err")"
 host_py=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 note "python $base_py in the base image, $host_py on the host"
 [[ $base_py == "$host_py" ]] \

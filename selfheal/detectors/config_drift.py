@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -127,6 +128,12 @@ def _checksum_finding(snapshot: Snapshot, dep: Deployment, now: datetime) -> Fin
                                      severity=Severity.WARNING, ladder=Ladder.CONFIG,
                                      annotation=ANN_CONFIG_CHECKSUM, value=current,
                                      summary=f"rolling restart of {dep.metadata.name} with the new config checksum")
+    missing = [n for n, c in per_cm.items() if c is None]
+    if missing:  # the running pods still have the old content; new ones would not start at all
+        action = replace(action, refusal=Refusal(
+            SkipCode.CONFIGMAP_MISSING,
+            f"ConfigMap {', '.join(missing)} is gone: restarted pods would fail with CreateContainerConfigError "
+            "(restore it, or remove the reference)"))
     return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.CONFIGMAP_CHANGED, summary), evidence, (action,))
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import discovery, errors, managed_fields
+from .controllers.job import generate_selector
+from .controllers.pods import grace_period as pod_grace_period
 from .defaults import apply_defaults
 from .errors import ApiError
 from .faults import Faults
@@ -313,7 +315,8 @@ class ApiServer:
             validate(rt, obj)
         managed_fields.record(obj, self._manager(req), "Update", self._body_for_fields(req, obj), "",
                               rt.api_version, self.store.clock.now())
-        created = self.store.create(rt, obj, dry_run=self._dry_run(req))
+        prepare = generate_selector if rt.kind == "Job" else None
+        created = self.store.create(rt, obj, dry_run=self._dry_run(req), prepare=prepare)
         return _json(201, created)
 
     @staticmethod
@@ -372,8 +375,8 @@ class ApiServer:
         grace_raw = opts.get("gracePeriodSeconds", req.query.get("gracePeriodSeconds"))
         obj = self.store.get(rt, target.namespace, target.name)
         grace: int | None = int(grace_raw) if grace_raw not in (None, "") else None
-        if rt.kind == "Pod" and obj.get("spec", {}).get("nodeName") and grace is None:
-            grace = int(obj["spec"].get("terminationGracePeriodSeconds", 30))
+        if rt.kind == "Pod":
+            grace = pod_grace_period(obj, grace)  # 0 for unscheduled or finished pods, like the pod strategy
         preconditions = opts.get("preconditions") or {}
         if not dry and policy == "Orphan":
             self.orphan(self.store, obj["metadata"]["uid"])

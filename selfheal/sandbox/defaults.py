@@ -19,6 +19,8 @@ def _probe(p: Obj) -> None:
     p.setdefault("periodSeconds", 10)
     p.setdefault("successThreshold", 1)
     p.setdefault("failureThreshold", 3)
+    if isinstance(p.get("grpc"), dict):
+        p["grpc"].setdefault("service", "")
     if "httpGet" in p:
         p["httpGet"].setdefault("scheme", "HTTP")
         p["httpGet"].setdefault("path", "/")
@@ -49,6 +51,8 @@ def pod_spec(spec: Obj, *, restart_policy: str = "Always") -> None:
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("securityContext", {})
     spec.setdefault("schedulerName", "default-scheduler")
+    if spec.get("serviceAccountName"):  # the deprecated alias, kept equal by the v1 conversion
+        spec.setdefault("serviceAccount", spec["serviceAccountName"])
     for c in (spec.get("initContainers") or []) + (spec.get("containers") or []):
         if isinstance(c, dict):
             _container(c)

@@ -236,7 +236,10 @@ class Store:
                 return None
             return [e for e in self._log if e.rv > rv]
 
-    def create(self, rt: ResourceType, obj: Obj, *, dry_run: bool = False) -> Obj:
+    def create(self, rt: ResourceType, obj: Obj, *, dry_run: bool = False,
+               prepare: Callable[[Obj], object] | None = None) -> Obj:
+        """Store a new object. `prepare` runs once the uid is assigned (server-side defaulting that
+        needs it, like a Job's generated selector), before anything is stored."""
         with self.lock:
             obj = copy.deepcopy(obj)
             meta = obj.setdefault("metadata", {})
@@ -265,6 +268,8 @@ class Store:
             meta.pop("deletionTimestamp", None)
             if rt.has_generation:
                 meta["generation"] = 1
+            if prepare is not None:
+                prepare(obj)
             if dry_run:
                 meta["resourceVersion"] = str(self._rv)
                 return obj
@@ -349,7 +354,9 @@ class Store:
                 nm["resourceVersion"] = old_meta["resourceVersion"]
                 return new
             nm["resourceVersion"] = self._next_rv()
-            if nm.get("deletionTimestamp") and not nm.get("finalizers"):
+            if nm.get("deletionTimestamp") and not nm.get("finalizers") and not nm.get("deletionGracePeriodSeconds"):
+                # finalizers gone and no grace period left to wait for (a pod in its grace period is
+                # removed by the kubelet's final delete, not by losing its finalizers)
                 del t.entries[key]
                 t.keys.pop(bisect.bisect_left(t.keys, key))
                 self._emit(rt, "DELETED", new)
@@ -400,8 +407,7 @@ class Store:
                 new = copy.deepcopy(entry.obj)
                 nm = new["metadata"]
                 nm["deletionTimestamp"] = rfc3339(self.clock.now() + timedelta(seconds=grace_period_seconds or 0))
-                if grace_period_seconds is not None:
-                    nm["deletionGracePeriodSeconds"] = grace_period_seconds
+                nm["deletionGracePeriodSeconds"] = grace_period_seconds or 0
                 nm["resourceVersion"] = self._next_rv()
                 t.entries[key] = _Entry(new)
                 self._emit(rt, "MODIFIED", new)

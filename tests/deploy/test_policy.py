@@ -130,14 +130,15 @@ def test_cluster_admin_is_the_break_glass() -> None:
 def test_rendered_deployments_satisfy_the_config_hash_and_probe_rules(kustomization: str) -> None:
     hash_pattern = RULES["require-config-hash"]["validate"]["pattern"]
     required = hash_pattern["metadata"]["annotations"]["selfheal.dev/config-hash"]
+    required_checksum = hash_pattern["spec"]["template"]["metadata"]["annotations"]["selfheal.dev/config-checksum"]
     probes = RULES["require-probes"]["validate"]["pattern"]["spec"]["template"]["spec"]["containers"][0]
 
     for m in render(kustomization):
         if m.kind != "Deployment":
             continue
         assert kyverno_wildcard(required, m.doc["metadata"]["annotations"]["selfheal.dev/config-hash"]), m
-        template_hash = m.doc["spec"]["template"]["metadata"]["annotations"]["selfheal.dev/config-hash"]
-        assert kyverno_wildcard(required, template_hash), m
+        checksum = m.doc["spec"]["template"]["metadata"]["annotations"]["selfheal.dev/config-checksum"]
+        assert kyverno_wildcard(required_checksum, checksum), m
         for container in m.doc["spec"]["template"]["spec"]["containers"]:
             assert set(probes) <= set(container), m
 

@@ -8,7 +8,6 @@ the history file and the risk report say what happened and why.
 from __future__ import annotations
 
 import copy
-import json
 
 import pytest
 
@@ -46,6 +45,15 @@ def _factor(risk, name):
     return next(f for f in risk["factors"] if f["name"] == name)
 
 
+def _risk_file_tells(world, *, factor, cause, applied_actions):
+    """The risk report of the pass just run: its factor moved, and it lists the finding and the actions."""
+    risk = world.risk()
+    assert risk["namespace"] == world.namespace and 0 < risk["risk_score"] <= 1
+    assert _factor(risk, factor)["value"] > 0
+    assert cause in {f["cause"] for f in risk["findings"]}
+    assert {(a["action"], a["name"]) for a in risk["actions"] if a["result"] == "applied"} == applied_actions
+
+
 def test_a_crash_looping_pod_of_a_healthy_revision_is_evicted_and_its_replacement_runs(tmp_path):
     # web has run image shop/web:1 for a month; five minutes ago one pod's cache got corrupted
     # (exit 1, a container restart keeps the cache, a new pod does not).
@@ -62,6 +70,7 @@ def test_a_crash_looping_pod_of_a_healthy_revision_is_evicted_and_its_replacemen
         assert (crash.cause.code.value, crash.cause.reason, crash.cause.exit_code) == ("app_error", "Error", 1)
         assert crash.subject is not None and crash.subject.name == crashing
         assert applied(first) == {("restart_pod", crashing)}
+        _risk_file_tells(world, factor="crash_loops", cause="app_error", applied_actions=applied(first))
         evictions = [r for r in world.writes() if r.path.endswith(f"/pods/{crashing}/eviction")]
         assert [r.status for r in evictions] == [201]
 
@@ -104,6 +113,8 @@ def test_a_failing_new_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_d
         _bad_revision_world(twin)
         assert "rolled back" in twin.kubectl("rollout", "undo", "deploy/web")
         by_kubectl = twin.sb.get("Deployment", "web")
+        twin.advance(60)
+        settled_by_kubectl = twin.sb.get("Deployment", "web")
 
     with healing_world(world_file, workdir(tmp_path, "selfheal")) as world:
         _bad_revision_world(world)
@@ -117,6 +128,7 @@ def test_a_failing_new_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_d
         assert bad.cause.code.value == "bad_revision"
         outcome = decisions(first)
         assert outcome[("rollback", "web")] == ("applied", "bad_revision")
+        _risk_file_tells(world, factor="bad_revisions", cause="bad_revision", applied_actions={("rollback", "web")})
         assert outcome[("restart_pod", crashing.pop())] == ("skipped", "superseded")  # one action per workload
 
         ours = world.sb.get("Deployment", "web")
@@ -132,6 +144,8 @@ def test_a_failing_new_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_d
         dep = kube_json(world, "deploy", "web")
         assert dep["spec"]["template"]["spec"]["containers"][0]["image"] == "shop/web:1"
         assert dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
+        assert (dep["spec"], dep["metadata"]["annotations"]) == (settled_by_kubectl["spec"],
+                                                                 settled_by_kubectl["metadata"]["annotations"])
         assert dep["status"]["availableReplicas"] == 3 and dep["status"].get("unavailableReplicas", 0) == 0
         images = {p["spec"]["containers"][0]["image"] for p in kube_json(world, "pods", "-l", "app=web")["items"]}
         assert images == {"shop/web:1"}
@@ -162,6 +176,7 @@ def test_replica_drift_is_scaled_back_to_the_annotation_and_to_last_applied_conf
         summaries = {f.workload.name: f.cause.summary for f in first.findings if f.detector == "replica_drift"}
         assert ANN_DESIRED_REPLICAS in summaries["api"] and "last-applied-configuration" in summaries["web"]
         assert applied(first) == {("scale", "api"), ("scale", "web")}
+        _risk_file_tells(world, factor="unavailability", cause="replica_drift", applied_actions=applied(first))
 
         world.advance(30)
         _second_pass_is_a_no_op(world)
@@ -192,6 +207,7 @@ def test_replicas_outside_the_hpa_bounds_are_clamped_and_inside_them_the_hpa_is_
         assert "[2, 5]" in drift[0].cause.summary
         assert applied(first) == {("scale", "web")}
         assert world.history()[0]["patch"][0]["body"] == {"spec": {"replicas": 5}}
+        _risk_file_tells(world, factor="unavailability", cause="hpa_clamp", applied_actions=applied(first))
 
         world.advance(30)
         _second_pass_is_a_no_op(world)
@@ -215,6 +231,7 @@ def test_a_pod_unready_past_the_progress_deadline_gets_the_rolling_restart_kubec
         assert drift.cause.code.value == "unavailable"
         assert drift.cause.summary == "3/4 replicas available for 1200s (progressDeadlineSeconds 600)"
         assert applied(first) == {("rollout_restart", "web")}
+        _risk_file_tells(world, factor="unavailability", cause="unavailable", applied_actions=applied(first))
         template = world.sb.get("Deployment", "web")["spec"]["template"]
         assert template["metadata"]["annotations"] == {ANN_RESTARTED_AT: rfc3339(now)}
 
@@ -254,6 +271,7 @@ def test_a_hand_edited_template_is_restored_to_the_recorded_config_hash(tmp_path
         assert "spec.containers[name=app].env" in drift.cause.summary
         assert "restore from last-applied-configuration" in drift.evidence
         assert applied(first) == {("restore_template", "api")}
+        _risk_file_tells(world, factor="config_drift", cause="config_hash_drift", applied_actions=applied(first))
 
         world.advance(60)
         _second_pass_is_a_no_op(world)
@@ -323,7 +341,7 @@ def test_what_the_api_server_adds_to_a_template_is_not_config_drift(tmp_path, po
 
 
 def _reads_configmap(name, settings):
-    """web, reading ConfigMap web-config through envFrom, stamped with the checksum of `settings`."""
+    """A Deployment reading ConfigMap web-config through envFrom, stamped with the checksum of `settings`."""
     dep = deployment(name, replicas=2)
     dep["spec"]["template"]["metadata"]["annotations"] = {
         ANN_CONFIG_CHECKSUM: combined_checksum({"web-config": configmap_checksum(settings, None)})}
@@ -347,6 +365,7 @@ def test_a_changed_configmap_rolls_the_deployment_with_the_new_checksum(tmp_path
         assert change.cause.code.value == "configmap_changed"
         assert f"recorded {recorded}" in change.evidence and f"current {new}" in change.evidence
         assert applied(first) == {("rollout_restart", "web")}
+        _risk_file_tells(world, factor="config_drift", cause="configmap_changed", applied_actions=applied(first))
 
         world.advance(60)
         _second_pass_is_a_no_op(world)
@@ -410,4 +429,4 @@ def test_missing_probes_are_a_finding_and_never_an_action(tmp_path):
         world.advance(60)
         second = _second_pass_is_a_no_op(world)
         assert [f.workload.name for f in second.findings if f.detector == "probes"] == ["web"]  # still reported
-        assert json.loads(world.kubectl("get", "deploy", "web", "-o", "json"))["spec"]["replicas"] == 1
+        assert kube_json(world, "deploy", "web")["spec"]["replicas"] == 1
