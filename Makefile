@@ -38,8 +38,9 @@ test: $(STAMP) system-tools lint typecheck unit
 bench: $(STAMP)
 	$(PY) -m bench
 
-test-image: $(STAMP) system-tools
+test-image: $(STAMP)
 	@bash tools/test-image.sh
 
 clean:
+	-bash tools/test-image.sh clean
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

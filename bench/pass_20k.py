@@ -60,6 +60,22 @@ def _profile_lines(ctx: Context, args: list[str]) -> Iterator[str]:
                    f"{where}:{lineno}({func})")
 
 
+def _phase_lines(ctx: Context, args: list[str]) -> Iterator[str]:
+    """Where the pass's CPU goes, from one more run with its phases timed (see `bench.job.Phases`)."""
+    run = run_job("cli", ctx.workdir, *args, "--phases", tag="-phases")
+    phases: dict[str, float] = dict(run.info["phases"])
+    gc_in: dict[str, float] = run.info.get("gc", {})
+    rows = [("interpreter start-up + imports of `selfheal run`", run.cpu_imports), *phases.items(),
+            ("interpreter exit (teardown)", max(0.0, run.cpu - float(run.info["cpu_end"])))]
+    yield (f"  where the CPU of `selfheal run` goes (one more run, phases timed by wrapping the functions named "
+           f"below; total {secs(run.cpu)}):")
+    for label, spent in sorted(rows, key=lambda kv: kv[1], reverse=True):
+        if spent < 0.005:
+            continue
+        gc_note = f"  (of which cyclic GC {gc_in[label]:.2f} s)" if gc_in.get(label, 0.0) >= 0.01 else ""
+        yield f"    {spent:6.2f} s  {label}{gc_note}"
+
+
 def _short(filename: str) -> str:
     for marker in ("/site-packages/", "/selfheal/", "/lib/python3"):
         if marker in filename:
@@ -105,6 +121,7 @@ def report(ctx: Context) -> Iterator[str]:
     did, did_ok = _what_it_did(ctx, runs[-1])
     yield line("selfheal run --dry-run: what it did", "checked" if did_ok else "WRONG", "as built",
                ok=did_ok, note=did)
+    yield from _phase_lines(ctx, common)
 
     typed_pods = min(ctx.typed_pods or r.pods, r.pods)
     typed = run_job("typed", ctx.workdir, *common, "--max-pods", str(typed_pods))
@@ -127,5 +144,5 @@ def report(ctx: Context) -> Iterator[str]:
     yield line("ratio typed client / read_snapshot: CPU", ratio(typed_cpu, snap.median("cpu")), "info")
     yield line("ratio typed client / read_snapshot: peak RSS", ratio(typed_rss, snap.median("peak_rss")), "info")
 
-    if ctx.profile or not cpu_ok:
+    if ctx.profile:
         yield from _profile_lines(ctx, common)
