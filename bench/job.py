@@ -54,7 +54,7 @@ def _quiet_logs() -> None:
 
 
 def _imports_run() -> None:
-    import kubernetes.client  # noqa: F401
+    import kubernetes.client
     import kubernetes.config  # noqa: F401
 
     import selfheal.cli

@@ -90,7 +90,7 @@ class Summary:
         values = self._values(attr)
         if len(values) < 2:
             return "one run"
-        return f"median of {len(values)}, range {fmt.format(min(values) / scale)}–{fmt.format(max(values) / scale)}"
+        return f"median of {len(values)}, range {fmt.format(min(values) / scale)}-{fmt.format(max(values) / scale)}"
 
 
 @dataclass(frozen=True)
@@ -129,4 +129,4 @@ def secs(s: float) -> str:
 
 
 def ratio(a: float, b: float) -> str:
-    return f"{a / b:,.1f}×" if b > 0 else "n/a"
+    return f"{a / b:,.1f}x" if b > 0 else "n/a"

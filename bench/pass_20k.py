@@ -132,7 +132,7 @@ def report(ctx: Context) -> Iterator[str]:
     typed_rss = startup_rss + max(0.0, typed.peak_rss - startup_rss) * scale
     typed_wall = typed.wall + typed.info["wall_work"] * (scale - 1)
     how = (f"measured on all {measured:,} pods" if scale == 1 else
-           f"measured on {measured:,} pods ({secs(typed.cpu)}, {mib(typed.peak_rss)}), work scaled ×{scale:.1f}")
+           f"measured on {measured:,} pods ({secs(typed.cpu)}, {mib(typed.peak_rss)}), work scaled x{scale:.1f}")
     label = "typed official client, list_namespaced_pod"
     yield line(f"{label}: CPU", secs(typed_cpu), "info", note=f"{how}; {ISSUE_TYPED}")
     yield line("typed official client: peak RSS", mib(typed_rss), "info")

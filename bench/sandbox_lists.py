@@ -27,5 +27,5 @@ def report(ctx: Context) -> Iterator[str]:
     rate = pods / best
     yield line(f"sandbox list: {pods:,} pods ({size / 2**20:,.0f} MiB) at limit=500", f"{rate:,.0f}/s",
                f"> {TARGET_PODS_PER_SECOND:,} pods/s", ok=rate > TARGET_PODS_PER_SECOND,
-               note=f"best of {len(rounds)}: {best:.2f} s per full list ({rate / TARGET_PODS_PER_SECOND:.1f}× the "
+               note=f"best of {len(rounds)}: {best:.2f} s per full list ({rate / TARGET_PODS_PER_SECOND:.1f}x the "
                f"target); server CPU {server_cpu / len(rounds):.2f} s per list")

@@ -115,7 +115,7 @@ class Server:
         self.ready: Ready | None = None
 
     def __enter__(self) -> Server:
-        err = open(self._workdir / "server.stderr", "wb")  # noqa: SIM115 - lives as long as the process
+        err = open(self._workdir / "server.stderr", "wb")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "bench.server", "--pods", str(self._pods),
              "--kubeconfig", str(self._workdir / "bench.kubeconfig")],
