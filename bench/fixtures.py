@@ -170,7 +170,7 @@ def _with_hash(tmpl: Obj, h: str) -> Obj:
 
 
 def _managed_fields(t: str, containers: list[str]) -> list[Obj]:
-    spec_containers = {f'k:{{"name":"{c}"}}': {".": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {},
+    spec_containers: Obj = {f'k:{{"name":"{c}"}}': {".": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {},
                                                "f:resources": {".": {}, "f:limits": {}, "f:requests": {}},
                                                "f:securityContext": {}, "f:volumeMounts": {}}
                        for c in containers}

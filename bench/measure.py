@@ -116,7 +116,7 @@ def repeat(mode: str, workdir: Path, times: int, *args: str) -> Summary:
 def line(label: str, value: str, target: str = "", *, ok: bool | None = None, note: str = "") -> str:
     """One figure: label, value, target and PASS/MISS (never an error: benchmarks inform, tests assert)."""
     mark = "" if ok is None else ("PASS" if ok else "MISS")
-    text = f"{label:<50} {value:>11}  {target:<17} {mark:<4}"
+    text = f"{label:<52} {value:>10}  {target:<15} {mark:<4}"
     return (text + f"  {note}" if note else text).rstrip()
 
 

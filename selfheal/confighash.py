@@ -177,6 +177,12 @@ def _walk(node: Any, parent_key: str = "") -> Any:
             node.pop("path")
     if parent_key == "grpc" and node.get("service") == "":  # SetDefaults_GRPCAction
         node.pop("service")
+    if parent_key == "hostPath" and node.get("type") == "":  # SetDefaults_HostPathVolumeSource
+        node.pop("type")
+    if parent_key == "serviceAccountToken" and node.get("expirationSeconds") == 3600:  # ...ServiceAccountTokenProjection
+        node.pop("expirationSeconds")
+    if parent_key == "resourceFieldRef" and _quantity_value(node.get("divisor", "")) == "0":  # a zero divisor is printed
+        node.pop("divisor")
     if parent_key == "fieldRef" and node.get("apiVersion") == "v1":
         node.pop("apiVersion")
     if parent_key in _QUANTITY_MAP_KEYS:

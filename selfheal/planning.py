@@ -56,6 +56,7 @@ _WORKLOAD_PRIORITY = {
     ActionKind.CANARY_PROMOTE: 5,
 }
 _RESTARTS = frozenset({ActionKind.RESTART_POD, ActionKind.ROLLOUT_RESTART})
+_BLOCKING_ROLLBACK_SKIPS = frozenset({SkipCode.PAUSED, SkipCode.GITOPS_MANAGED, SkipCode.IGNORED})
 
 
 @dataclass(frozen=True)
@@ -248,10 +249,19 @@ def plan(findings: Iterable[Finding], snapshot: Snapshot, history: Iterable[Hist
             best = winners.get(action.workload)
             if best is None or _WORKLOAD_PRIORITY[action.action] < _WORKLOAD_PRIORITY[best.action]:
                 winners[action.workload] = action
+    # A failing revision whose rollback a rail blocks (a person paused the rollout, or Git owns the
+    # template): evicting its pods would only replace them with the same bad revision, and would throw
+    # away the pods someone paused the rollout to look at.
+    blocked = {s.action.workload: s for s in skipped
+               if s.action.action == ActionKind.ROLLBACK and s.code in _BLOCKING_ROLLBACK_SKIPS}
     approved: list[PlannedAction] = []
     for action in sorted(candidates, key=_order):
         winner = winners.get(action.workload)
-        if winner is not None and winner is not action:
+        held = blocked.get(action.workload)
+        if action.action == ActionKind.RESTART_POD and held is not None:
+            skipped.append(Skip(action, held.code, f"the rollback of {action.workload} is blocked ({held.code.value}): "
+                                                   "restarting pods of its failing revision would not help"))
+        elif winner is not None and winner is not action:
             skipped.append(Skip(action, SkipCode.SUPERSEDED,
                                 f"{winner.action.value} of {winner.target} takes precedence this pass"))
         elif len(approved) >= limits.max_actions:

@@ -20,8 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import HTTPError
 
 from selfheal.detectors import DetectorConfig, run_detectors
 from selfheal.execution import ApiFailure, Executor, LeaseLock, Transport
@@ -66,16 +64,6 @@ class PassResult:
     risk: RiskReport | None = None
     detail: str = ""
     notes: tuple[str, ...] = field(default=())
-
-
-class ClusterError(Exception):
-    """The cluster could not be read: unreachable, unauthorised, or an undecodable answer."""
-
-
-def _cluster_error(exc: BaseException) -> str:
-    if isinstance(exc, ApiException):
-        return f"{exc.status} {exc.reason}".strip()
-    return " ".join(str(exc).split())[:300]
 
 
 def _suspended(transport: Transport, namespace: str, name: str) -> bool:
@@ -150,10 +138,8 @@ def run_pass(settings: Settings, namespace: str, api_client: Any, *, run_id: str
         finally:
             if not dry_run:
                 _release(lease)
-    except (ApiFailure, ApiException, HTTPError, SnapshotError, OSError) as exc:
-        if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
-            raise
-        detail = _cluster_error(exc)
+    except (ApiFailure, SnapshotError) as exc:  # every request goes through Transport: no other error type
+        detail = " ".join(str(exc).split())[:300]
         log.error("run.cluster_error", error=detail)
         return PassResult(EXIT_CLUSTER, "cluster_error", namespace, dry_run, detail=detail)
 

@@ -20,7 +20,7 @@ import enum
 import math
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
@@ -49,6 +49,7 @@ from selfheal.model import (
     ReplicaSet,
     ReplicaSetList,
 )
+from selfheal.transport import ApiFailure, Transport, object_path
 
 log = structlog.get_logger(__name__)
 
@@ -301,53 +302,31 @@ def checksums_of(configmaps: Iterable[ConfigMap]) -> dict[str, str]:
 # --- reading from the API ------------------------------------------------------------------------------
 
 
-ListCall = Callable[..., Any]
+# kind in decode_page -> the object kind whose namespaced collection is listed
+LISTED: Final = {"pods": "Pod", "deployments": "Deployment", "replicasets": "ReplicaSet",
+                 "hpas": "HorizontalPodAutoscaler", "pdbs": "PodDisruptionBudget", "configmaps": "ConfigMap"}
 
 
-def _list_calls(api: Any) -> dict[str, ListCall]:
-    from kubernetes import client as k8s
-
-    core, apps = k8s.CoreV1Api(api), k8s.AppsV1Api(api)
-    return {
-        "pods": core.list_namespaced_pod,
-        "deployments": apps.list_namespaced_deployment,
-        "replicasets": apps.list_namespaced_replica_set,
-        "hpas": k8s.AutoscalingV2Api(api).list_namespaced_horizontal_pod_autoscaler,
-        "pdbs": k8s.PolicyV1Api(api).list_namespaced_pod_disruption_budget,
-        "configmaps": core.list_namespaced_config_map,
-    }
-
-
-def _body(response: Any) -> bytes:
-    """Bytes of an un-preloaded urllib3 response; the connection goes back to the pool."""
-    try:
-        return bytes(response.data)
-    finally:
-        release = getattr(response, "release_conn", None)
-        if release is not None:
-            release()
-
-
-def list_all(kind: str, call: ListCall, namespace: str, page_size: int) -> list[Any]:
+def list_all(kind: str, transport: Transport, namespace: str, page_size: int) -> list[Any]:
     """All items of one resource, page by page. An expired continue token (410) restarts the list
     once from the beginning, as client-go's pager does."""
-    from kubernetes.client.exceptions import ApiException
-
+    path = object_path(LISTED[kind], namespace)
     items: list[Any] = []
-    token: str | None = None
+    token = ""
     restarted = False
     seen: set[str] = set()
     page_no = 1
     while True:
+        query = [("limit", str(page_size))] + ([("continue", token)] if token else [])
         try:
-            response = call(namespace, limit=page_size, _continue=token, _preload_content=False)
-        except ApiException as exc:
+            body = transport.request("GET", path, query=query).body
+        except ApiFailure as exc:
             if exc.status == 410 and token and not restarted:
                 log.info("snapshot.list_restarted", resource=kind, reason="continue token expired")
-                items, token, restarted, seen, page_no = [], None, True, set(), 1
+                items, token, restarted, seen, page_no = [], "", True, set(), 1
                 continue
             raise
-        page = decode_page(kind, _body(response), where=f" page {page_no}")
+        page = decode_page(kind, body, where=f" page {page_no}")
         items.extend(page.items)
         if not page.continue_token:
             return items
@@ -358,16 +337,14 @@ def list_all(kind: str, call: ListCall, namespace: str, page_size: int) -> list[
         page_no += 1
 
 
-def _read_named(kind: str, call: Callable[..., Any], name: str, namespace: str) -> Any:
-    from kubernetes.client.exceptions import ApiException
-
+def _read_named(kind: str, object_kind: str, transport: Transport, name: str, namespace: str) -> Any:
     try:
-        response = call(name, namespace, _preload_content=False)
-    except ApiException as exc:
+        body = transport.request("GET", object_path(object_kind, namespace, name)).body
+    except ApiFailure as exc:
         if exc.status == 404:
             return None
         raise
-    return decode_object(kind, _body(response))
+    return decode_object(kind, body)
 
 
 def read_snapshot(
@@ -380,18 +357,17 @@ def read_snapshot(
 ) -> Snapshot:
     """Read the namespace through `api` (a `kubernetes.client.ApiClient`).
 
-    Raises `SnapshotError` for undecodable answers and lets `kubernetes.client.exceptions.ApiException`
-    (401/403/5xx) and urllib3 connection errors through: the caller maps them to exit code 3.
+    `api` is a `kubernetes.client.ApiClient` (or a `Transport` over one). Raises `SnapshotError` for
+    undecodable answers and lets `ApiFailure` (401/403/5xx, no answer) through: the caller maps them to
+    exit code 3.
     A missing CronJob or Lease is None, not an error.
     """
-    from kubernetes import client as k8s
-
     if page_size < 1:
         raise ValueError("page_size must be at least 1")
-    calls = _list_calls(api)
-    lists = {kind: list_all(kind, call, namespace, page_size) for kind, call in calls.items()}
-    cronjob = _read_named("cronjob", k8s.BatchV1Api(api).read_namespaced_cron_job, cronjob_name, namespace)
-    lease = _read_named("lease", k8s.CoordinationV1Api(api).read_namespaced_lease, lease_name, namespace)
+    transport = api if isinstance(api, Transport) else Transport(api)
+    lists = {kind: list_all(kind, transport, namespace, page_size) for kind in LISTED}
+    cronjob = _read_named("cronjob", "CronJob", transport, cronjob_name, namespace)
+    lease = _read_named("lease", "Lease", transport, lease_name, namespace)
     snap = Snapshot(
         namespace=namespace,
         pods=tuple(lists["pods"]),

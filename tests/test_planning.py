@@ -100,7 +100,8 @@ def test_a_paused_deployment_is_not_rolled_back():
     p = decide(dep, old, new, *crashing_pods(new, 1))
 
     assert ("rollback", "web", SkipCode.PAUSED) in skips(p)
-    assert "rollback" not in [a for a, _ in approved(p)]
+    assert approved(p) == []  # nor are the pods of its failing revision evicted behind the pause
+    assert [c for a, _, c in skips(p) if a == "restart_pod"] == [SkipCode.PAUSED]
 
 
 def test_a_restart_that_cannot_help_is_skipped_with_the_detectors_reason():

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlparse
 import msgspec
 import pytest
 from kubernetes import client as k8s
-from kubernetes.client.exceptions import ApiException
 
 from selfheal.snapshot import SnapshotError, SourceState, decode_page, read_canary_signals, read_snapshot
+from selfheal.transport import ApiFailure
 from tests.builders import make_deployment, make_pod, make_replicaset, snapshot_of
 
 TEMPLATE = {"metadata": {"labels": {"app": "web"}, "creationTimestamp": None},
@@ -205,7 +205,7 @@ def test_an_expired_continue_token_restarts_the_list_once(fake_api):
 def test_api_errors_are_not_swallowed():
     lists = all_lists()
     del lists["deployments"]  # -> 404 for the list
-    with FakeAPI(lists) as api, pytest.raises(ApiException) as err:
+    with FakeAPI(lists) as api, pytest.raises(ApiFailure) as err:
         read_snapshot(api, "shop")
 
     assert err.value.status == 404

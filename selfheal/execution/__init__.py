@@ -2,8 +2,9 @@
 that sends each planned write exactly as planned (dry-run aware, preconditioned, retried only when
 the failure is transient)."""
 
+from selfheal.transport import ApiFailure, Transport
+
 from .executor import Executor
 from .lease import LeaseLock
-from .transport import ApiFailure, Transport
 
 __all__ = ["ApiFailure", "Executor", "LeaseLock", "Transport"]

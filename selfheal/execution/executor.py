@@ -22,9 +22,9 @@ from typing import Any
 import structlog
 
 from selfheal.findings import ActionOutcome, ContentType, PlannedAction, Result, SkipCode, Write
+from selfheal.transport import ApiFailure, Transport, object_path
 
 from .retry import call_with_retries
-from .transport import ApiFailure, Transport, object_path
 
 log = structlog.get_logger("selfheal.execution")
 

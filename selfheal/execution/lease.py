@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .transport import ApiFailure, Transport, object_path
+from selfheal.transport import ApiFailure, Transport, object_path
 
 
 def micro_time(t: datetime) -> str:

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from .transport import ApiFailure
+from selfheal.transport import ApiFailure
 
 T = TypeVar("T")
 

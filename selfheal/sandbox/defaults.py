@@ -40,9 +40,11 @@ def _container(c: Obj) -> None:
         if isinstance(c.get(name), dict):
             _probe(c[name])
     for env in c.get("env") or []:
-        ref = (env.get("valueFrom") or {}).get("fieldRef")
-        if ref is not None:
-            ref.setdefault("apiVersion", "v1")
+        value_from = env.get("valueFrom") or {}
+        if value_from.get("fieldRef") is not None:
+            value_from["fieldRef"].setdefault("apiVersion", "v1")
+        if value_from.get("resourceFieldRef") is not None:
+            value_from["resourceFieldRef"].setdefault("divisor", "0")  # a nil Quantity prints as "0"
 
 
 def pod_spec(spec: Obj, *, restart_policy: str = "Always") -> None:
@@ -57,9 +59,14 @@ def pod_spec(spec: Obj, *, restart_policy: str = "Always") -> None:
         if isinstance(c, dict):
             _container(c)
     for v in spec.get("volumes") or []:
-        for src in ("configMap", "secret"):
+        for src in ("configMap", "secret", "projected", "downwardAPI"):
             if isinstance(v.get(src), dict):
                 v[src].setdefault("defaultMode", 420)
+        if isinstance(v.get("hostPath"), dict):
+            v["hostPath"].setdefault("type", "")
+        for source in (v.get("projected") or {}).get("sources") or []:
+            if isinstance(source.get("serviceAccountToken"), dict):
+                source["serviceAccountToken"].setdefault("expirationSeconds", 3600)
 
 
 def _template(tmpl: Obj | None, *, restart_policy: str = "Always") -> None:

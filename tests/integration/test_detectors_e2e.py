@@ -7,13 +7,13 @@ the history file and the risk report say what happened and why.
 
 from __future__ import annotations
 
-import copy
-
 import pytest
+import yaml
 
 from selfheal.confighash import combined_checksum, config_hash, configmap_checksum
 from selfheal.detectors.actions import rfc3339
 from selfheal.model import ANN_CONFIG_CHECKSUM, ANN_CONFIG_HASH, ANN_DESIRED_REPLICAS, ANN_RESTARTED_AT
+from selfheal.sandbox.defaults import apply_defaults
 from tests.sandbox.worlds import deployment, image_behavior
 
 from .harness import healing_world
@@ -291,49 +291,74 @@ def test_a_hand_edited_template_is_restored_to_the_recorded_config_hash(tmp_path
         assert _factor(world.risk(), "config_drift")["value"] == 0
 
 
-def _pod_specs(docs):
-    """The pod spec of every Deployment and ReplicaSet template and of every Pod in a world."""
-    for doc in docs:
-        yield doc["spec"]["template"]["spec"] if doc["kind"] in ("Deployment", "ReplicaSet") else doc["spec"]
+def _what_the_server_shows(live_spec):
+    return live_spec["serviceAccount"], live_spec["containers"][0]["readinessProbe"]["grpc"]["service"]
 
 
-def _service_account_alias(spec):
-    # pkg/apis/core/v1/conversion.go, Convert_core_PodSpec_To_v1_PodSpec: every PodSpec read back in v1,
-    # templates included, carries the deprecated alias `serviceAccount` = serviceAccountName.
-    spec["serviceAccount"] = spec["serviceAccountName"]
-
-
-def _grpc_service_default(spec):
-    # zz_generated.defaults.go: a gRPC probe without `service` is defaulted to `service: ""`.
-    spec["containers"][0]["readinessProbe"]["grpc"].setdefault("service", "")
-
-
-_API_SERVER_ADDS_BUG = (
-    "selfheal/confighash.py normalise_template does not undo what the API server adds to every pod "
-    "template it returns: the `serviceAccount` alias of `serviceAccountName` and a gRPC probe's "
-    "`service: \"\"`; the live hash never matches CI's stamp, a pointless restore follows")
-
-
-@pytest.mark.parametrize("pod_spec, server_adds", [
-    pytest.param({}, lambda spec: None, id="plain-template"),
-    pytest.param({"serviceAccountName": "web"}, _service_account_alias, id="serviceAccount-alias",
-                 marks=pytest.mark.xfail(strict=True, reason=_API_SERVER_ADDS_BUG)),
-    pytest.param({"containers": [{"name": "app", "image": "shop/web:1",
-                                  "readinessProbe": {"grpc": {"port": 9090}}}]},
-                 _grpc_service_default, id="grpc-probe-service",
-                 marks=pytest.mark.xfail(strict=True, reason=_API_SERVER_ADDS_BUG)),
-])
-def test_what_the_api_server_adds_to_a_template_is_not_config_drift(tmp_path, pod_spec, server_adds):
-    # CI stamps the hash of the manifest; the cluster shows the same template plus what the API server
-    # adds on every read (as `kubectl get -o yaml` prints it). Nobody edited anything.
+def test_what_the_api_server_adds_to_a_template_is_not_config_drift(tmp_path):
+    # CI stamps the hash of the manifest and `kubectl apply`s it. On every read the API server adds the
+    # `serviceAccount` alias of serviceAccountName (v1 conversion) and a gRPC probe's `service: ""`
+    # (defaulting): the live template differs from the manifest, yet nobody edited anything.
     manifest = deployment("web", image="shop/web:1", replicas=2)
-    manifest["spec"]["template"]["spec"].update(copy.deepcopy(pod_spec))
+    manifest["spec"]["template"]["spec"]["serviceAccountName"] = "web"
+    manifest["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = {"grpc": {"port": 9090}}
     manifest["metadata"]["annotations"][ANN_CONFIG_HASH] = config_hash(manifest["spec"]["template"])
-    applied_by_ci = applied_with_kubectl(manifest)["metadata"]["annotations"]
-    docs = rolled_out("web", image="shop/web:1", replicas=2, pod_spec=pod_spec, annotations=applied_by_ci)
-    for spec in _pod_specs(docs):
-        server_adds(spec)
-    with healing_world(story(*docs), tmp_path) as world:
+    (tmp_path / "web.yaml").write_text(yaml.safe_dump(manifest))
+    with healing_world(story(), workdir(tmp_path, "run")) as world:
+        world.kubectl("apply", "--validate=false", "-f", str(tmp_path / "web.yaml"))
+        world.advance(30)
+        assert _what_the_server_shows(kube_json(world, "deploy", "web")["spec"]["template"]["spec"]) == ("web", "")
+        writes_before = len(world.writes())
+
+        result = world.run()
+        assert [f.evidence for f in result.findings if f.detector == "config_drift"] == []
+        assert result.outcomes == () and len(world.writes()) == writes_before
+
+
+def _host_path_volume(spec):
+    spec["volumes"] = [{"name": "logs", "hostPath": {"path": "/var/log"}}]
+
+
+def _host_path_type(spec):  # SetDefaults_HostPathVolumeSource: Type = &HostPathUnset, printed as `type: ""`
+    spec["volumes"][0]["hostPath"].setdefault("type", "")
+
+
+def _token_volume(spec):
+    spec["volumes"] = [{"name": "aws-token", "projected": {"sources": [
+        {"serviceAccountToken": {"path": "token", "audience": "sts.amazonaws.com"}}]}}]
+
+
+def _token_defaults(spec):  # SetDefaults_ProjectedVolumeSource, SetDefaults_ServiceAccountTokenProjection
+    projected = spec["volumes"][0]["projected"]
+    projected.setdefault("defaultMode", 420)
+    projected["sources"][0]["serviceAccountToken"].setdefault("expirationSeconds", 3600)
+
+
+def _cpu_limit_env(spec):
+    spec["containers"][0]["env"] = [{"name": "CPU_LIMIT", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}}]
+
+
+def _divisor(spec):  # resource.Quantity is a struct: omitempty never drops it, a zero one is printed "0"
+    spec["containers"][0]["env"][0]["valueFrom"]["resourceFieldRef"].setdefault("divisor", "0")
+
+
+@pytest.mark.parametrize("written, server_fills", [
+    pytest.param(_host_path_volume, lambda spec: None, id="nothing-filled-in"),  # the world itself is clean
+    pytest.param(_host_path_volume, _host_path_type, id="hostPath-type"),
+    pytest.param(_token_volume, _token_defaults, id="token-expirationSeconds"),
+    pytest.param(_cpu_limit_env, _divisor, id="resourceFieldRef-divisor"),
+])
+def test_defaults_the_api_server_fills_into_volumes_and_env_are_not_config_drift(tmp_path, written, server_fills):
+    # The Deployment as `kubectl get -o yaml` prints it after CI applied the stamped manifest: defaulted,
+    # as a real server returns it (hostPath type, token expirationSeconds, resourceFieldRef divisor), which
+    # is what the config hash must see through (regression: these once showed as drift).
+    manifest = deployment("web", image="shop/web:1", replicas=1)
+    written(manifest["spec"]["template"]["spec"])
+    manifest["metadata"]["annotations"][ANN_CONFIG_HASH] = config_hash(manifest["spec"]["template"])
+    live = apply_defaults(applied_with_kubectl(manifest))
+    server_fills(live["spec"]["template"]["spec"])
+    with healing_world(story(live), tmp_path) as world:
+        world.advance(30)
         writes_before = len(world.writes())
         result = world.run()
         assert [f.evidence for f in result.findings if f.detector == "config_drift"] == []
@@ -386,9 +411,6 @@ def test_a_changed_configmap_rolls_the_deployment_with_the_new_checksum(tmp_path
             recorded
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "selfheal/detectors/config_drift.py _checksum_finding treats a deleted (non-optional) ConfigMap as changed "
-    "content and proposes a rolling restart; new pods would fail CreateContainerConfigError"))
 def test_a_deleted_configmap_is_reported_and_not_answered_with_a_restart(tmp_path):
     # On a real cluster the restarted pods could not start: `configmap "web-config" not found`.
     settings = {"LOG_LEVEL": "info"}
@@ -399,9 +421,16 @@ def test_a_deleted_configmap_is_reported_and_not_answered_with_a_restart(tmp_pat
         writes_before = len(world.writes())
 
         first = world.run()
+        assert first.exit_code == 0
         change = next(f for f in first.findings if f.detector == "config_drift")
         assert "configmap web-config: missing" in change.evidence  # reported...
-        assert applied(first) == set() and len(world.writes()) == writes_before  # ...and left alone
+        assert decisions(first) == {("rollout_restart", "web"): ("skipped", "configmap_missing")}
+        assert len(world.writes()) == writes_before  # ...and left alone: the running pods keep their config
+        [line] = world.history()
+        assert (line["result"], line["reason"]) == ("skipped", "configmap_missing")
+        assert "CreateContainerConfigError" in line["message"]
+        world.advance(30)
+        assert kube_json(world, "deploy", "web")["status"]["availableReplicas"] == 2
 
 
 def test_missing_probes_are_a_finding_and_never_an_action(tmp_path):

@@ -7,6 +7,8 @@ request log: no write was sent), and the history line that will explain it tomor
 
 from __future__ import annotations
 
+from typing import Any
+
 from selfheal.model import ANN_DESIRED_REPLICAS, ANN_IGNORE, ANN_MIRROR
 from tests.sandbox.worlds import deployment, image_behavior, pdb
 
@@ -127,7 +129,7 @@ def test_max_actions_caps_the_writes_of_a_pass_and_the_next_pass_does_the_rest(t
 
 
 def test_cooldown_holds_across_runs_and_lifts_when_it_ends(tmp_path):
-    limits = {"cooldown_seconds": 300, "escalation_window_seconds": 300}
+    limits: dict[str, Any] = {"cooldown_seconds": 300, "escalation_window_seconds": 300}
     with healing_world(story(deployment("web", replicas=3, annotations={ANN_DESIRED_REPLICAS: "3"})),
                        tmp_path) as world:
         world.advance(30)
@@ -159,7 +161,7 @@ def test_escalation_restart_then_rollback_then_hands_off(tmp_path):
     # started before the rotation still run; one has already restarted.
     world_file = story(*rolled_out("web", image="shop/web:2", previous_image="shop/web:1", replicas=4, crashing=1),
                        image_behavior("shop/web:1", "CrashLoop"), image_behavior("shop/web:2", "CrashLoop"))
-    limits = {"cooldown_seconds": 60}
+    limits: dict[str, Any] = {"cooldown_seconds": 60}
     with healing_world(world_file, tmp_path) as world:
         crashing = _crashing_pod(world, "app=web")["metadata"]["name"]
 

@@ -7,7 +7,7 @@ ago. `rolled_out` writes such a Deployment as `kubectl get -o yaml` would show i
 its ReplicaSets, its pods). Pods given in a scenario keep their status until something replaces them
 (README, sandbox section), so the crash-looping pod stays exactly as written until it is evicted.
 
-    with healing_world(story(rolled_out("web", image="shop/web:1", crashing=1),
+    with healing_world(story(*rolled_out("web", image="shop/web:1", crashing=1),
                              image_behavior("shop/web:1", "CrashUntilRestarted")), tmp_path) as world:
         ...
 """
@@ -150,16 +150,13 @@ def _pod(rs: Obj, index: int, state: str, annotations: dict[str, str]) -> Obj:
 
 def rolled_out(name: str, *, image: str, replicas: int = 4, crashing: int = 0, unready: int = 0,
                previous_image: str | None = None, ns: str = NS, annotations: dict[str, str] | None = None,
-               pod_annotations: dict[str, str] | None = None, pod_spec: Obj | None = None) -> list[Obj]:
+               pod_annotations: dict[str, str] | None = None) -> list[Obj]:
     """A Deployment whose rollout of `image` completed long ago; its last `crashing` pods crash-loop (exit 1)
     since shortly before the epoch, the `unready` pods before them run but have failed their readiness
     probe since UNREADY_SINCE. With `previous_image`, revision 1 ran that image and revision 2 (the current
-    one, rolled out on UPDATED) runs `image`; the old ReplicaSet is kept at 0 replicas, as history.
-    `pod_spec` is merged into the template's pod spec as the manifest wrote it (before defaulting)."""
-    dep = deployment(name, image=image, replicas=replicas, ns=ns, annotations=annotations,
-                     max_surge="25%", max_unavailable="25%")
-    dep["spec"]["template"]["spec"].update(copy.deepcopy(pod_spec or {}))
-    apply_defaults(dep)
+    one, rolled out on UPDATED) runs `image`; the old ReplicaSet is kept at 0 replicas, as history."""
+    dep = apply_defaults(deployment(name, image=image, replicas=replicas, ns=ns, annotations=annotations,
+                                    max_surge="25%", max_unavailable="25%"))
     revisions = [(previous_image, CREATED), (image, UPDATED)] if previous_image else [(image, CREATED)]
     replicasets = [_replicaset(dep, img, i + 1, replicas if i == len(revisions) - 1 else 0, created)
                    for i, (img, created) in enumerate(revisions)]
@@ -214,12 +211,10 @@ def with_probes(dep: Obj) -> Obj:
 
 def applied_with_kubectl(dep: Obj) -> Obj:
     """The Deployment as `kubectl apply` leaves it: the manifest recorded in last-applied-configuration."""
-    dep = copy.deepcopy(dep)
-    manifest = copy.deepcopy(dep)
-    manifest["metadata"]["annotations"] = {k: v for k, v in manifest["metadata"]["annotations"].items()}
-    dep["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = (
-        json.dumps(manifest, separators=(",", ":"), sort_keys=True) + "\n")
-    return dep
+    out = copy.deepcopy(dep)
+    out["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = (
+        json.dumps(dep, separators=(",", ":"), sort_keys=True) + "\n")
+    return out
 
 
 def workdir(tmp_path: Path, name: str) -> Path:
