@@ -7,8 +7,6 @@ own (the sandbox serves from another process):
 - `cli`      `selfheal run --dry-run --log-format off` over the namespace: the whole pass, as the CronJob's
              container runs it (the CLI's `main`, called in-process so the result file can be written);
 - `snapshot` `selfheal.snapshot.read_snapshot` only: every list, decoded into msgspec Structs (decode floor);
-- `transport` the same lists and decoding through `selfheal.execution.Transport`, without the client's
-             generated API classes (whose first use imports them and hundreds of typed models);
 - `typed`    the official client's typed models: `CoreV1Api.list_namespaced_pod`, 500 a page, all kept;
 - `raw`      urllib3 pages through the pods without decoding them: how fast the sandbox serves.
 
@@ -115,6 +113,7 @@ def _instrument() -> Phases:
     import selfheal.run
     import selfheal.settings
     import selfheal.snapshot
+    import selfheal.transport
 
     ph = Phases()
     lazy = vars(kubernetes.client).get("__getattr__")
@@ -124,13 +123,7 @@ def _instrument() -> Phases:
     ph.patch(selfheal.settings, "load_settings", "settings")
     ph.patch(selfheal.cli, "_api_client", "kubeconfig + ApiClient")
     ph.patch(selfheal.run, "_suspended", "CronJob read (suspension)")
-    list_calls = getattr(selfheal.snapshot, "_list_calls", None)
-    if callable(list_calls):
-        def wrapped_list_calls(api: Any) -> dict[str, Any]:
-            return {k: ph.wrap("list requests (client: validate_call, urllib3)", call)
-                    for k, call in list_calls(api).items()}
-        selfheal.snapshot._list_calls = wrapped_list_calls
-    ph.patch(selfheal.snapshot, "_body", "list bodies read (urllib3)")
+    ph.patch(selfheal.transport.Transport, "request", "HTTP requests (urllib3)")
     ph.patch(selfheal.snapshot, "decode_page", "decode pages (msgspec Structs)")
     ph.patch(selfheal.snapshot, "_read_named", "CronJob + Lease reads")
     ph.patch(selfheal.snapshot, "checksums_of", "ConfigMap checksums")
@@ -183,42 +176,6 @@ def _snapshot(args: argparse.Namespace) -> dict[str, Any]:
     return {"pods": len(snap.pods), "deployments": len(snap.deployments), "replicasets": len(snap.replicasets)}
 
 
-LIST_PATHS = {
-    "pods": "/api/v1/namespaces/{ns}/pods",
-    "deployments": "/apis/apps/v1/namespaces/{ns}/deployments",
-    "replicasets": "/apis/apps/v1/namespaces/{ns}/replicasets",
-    "hpas": "/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers",
-    "pdbs": "/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets",
-    "configmaps": "/api/v1/namespaces/{ns}/configmaps",
-}
-
-
-def _transport(args: argparse.Namespace) -> dict[str, Any]:
-    """`read_snapshot`'s lists and decoding, but requested through `selfheal.execution.Transport` (the
-    ApiClient's urllib3 pool and auth, as the executor uses them) instead of the generated API classes:
-    what reading costs without importing those classes and their models."""
-    from selfheal.execution import Transport
-    from selfheal.snapshot import decode_page
-
-    _quiet_logs()
-    transport = Transport(_api_client(args.kubeconfig))
-    lists: dict[str, list[Any]] = {}
-    for kind, path in LIST_PATHS.items():
-        items: list[Any] = []
-        token = ""
-        while True:
-            query = [("limit", "500")] + ([("continue", token)] if token else [])
-            page = decode_page(kind, transport.request("GET", path.format(ns=args.namespace), query=query).body)
-            items.extend(page.items)
-            token = page.continue_token
-            if not token:
-                break
-        lists[kind] = items
-    for path in (f"/apis/batch/v1/namespaces/{args.namespace}/cronjobs/self-heal-cpt",):
-        transport.request("GET", path)
-    return {"pods": len(lists["pods"]), "deployments": len(lists["deployments"])}
-
-
 def _typed(args: argparse.Namespace) -> dict[str, Any]:
     from kubernetes import client
 
@@ -263,7 +220,6 @@ MODES: dict[str, tuple[Callable[[], None], Callable[[argparse.Namespace], dict[s
     "startup": (_imports_run, _startup),
     "cli": (_imports_run, _cli),
     "snapshot": (_imports_run, _snapshot),
-    "transport": (_imports_run, _transport),
     "typed": (_imports_typed, _typed),
     "raw": (_imports_raw, _raw),
 }

@@ -100,15 +100,10 @@ def report(ctx: Context) -> Iterator[str]:
 
     snap = repeat("snapshot", ctx.workdir, n, *common)
     yield line(f"read_snapshot only, {pods} (decode floor): CPU", secs(snap.median("cpu")), "info",
-               note=f"{snap.spread('cpu')}; reading {secs(snap.median('cpu_work'))} after imports, "
-                    f"first use of the client's API classes included (issue 3: ~{ISSUE_FLOOR_CPU} s)")
+               note=f"{snap.spread('cpu')}; reading {secs(snap.median('cpu_work'))} after imports "
+                    f"(issue 3's measured floor: ~{ISSUE_FLOOR_CPU} s)")
     yield line("read_snapshot only: peak RSS", mib(snap.median("peak_rss")), "info")
     yield line("read_snapshot only: wall", secs(snap.median("wall")), "info")
-    floor = repeat("transport", ctx.workdir, n, *common)
-    yield line("same lists via Transport, no API classes: CPU", secs(floor.median("cpu")), "info",
-               note=f"{floor.spread('cpu')}; reading {secs(floor.median('cpu_work'))} after imports: what "
-                    f"read_snapshot costs without kubernetes.client's generated API classes")
-    yield line("same lists via Transport: peak RSS", mib(floor.median("peak_rss")), "info")
 
     runs = []
     server_cpu = []

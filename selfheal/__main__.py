@@ -1,3 +1,3 @@
-from selfheal.cli import main
+from selfheal.cli import entrypoint
 
-raise SystemExit(main())
+entrypoint()

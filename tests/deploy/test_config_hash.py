@@ -79,7 +79,7 @@ def test_stamped_values_are_what_selfheal_hash_computes_for_the_rendered_manifes
 
 
 def test_the_guides_pipe_through_selfheal_hash_prints_the_stamped_values() -> None:
-    """`kubectl kustomize deploy/overlays/prod | selfheal hash /dev/stdin`, as docs/deploy.md shows it."""
+    """`kubectl kustomize deploy/overlays/prod | selfheal hash /dev/stdin`, as README.md shows it."""
     result = subprocess.run([str(VENV_BIN / "selfheal"), "hash", "/dev/stdin"], input=rendered_yaml(
         "deploy/overlays/prod"), capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
