@@ -109,11 +109,15 @@ class HttpServer:
 
     def start(self) -> None:
         self._thread.start()
+        self._started = True
+
+    _started = False
 
     def stop(self) -> None:
         self._api.stopping = True
         with self._api.store.lock:
             self._api.store.changed.notify_all()
-        self._server.shutdown()
+        if self._started:  # shutdown() waits for serve_forever, which never ran otherwise
+            self._server.shutdown()
+            self._thread.join(timeout=5)
         self._server.server_close()
-        self._thread.join(timeout=5)

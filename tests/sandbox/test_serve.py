@@ -76,3 +76,12 @@ def test_a_bad_scenario_is_one_line_naming_the_problem_and_exit_2(tmp_path, cont
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], res.stderr
     assert "bad.yaml" in lines[0]
+
+
+def test_a_sandbox_that_never_served_closes_at_once():
+    from selfheal.sandbox import Sandbox
+    from selfheal.sandbox.scenario import load_scenario
+
+    sb = Sandbox(load_scenario("minimal"))
+    sb.close()  # used to wait forever in socketserver.shutdown()
+    assert sb.find("Deployment", "dese-ea-plan-v5") is not None
