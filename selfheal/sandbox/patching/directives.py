@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from .failures import BAD_PRIMITIVE_LIST, BAD_SET_ORDER, SmpError
-from .values import prune_nulls
+from .values import drop_members, prune_nulls
 
 DIRECTIVE: Final = "$patch"
 RETAIN_KEYS: Final = "$retainKeys"
@@ -47,14 +47,7 @@ def _remove_directives(value: Any) -> tuple[Any, bool]:
 
 def _strip_directive_keys(value: Any) -> None:
     """Directive keys left inside wholesale values are unknown fields the typed decode drops."""
-    if isinstance(value, dict):
-        for key in [k for k in value if _is_directive_key(k)]:
-            del value[key]
-        for item in value.values():
-            _strip_directive_keys(item)
-    elif isinstance(value, list):
-        for item in value:
-            _strip_directive_keys(item)
+    drop_members(value, lambda key, _member: _is_directive_key(key))
 
 
 def as_stored(value: Any) -> tuple[Any, bool]:

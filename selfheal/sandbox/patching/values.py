@@ -8,6 +8,7 @@ type treats values the same way.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 
@@ -32,17 +33,23 @@ def hkey(value: Any) -> tuple[str, Any]:
     return (type(value).__name__, value)
 
 
+def drop_members(value: Any, doomed: Callable[[str, Any], bool]) -> None:
+    """Delete the object members for which `doomed(key, value)` holds, recursively, in place (also
+    inside arrays; array items themselves stay)."""
+    if isinstance(value, dict):
+        for key in [k for k, v in value.items() if doomed(k, v)]:
+            del value[key]
+        for item in value.values():
+            drop_members(item, doomed)
+    elif isinstance(value, list):
+        for item in value:
+            drop_members(item, doomed)
+
+
 def prune_nulls(value: Any) -> None:
     """Drop null members of objects, recursively, also inside arrays (null array items stay).
 
     Both JSON merge patch (values set wholesale) and strategic merge patch (`discardNullValuesFromPatch`)
     clean values this way.
     """
-    if isinstance(value, dict):
-        for key in [k for k, v in value.items() if v is None]:
-            del value[key]
-        for item in value.values():
-            prune_nulls(item)
-    elif isinstance(value, list):
-        for item in value:
-            prune_nulls(item)
+    drop_members(value, lambda _key, member: member is None)
