@@ -334,13 +334,13 @@ class ApiServer:
         sub = target.subresource
         apply_defaults(new)
         validate(rt, new, old)
-        dry = self._dry_run(req)
-        result = self.store.update(rt, new, subresource=sub, dry_run=True)  # validates rv/uid, applies status rules
-        if _same_content(result, old):
-            return _json(200, old)  # a no-op write changes nothing, not even managedFields
-        managed_fields.record(new, self._manager(req), "Update", operation_body, sub, rt.api_version,
-                              self.store.clock.now())
-        return _json(200, self.store.update(rt, new, subresource=sub, dry_run=dry))
+        manager, now = self._manager(req), self.store.clock.now()
+
+        def attribute(changed: Obj) -> None:  # only a write that changes something is attributed
+            managed_fields.record(changed, manager, "Update", operation_body, sub, rt.api_version, now)
+
+        return _json(200, self.store.update(rt, new, subresource=sub, dry_run=self._dry_run(req),
+                                            on_change=attribute))
 
     def _update(self, req: Request, target: Target, user: User) -> Response:
         body = self._body(req)
@@ -516,14 +516,6 @@ def _add_finalizer(name: str) -> Callable[[Obj], None]:
         if name not in fins:
             fins.append(name)
     return fn
-
-
-def _same_content(a: Obj, b: Obj) -> bool:
-    strip = ("resourceVersion", "managedFields")
-    ma = {k: v for k, v in a.get("metadata", {}).items() if k not in strip}
-    mb = {k: v for k, v in b.get("metadata", {}).items() if k not in strip}
-    return ma == mb and {k: v for k, v in a.items() if k != "metadata"} == \
-        {k: v for k, v in b.items() if k != "metadata"}
 
 
 def _query_string(q: Mapping[str, str]) -> str:

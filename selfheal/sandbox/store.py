@@ -302,11 +302,13 @@ class Store:
             return obj
 
     def update(self, rt: ResourceType, obj: Obj, *, subresource: str = "", dry_run: bool = False,
-               expect_rv: bool = True) -> Obj:
+               expect_rv: bool = True, on_change: Callable[[Obj], object] | None = None) -> Obj:
         """PUT semantics. A stale metadata.resourceVersion → 409 Conflict.
 
         Writes to the main resource keep the stored `.status` (when the type has a status
-        subresource); writes to `status` keep everything but `.status`.
+        subresource); writes to `status` keep everything but `.status`. A write that changes nothing
+        is answered with the stored object, untouched; otherwise `on_change(new)` runs before the new
+        object is answered or stored (the API layer records `managedFields` there).
         """
         with self.lock:
             meta = obj.get("metadata") or {}
@@ -350,6 +352,8 @@ class Store:
                     nm["generation"] += 1
             if _without_rv(new) == _without_rv(old):
                 return copy.deepcopy(old)  # no-op writes do not bump the resourceVersion
+            if on_change is not None:
+                on_change(new)
             if dry_run:
                 nm["resourceVersion"] = old_meta["resourceVersion"]
                 return new

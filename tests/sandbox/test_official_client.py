@@ -226,3 +226,16 @@ def test_a_watch_streams_changes_after_a_list():
         apps.patch_namespaced_deployment_scale("web", "shop", {"spec": {"replicas": 3}})
         t.join(timeout=10)
         assert ("MODIFIED", 3) in events
+
+
+def test_a_patch_that_changes_nothing_is_not_a_write_and_is_not_attributed():
+    with running(deployment("web", replicas=2), settle=10) as sb:
+        apps = client.AppsV1Api(sb.api_client())
+        before = sb.get("Deployment", "web")
+        apps.patch_namespaced_deployment("web", "shop", {"spec": {"replicas": 2}}, field_manager="idle")
+        after = sb.get("Deployment", "web")
+        assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+        assert after["metadata"].get("managedFields") == before["metadata"].get("managedFields")
+        apps.patch_namespaced_deployment("web", "shop", {"spec": {"replicas": 3}}, field_manager="busy")
+        managers = {m["manager"] for m in sb.get("Deployment", "web")["metadata"]["managedFields"]}
+        assert "busy" in managers and "idle" not in managers
