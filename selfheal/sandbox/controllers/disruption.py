@@ -29,6 +29,7 @@ from .events import DISRUPTION
 from .gc import orphan_dependents
 from .podindex import PODS
 from .replicaset import REPLICASETS
+from .sync_cache import SyncCache
 from .util import (
     IntOrPercentError,
     compile_selector,
@@ -237,14 +238,12 @@ class _NoController(Exception):
 class DisruptionController:
     def __init__(self, env: Env) -> None:
         self.env = env
-        self._wake = INF
         self._pdb_wake = INF
         self._no_pods_reported: set[str] = set()
-        # uid → (inputs seen, next time-driven change): see ReplicaSetController
-        self._seen: dict[str, tuple[tuple[Any, ...], float]] = {}
+        self._cache = SyncCache()
 
     def next_wakeup(self, now: float) -> float:
-        return self._wake
+        return self._cache.wake
 
     def _inputs(self, pdb: Obj) -> tuple[Any, ...]:
         ns = pdb["metadata"]["namespace"]
@@ -254,27 +253,20 @@ class DisruptionController:
         return pdb["metadata"]["resourceVersion"], self.env.pods.ns_version.get(ns, 0), controllers
 
     def sync(self, now: float) -> None:
-        self._wake = INF
-        seen_now: set[str] = set()
+        self._cache.begin()
         for pdb in list(self.env.store.iter_live(PDBS)):
             live = self.env.store.peek(PDBS, pdb["metadata"]["namespace"], pdb["metadata"]["name"])
             if live is None or live["metadata"].get("deletionTimestamp"):
                 continue
             uid = live["metadata"]["uid"]
-            seen_now.add(uid)
-            seen = self._seen.get(uid)
-            if seen is not None and seen[0] == self._inputs(live) and now < seen[1] - 1e-6:
-                self._wake = min(self._wake, seen[1])
+            if self._cache.unchanged(uid, self._inputs(live), now):
                 continue
             self._pdb_wake = INF
             self.env.guard(f"pdb {live['metadata']['namespace']}/{live['metadata']['name']}",
                            self._sync, live, now)
-            self._wake = min(self._wake, self._pdb_wake)
             after = self.env.store.peek(PDBS, live["metadata"]["namespace"], live["metadata"]["name"])
-            if after is not None:
-                self._seen[uid] = (self._inputs(after), self._pdb_wake)
-        for uid in [u for u in self._seen if u not in seen_now]:
-            del self._seen[uid]
+            self._cache.synced(uid, self._pdb_wake, self._inputs(after) if after is not None else None)
+        self._cache.end()
 
     def _pods_for(self, pdb: Obj) -> list[Obj]:
         match = compile_selector((pdb.get("spec") or {}).get("selector"))

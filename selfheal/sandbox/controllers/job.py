@@ -23,6 +23,7 @@ from .context import Env
 from .events import JOB
 from .podindex import PODS
 from .replicaset import claim_pods, rank_for_deletion
+from .sync_cache import SyncCache
 from .util import controller_ref, fmt, get_condition, is_pod_ready, is_terminating, parse_ts, pod_phase
 
 JOBS = BY_PLURAL[("batch", "jobs")]
@@ -87,16 +88,14 @@ def _condition(type_: str, reason: str, message: str, now: float, status: str = 
 class JobController:
     def __init__(self, env: Env) -> None:
         self.env = env
-        self._wake = INF
         self._job_wake = INF
-        # uid → (inputs of a sync that changed nothing, its next time-driven change)
-        self._seen: dict[str, tuple[tuple[str, int, int], float]] = {}
+        self._cache = SyncCache()  # a Job whose sync changed nothing waits for its inputs or its timer
 
     def next_wakeup(self, now: float) -> float:
-        return self._wake
+        return self._cache.wake
 
     def sync(self, now: float) -> None:
-        self._wake = INF
+        self._cache.begin()
         store = self.env.store
         live_uids: set[str] = set()
         idx = self.env.pods
@@ -108,20 +107,13 @@ class JobController:
                 continue
             inputs = (current["metadata"]["resourceVersion"], idx.owner_version.get(m["uid"], 0),
                       idx.orphan_version.get(m["namespace"], 0))
-            seen = self._seen.get(m["uid"])
-            if seen is not None and seen[0] == inputs and now < seen[1] - 1e-6:
-                self._wake = min(self._wake, seen[1])
+            if self._cache.unchanged(m["uid"], inputs, now):
                 continue
             before = store.resource_version
             self._job_wake = INF
             self.env.guard(f"job {m['namespace']}/{m['name']}", self._sync, copy.deepcopy(current), now)
-            self._wake = min(self._wake, self._job_wake)
-            if store.resource_version == before:
-                self._seen[m["uid"]] = (inputs, self._job_wake)
-            else:
-                self._seen.pop(m["uid"], None)
-        for uid in [u for u in self._seen if u not in live_uids]:
-            del self._seen[uid]
+            self._cache.synced(m["uid"], self._job_wake, inputs if store.resource_version == before else None)
+        self._cache.end()
         # pods left behind by a deleted Job lose the tracking finalizer (the pod informer's orphan cleanup)
         for owner_uid, bucket in list(self.env.pods.by_controller.items()):
             if owner_uid in live_uids or not bucket:

@@ -19,6 +19,7 @@ from . import pods as P
 from .context import Env
 from .events import REPLICASET
 from .podindex import PODS
+from .sync_cache import SyncCache
 from .util import (
     compile_selector,
     controller_ref,
@@ -135,11 +136,10 @@ def rank_for_deletion(pods: list[Obj], now: float) -> list[Obj]:
 class ReplicaSetController:
     def __init__(self, env: Env) -> None:
         self.env = env
-        self._wake = INF
         self._rs_wake = INF
-        # uid → (inputs seen, next time-driven change): a ReplicaSet whose object, pods and candidate
-        # orphans did not change since its last sync has nothing to do, even with 20,000 pods
-        self._seen: dict[str, tuple[tuple[str, int, int], float]] = {}
+        # a ReplicaSet whose object, pods and candidate orphans did not change since its last sync has
+        # nothing to do, even with 20,000 pods
+        self._cache = SyncCache()
 
     def _inputs(self, rs: Obj) -> tuple[str, int, int]:
         m = rs["metadata"]
@@ -147,30 +147,23 @@ class ReplicaSetController:
         return (m["resourceVersion"], idx.owner_version.get(m["uid"], 0), idx.orphan_version.get(m["namespace"], 0))
 
     def sync(self, now: float) -> None:
-        self._wake = INF
-        live: set[str] = set()
+        self._cache.begin()
         for rs in list(self.env.store.iter_live(REPLICASETS)):
             current = self.env.store.peek(REPLICASETS, rs["metadata"]["namespace"], rs["metadata"]["name"])
             if current is None:
                 continue
             uid = current["metadata"]["uid"]
-            live.add(uid)
-            seen = self._seen.get(uid)
-            if seen is not None and seen[0] == self._inputs(current) and now < seen[1] - 1e-6:
-                self._wake = min(self._wake, seen[1])
+            if self._cache.unchanged(uid, self._inputs(current), now):
                 continue
             self._rs_wake = INF
             self.env.guard(f"replicaset {current['metadata']['namespace']}/{current['metadata']['name']}",
                            self._sync, current, now)
-            self._wake = min(self._wake, self._rs_wake)
             after = self.env.store.peek(REPLICASETS, current["metadata"]["namespace"], current["metadata"]["name"])
-            if after is not None:
-                self._seen[uid] = (self._inputs(after), self._rs_wake)
-        for uid in [u for u in self._seen if u not in live]:
-            del self._seen[uid]
+            self._cache.synced(uid, self._rs_wake, self._inputs(after) if after is not None else None)
+        self._cache.end()
 
     def next_wakeup(self, now: float) -> float:
-        return self._wake
+        return self._cache.wake
 
     def _sync(self, rs: Obj, now: float) -> None:
         spec = rs.get("spec") or {}

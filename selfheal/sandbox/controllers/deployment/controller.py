@@ -11,7 +11,6 @@ status while being deleted, scale when paused or on a replicas change, otherwise
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from ...store import Obj
 from ..context import Env
@@ -29,6 +28,7 @@ from ..deployment_util import (
     spec_of,
 )
 from ..replicaset import REPLICASETS
+from ..sync_cache import SyncCache
 from ..util import compile_selector, controller_ref, get_condition, labels_of, new_controller_ref
 from .revisions import get_all
 from .rollout import rollout_recreate, rollout_rolling
@@ -42,14 +42,13 @@ class DeploymentController:
 
     def __init__(self, env: Env) -> None:
         self.env = env
-        self._wake = INF
         self._d_wake = INF
-        # uid → (inputs of a sync that changed nothing, its next time-driven change): skipped until they change
-        self._seen: dict[str, tuple[tuple[Any, ...], float]] = {}
+        # a Deployment whose sync changed nothing is skipped until its inputs or its timer change
+        self._cache = SyncCache()
         self.selecting_all_reported: set[tuple[str, int]] = set()
 
     def sync(self, now: float) -> None:
-        self._wake = INF
+        self._cache.begin()
         store = self.env.store
         owned: dict[str, list[Obj]] = {}
         orphans: dict[str, list[Obj]] = {}
@@ -59,7 +58,6 @@ class DeploymentController:
                 orphans.setdefault(rs["metadata"]["namespace"], []).append(rs)
             else:
                 owned.setdefault(str(ref.get("uid")), []).append(rs)
-        live_uids: set[str] = set()
         versions = self.env.pods.owner_version
         for d in list(store.iter_live(DEPLOYMENTS)):
             m = d["metadata"]
@@ -67,30 +65,22 @@ class DeploymentController:
             if live is None:
                 continue
             uid = m["uid"]
-            live_uids.add(uid)
             candidates = owned.get(uid, []) + orphans.get(m["namespace"], [])
             inputs = (live["metadata"]["resourceVersion"],
                       tuple((rs["metadata"]["uid"], rs["metadata"]["resourceVersion"],
                              versions.get(rs["metadata"]["uid"], 0)) for rs in candidates))
-            seen = self._seen.get(uid)
-            if seen is not None and seen[0] == inputs and now < seen[1] - 1e-6:
-                self._wake = min(self._wake, seen[1])
+            if self._cache.unchanged(uid, inputs, now):
                 continue
             before = store.resource_version
             self._d_wake = INF
             ctx = SyncContext(self.env, copy.deepcopy(live), now, candidates, wake_at=self.wake_at,
                               selecting_all_reported=self.selecting_all_reported)
             self.env.guard(f"deployment {m['namespace']}/{m['name']}", sync_deployment, ctx)
-            self._wake = min(self._wake, self._d_wake)
-            if store.resource_version == before:
-                self._seen[uid] = (inputs, self._d_wake)
-            else:
-                self._seen.pop(uid, None)
-        for uid in [u for u in self._seen if u not in live_uids]:
-            del self._seen[uid]
+            self._cache.synced(uid, self._d_wake, inputs if store.resource_version == before else None)
+        self._cache.end()
 
     def next_wakeup(self, now: float) -> float:
-        return self._wake
+        return self._cache.wake
 
     def wake_at(self, t: float) -> None:
         self._d_wake = min(self._d_wake, t)
