@@ -86,9 +86,8 @@ def _api_client(kubeconfig: str | None, context: str | None) -> tuple[Any, str |
         config.load_incluster_config(client_configuration=cfg)
         return client.ApiClient(cfg), None
     config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
-    _, active = config.list_kube_config_contexts(config_file=kubeconfig)
+    contexts, active = config.list_kube_config_contexts(config_file=kubeconfig)
     if context:
-        contexts, _ = config.list_kube_config_contexts(config_file=kubeconfig)
         active = next((c for c in contexts if c["name"] == context), active)
     return client.ApiClient(cfg), (active or {}).get("context", {}).get("namespace")
 
