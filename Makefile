@@ -7,10 +7,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$(PATH)
 
 .PHONY: demo test lint typecheck unit bench venv system-tools clean test-image
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml kubesandbox/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test]' -e ./kubesandbox
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -24,7 +24,7 @@ demo: $(STAMP)
 	@bash tools/demo.sh
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check selfheal tests
+	$(VENV)/bin/ruff check selfheal kubesandbox tests bench
 	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)

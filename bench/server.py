@@ -44,12 +44,11 @@ class _FastCopy(dict[str, object]):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from selfheal.sandbox.resources import resource_for_kind
-    from selfheal.sandbox.sandbox import ADMIN_TOKEN, Sandbox
-    from selfheal.sandbox.scenario import parse_scenario
-    from selfheal.sandbox.store import dumps
-
-    from .fixtures import NAMESPACE, namespace_objects
+    from bench.fixtures import NAMESPACE, namespace_objects
+    from kubesandbox.resources import resource_for_kind
+    from kubesandbox.serve.sandbox import ADMIN_TOKEN, Sandbox
+    from kubesandbox.serve.scenario import parse_scenario
+    from kubesandbox.store import dumps
 
     p = argparse.ArgumentParser(prog="python -m bench.server")
     p.add_argument("--pods", type=int, required=True)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from selfheal import __version__
 
 IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
@@ -53,14 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     hash_ = sub.add_parser("hash", help="config hash of the Deployment(s) in a manifest, for CI to stamp")
     hash_.add_argument("file", help="a YAML manifest (multi-document or List)")
 
-    sandbox = sub.add_parser("sandbox", help="the Kubernetes API emulator")
-    sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
-    serve = sandbox_sub.add_parser("serve", help="serve a scenario on 127.0.0.1 until interrupted")
-    serve.add_argument("--scenario", default="ea-plan-v5", help="a scenario file, or a bundled name")
-    serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    serve.add_argument("--kubeconfig", default=None, help="where to write the kubeconfig (sandbox.kubeconfig)")
-    serve.add_argument("--rbac-from", action="append", default=[], metavar="MANIFEST_FILE",
-                       help="ServiceAccounts, Roles and RoleBindings to enforce (repeatable)")
+    sub.add_parser("sandbox", add_help=False,
+                   help="alias of `kubesandbox` (the API emulator, installed with the dev/test setup)")
     return p
 
 
@@ -101,10 +95,10 @@ def _resolve_namespace(explicit: str | None, context_namespace: str | None) -> s
 
 
 def cmd_run(args: argparse.Namespace, dry_run: bool) -> int:
-    from .logs import bind_run, configure
-    from .reporting import text
-    from .run import EXIT_CONFIG, run_pass
-    from .settings import load_settings
+    from selfheal.logs import bind_run, configure
+    from selfheal.reporting import text
+    from selfheal.run import EXIT_CONFIG, run_pass
+    from selfheal.settings import load_settings
 
     settings, problems = load_settings(_overrides(args, dry_run))
     if settings is None or problems:
@@ -143,9 +137,9 @@ def cmd_run(args: argparse.Namespace, dry_run: bool) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from .reporting.history import last_entries
-    from .reporting.text import history_table
-    from .settings import load_settings
+    from selfheal.reporting.history import last_entries
+    from selfheal.reporting.text import history_table
+    from selfheal.settings import load_settings
 
     overrides = {"history_file": args.history_file} if args.history_file else {}
     settings, problems = load_settings(overrides)
@@ -161,7 +155,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_hash(args: argparse.Namespace) -> int:
-    from .confighash import ConfigHashError, hash_manifest
+    from selfheal.confighash import ConfigHashError, hash_manifest
 
     try:
         hashes = hash_manifest(args.file)
@@ -176,7 +170,28 @@ def cmd_hash(args: argparse.Namespace) -> int:
     return 0
 
 
+def sandbox_alias(argv: Sequence[str]) -> int:
+    """`selfheal sandbox ARGS` is `kubesandbox ARGS`, in this process's place (same pid, so signals reach it).
+
+    The job never imports the sandbox: it is a separate package, absent from the production image.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("kubesandbox") is None:
+        _err("sandbox: the kubesandbox package is not installed (it ships with the dev/test setup: "
+             "`make venv`, or `pip install -e ./kubesandbox`)")
+        return 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    env = {**os.environ, "KUBESANDBOX_PROG": "selfheal sandbox"}
+    os.execve(sys.executable, [sys.executable, "-m", "kubesandbox", *argv], env)
+    return 2  # not reached
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sandbox"]:
+        return sandbox_alias(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "run":
         return cmd_run(args, dry_run=args.dry_run)
@@ -186,10 +201,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_history(args)
     if args.command == "hash":
         return cmd_hash(args)
-    if args.command == "sandbox" and args.sandbox_command == "serve":
-        from .sandbox.serve import serve
-
-        return serve(args.scenario, port=args.port, kubeconfig=args.kubeconfig, rbac_from=args.rbac_from)
     _err(f"unknown command {args.command}")
     return 2
 

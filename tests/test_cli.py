@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kubesandbox import Sandbox
 from selfheal.confighash import config_hash
-from selfheal.sandbox import Sandbox
 
 
 def selfheal(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

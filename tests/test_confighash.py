@@ -82,7 +82,7 @@ TEMPLATES = {
 
 @pytest.mark.parametrize("template", TEMPLATES.values(), ids=TEMPLATES.keys())
 def test_the_sandboxs_api_server_defaulting_does_not_change_the_hash(template):
-    defaults = pytest.importorskip("selfheal.sandbox.defaults")
+    defaults = pytest.importorskip("kubesandbox.resources.defaults")
     deployment = {"kind": "Deployment", "spec": {"template": copy.deepcopy(template)}}
 
     live = defaults.apply_defaults(deployment)["spec"]["template"]

@@ -17,7 +17,7 @@ mkdir -p aiops logs
 rm -f aiops/risk-prediction.json logs/rollback-history.log logs/selfheal-pass-*.log  # a fresh world, a fresh record
 
 say "Starting the sandbox cluster (scenario ea-plan-v5)"
-selfheal sandbox serve --scenario ea-plan-v5 --kubeconfig "$work/kubeconfig" >"$work/serve.log" 2>&1 &
+kubesandbox serve --scenario ea-plan-v5 --kubeconfig "$work/kubeconfig" >"$work/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do grep -q "sandbox ready" "$work/serve.log" && break; sleep 0.1; done
 grep "sandbox ready" "$work/serve.log" || { cat "$work/serve.log"; exit 1; }

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kubesandbox.serve.scenario import parse_scenario
 from selfheal.confighash import combined_checksum, config_hash, configmap_checksum, hash_manifest
-from selfheal.sandbox.scenario import parse_scenario
 from tests.deploy.support import NAMESPACE, REPO, VENV_BIN, Doc, render, run, tool
 from tests.integration.harness import HealingWorld, healing_world
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubesandbox import Sandbox
+from kubesandbox.serve.scenario import Scenario
 from selfheal.logs import bind_run, configure
 from selfheal.run import PassResult, run_pass
-from selfheal.sandbox import Sandbox
-from selfheal.sandbox.scenario import Scenario
 from selfheal.settings import Settings
 
 EA_NS = "dese-ea-plan-v5"

@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from selfheal.sandbox.clock import DEFAULT_EPOCH
+from kubesandbox.resources.clock import DEFAULT_EPOCH
 from selfheal.snapshot import SourceState, read_canary_signals
+from tests.integration.harness import healing_world
 from tests.servers import prometheus, requires
-
-from .harness import healing_world
 
 pytestmark = [requires["prometheus"], requires["promtool"]]
 CANARY, STABLE = "dese-ea-plan-v5-canary", "dese-ea-plan-v5"

@@ -10,14 +10,12 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from kubesandbox.resources.defaults import apply_defaults
 from selfheal.confighash import combined_checksum, config_hash, configmap_checksum
 from selfheal.detectors.actions import rfc3339
 from selfheal.model import ANN_CONFIG_CHECKSUM, ANN_CONFIG_HASH, ANN_DESIRED_REPLICAS, ANN_RESTARTED_AT
-from selfheal.sandbox.defaults import apply_defaults
-from tests.sandbox.worlds import deployment, image_behavior
-
-from .harness import healing_world
-from .worlds import (
+from tests.integration.harness import healing_world
+from tests.integration.worlds import (
     applied,
     applied_with_kubectl,
     configmap,
@@ -30,6 +28,7 @@ from .worlds import (
     with_probes,
     workdir,
 )
+from tests.kubesandbox.worlds import deployment, image_behavior
 
 
 def _second_pass_is_a_no_op(world):

@@ -1,6 +1,6 @@
 """Builders for worlds that have a past: Deployments that rolled out long before the sandbox's epoch.
 
-`tests.sandbox.worlds.deployment` gives a Deployment the controllers roll out from scratch; its pods
+`tests.kubesandbox.worlds.deployment` gives a Deployment the controllers roll out from scratch; its pods
 all behave like their image. Some stories need what only a snapshot of a real cluster holds: a
 revision that ran healthy for weeks, and then one of its pods started crash-looping a few minutes
 ago. `rolled_out` writes such a Deployment as `kubectl get -o yaml` would show it (defaults, status,
@@ -20,8 +20,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from selfheal.sandbox.defaults import apply_defaults
-from tests.sandbox.worlds import NS, deployment, namespace, write_world
+from kubesandbox.resources.defaults import apply_defaults
+from tests.kubesandbox.worlds import NS, deployment, namespace, write_world
 
 Obj = dict[str, Any]
 

@@ -1,0 +1,3 @@
+from kubesandbox.serve.main import entrypoint
+
+entrypoint()

@@ -1,0 +1,1 @@
+"""Assembling and serving a sandbox: the `Sandbox` facade, scenarios, kubeconfig, TLS, `kubesandbox serve`."""
