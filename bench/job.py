@@ -110,10 +110,11 @@ def _instrument() -> Phases:
     import kubernetes.client
 
     import selfheal.cli
+    import selfheal.kube.transport
+    import selfheal.reporting.record
     import selfheal.run
     import selfheal.settings
-    import selfheal.snapshot
-    import selfheal.transport
+    import selfheal.snapshot.reader
 
     ph = Phases()
     lazy = vars(kubernetes.client).get("__getattr__")
@@ -123,10 +124,9 @@ def _instrument() -> Phases:
     ph.patch(selfheal.settings, "load_settings", "settings")
     ph.patch(selfheal.cli, "_api_client", "kubeconfig + ApiClient")
     ph.patch(selfheal.run, "_suspended", "CronJob read (suspension)")
-    ph.patch(selfheal.transport.Transport, "request", "HTTP requests (urllib3)")
-    ph.patch(selfheal.snapshot, "decode_page", "decode pages (msgspec Structs)")
-    ph.patch(selfheal.snapshot, "_read_named", "CronJob + Lease reads")
-    ph.patch(selfheal.snapshot, "checksums_of", "ConfigMap checksums")
+    ph.patch(selfheal.kube.transport.Transport, "request", "HTTP requests (urllib3)")
+    ph.patch(selfheal.snapshot.reader, "decode_page", "decode pages (msgspec Structs)")
+    ph.patch(selfheal.snapshot.reader, "checksums_of", "ConfigMap checksums")
     ph.patch(selfheal.run, "read_snapshot", "read_snapshot (rest)")
     ph.patch(selfheal.run, "read_canary_signals", "canary signals")
     ph.patch(selfheal.run, "run_detectors", "detectors")
@@ -134,8 +134,9 @@ def _instrument() -> Phases:
     ph.patch(selfheal.run, "plan", "plan")
     ph.patch(selfheal.run, "log_plan", "plan")
     ph.patch(selfheal.run.Executor, "execute", "execute (dry-run writes)")
-    ph.patch(selfheal.run, "append_history", "history append")
-    ph.patch(selfheal.run, "_risk", "risk report")
+    ph.patch(selfheal.reporting.record, "append_history", "history append")
+    ph.patch(selfheal.reporting.record, "write_risk_report", "risk report")
+    ph.patch(selfheal.reporting.record, "build_risk_report", "risk report")
     return ph
 
 
@@ -169,10 +170,11 @@ def _cli(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _snapshot(args: argparse.Namespace) -> dict[str, Any]:
+    from selfheal.kube.transport import Transport
     from selfheal.snapshot import read_snapshot
 
     _quiet_logs()
-    snap = read_snapshot(_api_client(args.kubeconfig), args.namespace)
+    snap = read_snapshot(Transport.over(_api_client(args.kubeconfig)), args.namespace)
     return {"pods": len(snap.pods), "deployments": len(snap.deployments), "replicasets": len(snap.replicasets)}
 
 

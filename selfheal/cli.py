@@ -1,4 +1,4 @@
-"""Command line: `selfheal run|plan|history|hash|sandbox serve`.
+"""Command line: `selfheal run|plan|history|hash`, and `selfheal sandbox ...` (an alias of `kubesandbox`).
 
 Only this module and `run.py` wire clients, files and the clock together. Exit codes:
 0 fine, 1 an action failed, 2 bad configuration (every invalid setting is printed, one line
@@ -95,9 +95,10 @@ def _resolve_namespace(explicit: str | None, context_namespace: str | None) -> s
 
 
 def cmd_run(args: argparse.Namespace, dry_run: bool) -> int:
+    from selfheal.kube.transport import Transport
     from selfheal.logs import bind_run, configure
     from selfheal.reporting import text
-    from selfheal.run import EXIT_CONFIG, run_pass
+    from selfheal.run import EXIT_CONFIG, PassContext, Status, run_pass
     from selfheal.settings import load_settings
 
     settings, problems = load_settings(_overrides(args, dry_run))
@@ -118,15 +119,16 @@ def cmd_run(args: argparse.Namespace, dry_run: bool) -> int:
     run_id = uuid.uuid4().hex
     bind_run(run_id, namespace)
     identity = f"{os.environ.get('HOSTNAME') or socket.gethostname()}/{run_id[:12]}"
-    result = run_pass(settings, namespace, api_client, run_id=run_id, identity=identity)
-    if result.status == "cluster_error":
+    result = run_pass(PassContext.from_settings(settings, namespace, Transport.over(api_client), run_id=run_id,
+                                                identity=identity))
+    if result.status is Status.CLUSTER_ERROR:
         _err(f"cluster: {result.detail}")
     if settings.dry_run and result.plan is not None:
         print(text.plan_table(result.plan))
     if args.summary:
         print(f"\n== pass over namespace {namespace}: {result.status}"
               f"{' (dry-run)' if settings.dry_run else ''}, exit {result.exit_code}")
-        if result.status == "lease_held":
+        if result.status is Status.LEASE_HELD:
             print(f"another run holds the Lease ({result.detail}); nothing was done")
         print("\nfindings:\n" + text.findings_table(result.findings))
         if result.outcomes or result.plan is not None:

@@ -67,7 +67,7 @@ from typing import Any
 import msgspec
 import yaml
 
-from selfheal.model import PodTemplate
+from selfheal.kube.model import PodTemplate
 
 HASH_PREFIX = "sha256:"
 _HASH_RE = re.compile(r"^sha256:[0-9a-f]{64}$")

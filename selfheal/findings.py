@@ -1,8 +1,8 @@
 """The typed values that flow between the layers: findings, proposed actions, skips, outcomes, history.
 
 Reading order for a newcomer: a detector turns a `Snapshot` into `Finding`s; each finding proposes
-`PlannedAction`s, each of which is a list of `Write`s carrying the exact request body, its content
-type and the body that undoes it. The planner turns findings into a `Plan` (approved actions, and a
+`PlannedAction`s, each of which is a list of `Write`s (`selfheal.kube.requests`) carrying the exact
+request body, its content type and the body that undoes it. The planner turns findings into a `Plan` (approved actions, and a
 `Skip` with a reason code for everything else). The executor turns approved actions into
 `ActionOutcome`s; the reporting layer turns outcomes into `HistoryEntry` lines, metrics and the risk
 report. Nothing here does I/O.
@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
 
 import msgspec
 
-from selfheal.model import Time
+from selfheal.kube.containers import Failure
+from selfheal.kube.model import Time
+from selfheal.kube.refs import ObjectRef
+from selfheal.kube.requests import Write
 
 
 class Severity(enum.IntEnum):
@@ -32,12 +34,12 @@ class Severity(enum.IntEnum):
 
 
 class CauseCode(enum.StrEnum):
-    # crash loops and other container failures
-    APP_ERROR = "app_error"  # non-zero exit: a restart may help
-    OOM_KILLED = "oom_killed"  # a restart does not add memory
-    BAD_COMMAND = "bad_command"  # the container exited 0 ("Completed") under restartPolicy Always
-    IMAGE_PULL = "image_pull"  # ImagePullBackOff / ErrImagePull / InvalidImageName
-    CONTAINER_CONFIG = "container_config"  # CreateContainerConfigError / CreateContainerError
+    # crash loops and other container failures (`selfheal.kube.containers.Failure`)
+    APP_ERROR = Failure.APP_ERROR.value
+    OOM_KILLED = Failure.OOM_KILLED.value
+    BAD_COMMAND = Failure.BAD_COMMAND.value
+    IMAGE_PULL = Failure.IMAGE_PULL.value
+    CONTAINER_CONFIG = Failure.CONTAINER_CONFIG.value
     # revisions
     BAD_REVISION = "bad_revision"  # the newest ReplicaSet fails while an older one ran
     ROLLOUT_STUCK = "rollout_stuck"  # the newest ReplicaSet never became available
@@ -79,13 +81,6 @@ class ActionKind(enum.StrEnum):
     CANARY_PROMOTE = "canary_promote"
 
 
-class ContentType(enum.StrEnum):
-    JSON_PATCH = "application/json-patch+json"
-    MERGE_PATCH = "application/merge-patch+json"
-    STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
-    JSON = "application/json"  # a created object (the Eviction)
-
-
 class Ladder(enum.StrEnum):
     """Which escalation ladder an action climbs (see `selfheal.planning`)."""
 
@@ -118,45 +113,6 @@ class SkipCode(enum.StrEnum):
     MAX_ACTIONS = "max_actions"
     # the executor's (for the lead): eviction refused by a PodDisruptionBudget (HTTP 429)
     PDB_BLOCKED = "pdb_blocked"
-
-
-@dataclass(frozen=True)
-class ObjectRef:
-    """An object as read in the snapshot; uid/resource_version are the executor's preconditions."""
-
-    kind: str
-    name: str
-    namespace: str
-    uid: str = ""
-    resource_version: str = ""
-    generation: int = 0  # spec version when read: the executor refuses to act on a spec edited since
-
-    def __str__(self) -> str:
-        return f"{self.kind}/{self.name}"
-
-
-@dataclass(frozen=True)
-class Write:
-    """One API request, exactly as it is to be sent.
-
-    `verb` is "patch" (PATCH on the target, or its subresource) or "create" (POST to the subresource,
-    used for `pods/eviction`). `body` are the exact bytes; `inverse` the bytes of a request with the same
-    verb, target and content type that undoes it, or None with `inverse_note` saying why there is none.
-    """
-
-    verb: str
-    target: ObjectRef
-    content_type: ContentType
-    body: bytes
-    inverse: bytes | None
-    subresource: str = ""
-    inverse_note: str = ""
-
-    def document(self) -> Any:
-        return msgspec.json.decode(self.body)
-
-    def inverse_document(self) -> Any:
-        return None if self.inverse is None else msgspec.json.decode(self.inverse)
 
 
 @dataclass(frozen=True)

@@ -36,16 +36,15 @@ from selfheal.findings import (
     Finding,
     HistoryEntry,
     Ladder,
-    ObjectRef,
     Plan,
     PlannedAction,
     Result,
     Skip,
     SkipCode,
 )
-from selfheal.model import ANN_ARGOCD_TRACKING, ANN_IGNORE, Pod
-from selfheal.settings import Settings
-from selfheal.snapshot import Snapshot, is_mirror_pod
+from selfheal.kube.model import ANN_ARGOCD_TRACKING, ANN_IGNORE, Pod
+from selfheal.kube.refs import ObjectRef
+from selfheal.view import Snapshot, is_mirror_pod
 
 _WORKLOAD_PRIORITY = {
     ActionKind.ROLLBACK: 0,
@@ -66,11 +65,6 @@ class Limits:
     escalation_window_seconds: int = 3600
     mass_failure_min_deployments: int = 3
     gitops_guard: bool = True  # refuse template rewrites on Deployments Argo CD tracks (it would revert them)
-
-    @classmethod
-    def from_settings(cls, s: Settings) -> Limits:
-        return cls(s.max_actions, s.cooldown_seconds, s.escalation_window_seconds, s.mass_failure_min_deployments,
-                   s.gitops_guard)
 
 
 class _History:

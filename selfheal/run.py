@@ -1,61 +1,110 @@
-"""One healing pass, wired: the only module (with `cli`) that holds a client, the clock and files.
+"""One healing pass, wired: with `cli`, the only module that holds a client, the clock and files.
 
-Order matters and is deliberate:
-1. the CronJob (read-only): suspended → change nothing, report risk, exit 0;
-2. the Lease (not in dry-run): held by another live run → write nothing at all, exit 0;
-3. the snapshot and the history (after the Lease, so a run that waited sees the previous run's
-   actions and its cooldowns hold);
-4. detect → plan → execute → record (history line per decided action, risk report, metrics);
-5. release the Lease.
-Exit codes: 0 fine (including nothing to do, suspended, lease held), 1 an action failed,
-3 cluster unreachable, unauthorised or answering nonsense. (2, bad settings, is the CLI's.)
+    suspended?  -> read, detect, write the risk report, change nothing           (status suspended)
+    Lease       -> held by another live run: write nothing at all                (status lease_held)
+    read        -> the namespace (paginated lists), Prometheus signals, the history
+    detect      -> findings (pure)
+    plan        -> approved actions and reasoned skips (pure)
+    act         -> the executor, the only writer, renewing the Lease as it goes
+    record      -> history lines, risk report, metrics push                      (status completed)
+    release the Lease
+
+The Lease is taken before reading, so a run that waited sees the previous run's actions and its
+cooldowns hold. Dry-run takes no Lease. Exit codes: 0 fine (including nothing to do, suspended,
+lease held), 1 an action failed, 3 cluster unreachable, unauthorised or answering nonsense. (2, bad
+settings, is the CLI's.)
 """
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
 
 import structlog
 
 from selfheal.detectors import DetectorConfig, run_detectors
-from selfheal.execution import ApiFailure, Executor, LeaseLock, Transport
-from selfheal.execution.lease import LeaseLost
+from selfheal.execution import Executor, LeaseLock, LeaseLost
 from selfheal.findings import ActionOutcome, Finding, Plan, Result, skipped_outcomes
+from selfheal.kube.errors import ApiFailure
+from selfheal.kube.transport import Transport, object_path
 from selfheal.planning import Limits, log_plan, plan
-from selfheal.reporting.history import append_history, entry_for, read_history
-from selfheal.reporting.metrics import (
-    RunMetrics,
-    action_totals,
-    build_registry,
-    canary_traffic,
-    drift_total,
-    push,
-    run_actions,
-)
-from selfheal.reporting.risk import RiskReport, build_risk_report, write_risk_report
+from selfheal.reporting import Outputs, PassRecord, record
+from selfheal.reporting.history import HistoryRead, read_history
+from selfheal.reporting.risk import RiskReport
 from selfheal.settings import Settings
-from selfheal.snapshot import (
-    DEFAULT_CANARY_ERROR_QUERY,
-    Snapshot,
-    SnapshotError,
-    decode_object,
-    read_canary_signals,
-    read_snapshot,
-)
+from selfheal.signals import DEFAULT_CANARY_ERROR_QUERY, read_canary_signals
+from selfheal.snapshot import SnapshotError, decode_object, read_snapshot
+from selfheal.view import Snapshot
 
 log = structlog.get_logger("selfheal.run")
 
 EXIT_OK, EXIT_ACTION_FAILED, EXIT_CONFIG, EXIT_CLUSTER = 0, 1, 2, 3
 
 
+class Status(enum.StrEnum):
+    COMPLETED = "completed"
+    SUSPENDED = "suspended"
+    LEASE_HELD = "lease_held"
+    CLUSTER_ERROR = "cluster_error"
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Where the optional Prometheus signals come from."""
+
+    prometheus_url: str | None = None
+    canary_error_query: str = DEFAULT_CANARY_ERROR_QUERY
+    timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class PassContext:
+    """Everything one pass needs, assembled once by the wiring (`from_settings`)."""
+
+    namespace: str
+    transport: Transport
+    run_id: str
+    identity: str  # the Lease holder: host/run
+    dry_run: bool
+    detectors: DetectorConfig
+    limits: Limits
+    outputs: Outputs
+    signals: Signals
+    cronjob_name: str = "self-heal-cpt"
+    lease_name: str = "self-heal-cpt"
+    lease_duration_seconds: int = 60
+    page_size: int = 500
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    sleep: Callable[[float], None] | None = None  # retry back-off (tests pass a no-op)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, namespace: str, transport: Transport, *, run_id: str,
+                      identity: str, clock: Callable[[], datetime] | None = None,
+                      sleep: Callable[[float], None] | None = None) -> PassContext:
+        s = settings
+        return cls(
+            namespace=namespace, transport=transport, run_id=run_id, identity=identity, dry_run=s.dry_run,
+            detectors=DetectorConfig(
+                restart_threshold=s.restart_threshold, waiting_grace_seconds=s.waiting_grace_seconds,
+                canary_error_threshold=s.canary_error_threshold, canary_bake_seconds=s.canary_bake_seconds,
+                canary_auto_promote=s.canary_auto_promote),
+            limits=Limits(s.max_actions, s.cooldown_seconds, s.escalation_window_seconds,
+                          s.mass_failure_min_deployments, s.gitops_guard),
+            outputs=Outputs(Path(s.history_file), Path(s.risk_file), s.pushgateway_url, s.canary_error_threshold),
+            signals=Signals(s.prometheus_url, s.canary_error_query or DEFAULT_CANARY_ERROR_QUERY,
+                            s.prometheus_timeout_seconds),
+            cronjob_name=s.cronjob_name, lease_name=s.lease_name, lease_duration_seconds=s.lease_duration_seconds,
+            page_size=s.page_size, clock=clock or (lambda: datetime.now(UTC)), sleep=sleep)
+
+
 @dataclass(frozen=True)
 class PassResult:
     exit_code: int
-    status: str  # completed | suspended | lease_held | cluster_error
+    status: Status
     namespace: str
     dry_run: bool = False
     findings: tuple[Finding, ...] = ()
@@ -63,85 +112,114 @@ class PassResult:
     outcomes: tuple[ActionOutcome, ...] = ()
     risk: RiskReport | None = None
     detail: str = ""
-    notes: tuple[str, ...] = field(default=())
 
 
-def _suspended(transport: Transport, namespace: str, name: str) -> bool:
+def run_pass(ctx: PassContext) -> PassResult:
+    started = time.monotonic()
     try:
-        raw = transport.request("GET", f"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}").body
+        if _suspended(ctx):
+            return _report_only(ctx, started)
+        if ctx.dry_run:
+            return _heal(ctx, _no_lease, started)
+        lease = LeaseLock(ctx.transport, ctx.namespace, ctx.lease_name, ctx.identity, ctx.lease_duration_seconds,
+                          ctx.clock)
+        state = lease.acquire()
+        if not state.acquired:
+            log.info("run.lease_held", lease=ctx.lease_name, holder=state.holder,
+                     detail="another run is acting; this one writes nothing")
+            return PassResult(EXIT_OK, Status.LEASE_HELD, ctx.namespace, ctx.dry_run, detail=state.holder)
+        try:
+            return _heal(ctx, lease.keep_alive, started)
+        finally:
+            _release(lease)
+    except (ApiFailure, SnapshotError) as exc:  # every request goes through the Transport: no other error type
+        detail = " ".join(str(exc).split())[:300]
+        log.error("run.cluster_error", error=detail)
+        return PassResult(EXIT_CLUSTER, Status.CLUSTER_ERROR, ctx.namespace, ctx.dry_run, detail=detail)
+
+
+def _no_lease() -> None:
+    """Dry-run holds no Lease, so there is nothing to renew."""
+
+
+def _suspended(ctx: PassContext) -> bool:
+    """`spec.suspend: true` or the guide's annotation on the CronJob; no CronJob: not suspended."""
+    try:
+        raw = ctx.transport.request("GET", object_path("CronJob", ctx.namespace, ctx.cronjob_name)).body
     except ApiFailure as exc:
         if exc.status == 404:
-            log.info("run.cronjob_missing", cronjob=name, detail="not suspended: no CronJob to read the switch from")
+            log.info("run.cronjob_missing", cronjob=ctx.cronjob_name,
+                     detail="not suspended: no CronJob to read the switch from")
             return False
         raise
     return bool(decode_object("cronjob", raw).suspended())
 
 
-def _read(api_client: Any, settings: Settings, namespace: str, now: datetime) -> Snapshot:
-    snap = read_snapshot(api_client, namespace, settings.page_size, cronjob_name=settings.cronjob_name,
-                         lease_name=settings.lease_name)
+def _read(ctx: PassContext, now: datetime) -> Snapshot:
+    snap = read_snapshot(ctx.transport, ctx.namespace, ctx.page_size)
     names = [c.metadata.name for _, c in snap.canary_pairs()]
-    signals = read_canary_signals(settings.prometheus_url, names,
-                                  settings.canary_error_query or DEFAULT_CANARY_ERROR_QUERY,
-                                  settings.prometheus_timeout_seconds, at=now)
-    return snap.with_canary_signals(signals)
+    sig = ctx.signals
+    return snap.with_canary_signals(
+        read_canary_signals(sig.prometheus_url, names, sig.canary_error_query, sig.timeout_seconds, at=now))
 
 
-def _risk(settings: Settings, namespace: str, snap: Snapshot, findings: tuple[Finding, ...],
-          outcomes: tuple[ActionOutcome, ...], now: datetime) -> RiskReport:
-    report = build_risk_report(
-        namespace=namespace, findings=findings, snapshot=snap, outcomes=outcomes, generated_at=now,
-        sources={"kubernetes": "available", "prometheus": snap.canary.state.value},
-        canary_error_threshold=settings.canary_error_threshold)
-    write_risk_report(settings.risk_file, report)
-    log.info("risk.written", path=str(settings.risk_file), risk_score=report.risk_score, level=report.level)
-    return report
+def _sources(snap: Snapshot) -> dict[str, str]:
+    return {"kubernetes": "available", "prometheus": snap.canary.state.value}
 
 
-def _push_metrics(settings: Settings, namespace: str, snap: Snapshot, outcomes: tuple[ActionOutcome, ...],
-                  report: RiskReport, started: float, success: bool) -> None:
-    if not settings.pushgateway_url:
-        return
-    entries = read_history(settings.history_file, namespace=namespace).entries
-    metrics = RunMetrics(action_totals(entries), drift_total(entries), run_actions(outcomes), report.risk_score,
-                         canary_traffic(snap), time.monotonic() - started, time.time() if success else None)
-    try:
-        push(build_registry(metrics), settings.pushgateway_url, grouping_key={"namespace": namespace})
-        log.info("metrics.pushed", url=settings.pushgateway_url)
-    except Exception as exc:  # the record on disk is the source of truth; a lost push is logged, not fatal
-        log.error("metrics.push_failed", url=settings.pushgateway_url, error=" ".join(str(exc).split())[:200])
+def _report_only(ctx: PassContext, started: float) -> PassResult:
+    now = ctx.clock()
+    snap = _read(ctx, now)
+    findings = run_detectors(snap, ctx.detectors, now)
+    log.info("run.suspended", cronjob=ctx.cronjob_name, findings=len(findings),
+             detail="nothing is changed while the CronJob is suspended")
+    report = record(ctx.outputs, PassRecord(ctx.namespace, ctx.run_id, snap, findings, now, _sources(snap),
+                                            acted=False, duration_seconds=time.monotonic() - started))
+    return PassResult(EXIT_OK, Status.SUSPENDED, ctx.namespace, ctx.dry_run, findings, None, (), report)
 
 
-def run_pass(settings: Settings, namespace: str, api_client: Any, *, run_id: str, identity: str,
-             clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-             sleep: Callable[[float], None] | None = None) -> PassResult:
-    started = time.monotonic()
-    dry_run = settings.dry_run
-    transport = Transport(api_client)
-    try:
-        if _suspended(transport, namespace, settings.cronjob_name):
-            snap = _read(api_client, settings, namespace, clock())
-            findings = run_detectors(snap, DetectorConfig.from_settings(settings), clock())
-            log.info("run.suspended", cronjob=settings.cronjob_name, findings=len(findings),
-                     detail="nothing is changed while the CronJob is suspended")
-            report = _risk(settings, namespace, snap, findings, (), clock())
-            return PassResult(EXIT_OK, "suspended", namespace, dry_run, findings, None, (), report)
-        lease = LeaseLock(transport, namespace, settings.lease_name, identity, settings.lease_duration_seconds, clock)
-        if not dry_run:
-            state = lease.acquire()
-            if not state.acquired:
-                log.info("run.lease_held", lease=settings.lease_name, holder=state.holder,
-                         detail="another run is acting; this one writes nothing")
-                return PassResult(EXIT_OK, "lease_held", namespace, dry_run, detail=state.holder)
+def _history(ctx: PassContext) -> HistoryRead:
+    history = read_history(ctx.outputs.history_file, namespace=ctx.namespace)
+    for problem in history.problems:
+        log.warning("history.unreadable_line", path=str(ctx.outputs.history_file), line=problem.line,
+                    error=problem.error)
+    return history
+
+
+def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> PassResult:
+    now = ctx.clock()
+    snap = _read(ctx, now)
+    findings = run_detectors(snap, ctx.detectors, now)
+    for f in findings:
+        log.info("finding", detector=f.detector, kind=f.workload.kind, name=f.workload.name,
+                 severity=f.severity.label, cause=f.cause.code.value, summary=f.cause.summary)
+    history = _history(ctx)
+    window_start = now - timedelta(seconds=max(ctx.limits.escalation_window_seconds, ctx.limits.cooldown_seconds))
+    the_plan = plan(findings, snap, [e for e in history.entries if e.ts >= window_start], ctx.limits, now)
+    log_plan(the_plan, log)
+    outcomes = _act(ctx, the_plan, keep_alive) + skipped_outcomes(the_plan)
+    report = record(ctx.outputs, PassRecord(ctx.namespace, ctx.run_id, snap, findings, ctx.clock(), _sources(snap),
+                                            outcomes=outcomes, history=history.entries,
+                                            duration_seconds=time.monotonic() - started))
+    failed = any(o.result is Result.FAILED for o in outcomes)
+    counts = {r.value: sum(1 for o in outcomes if o.result is r) for r in Result}
+    log.info("run.summary", findings=len(findings), approved=len(the_plan.approved),
+             skipped=len(the_plan.skipped), mass_failure=the_plan.mass_failure, dry_run=ctx.dry_run, results=counts,
+             risk_score=report.risk_score, duration_seconds=round(time.monotonic() - started, 3))
+    return PassResult(EXIT_ACTION_FAILED if failed else EXIT_OK, Status.COMPLETED, ctx.namespace, ctx.dry_run,
+                      findings, the_plan, outcomes, report)
+
+
+def _act(ctx: PassContext, the_plan: Plan, keep_alive: Callable[[], None]) -> tuple[ActionOutcome, ...]:
+    executor = Executor(ctx.transport, dry_run=ctx.dry_run, keep_alive=keep_alive, sleep=ctx.sleep)
+    executed: list[ActionOutcome] = []
+    for action in the_plan.approved:
         try:
-            return _act(settings, namespace, api_client, transport, lease, dry_run, clock, started, sleep, run_id)
-        finally:
-            if not dry_run:
-                _release(lease)
-    except (ApiFailure, SnapshotError) as exc:  # every request goes through Transport: no other error type
-        detail = " ".join(str(exc).split())[:300]
-        log.error("run.cluster_error", error=detail)
-        return PassResult(EXIT_CLUSTER, "cluster_error", namespace, dry_run, detail=detail)
+            executed.append(executor.execute(action))
+        except LeaseLost as exc:
+            log.error("run.lease_lost", error=str(exc))
+            break
+    return tuple(executed)
 
 
 def _release(lease: LeaseLock) -> None:
@@ -151,44 +229,3 @@ def _release(lease: LeaseLock) -> None:
     except ApiFailure as exc:
         log.error("lease.release_failed", lease=lease.name, error=str(exc),
                   detail=f"it expires by itself after {lease.duration}s")
-
-
-def _act(settings: Settings, namespace: str, api_client: Any, transport: Transport, lease: LeaseLock,
-         dry_run: bool, clock: Callable[[], datetime], started: float,
-         sleep: Callable[[float], None] | None, run_id: str) -> PassResult:
-    now = clock()
-    snap = _read(api_client, settings, namespace, now)
-    findings = run_detectors(snap, DetectorConfig.from_settings(settings), now)
-    for f in findings:
-        log.info("finding", detector=f.detector, kind=f.workload.kind, name=f.workload.name,
-                 severity=f.severity.label, cause=f.cause.code.value, summary=f.cause.summary)
-    window = timedelta(seconds=max(settings.escalation_window_seconds, settings.cooldown_seconds))
-    history = read_history(settings.history_file, since=now - window, namespace=namespace)
-    for problem in history.problems:
-        log.warning("history.unreadable_line", path=str(settings.history_file), line=problem.line,
-                    error=problem.error)
-    the_plan = plan(findings, snap, history.entries, Limits.from_settings(settings), now)
-    log_plan(the_plan, log)
-    executor = Executor(transport, dry_run=dry_run, keep_alive=lease.keep_alive if not dry_run else (lambda: None),
-                        sleep=sleep)
-    executed: list[ActionOutcome] = []
-    for action in the_plan.approved:
-        try:
-            executed.append(executor.execute(action))
-        except LeaseLost as exc:
-            log.error("run.lease_lost", error=str(exc))
-            break
-    outcomes = tuple(executed) + skipped_outcomes(the_plan)
-    ts = clock()
-    append_history(settings.history_file, [entry_for(o, run_id=run_id, namespace=namespace, ts=ts)
-                                           for o in outcomes])
-    report = _risk(settings, namespace, snap, findings, outcomes, ts)
-    failed = any(o.result is Result.FAILED for o in outcomes)
-    _push_metrics(settings, namespace, snap, outcomes, report, started, success=not failed)
-    counts = {r.value: sum(1 for o in outcomes if o.result is r) for r in Result}
-    log.info("run.summary", findings=len(findings), approved=len(the_plan.approved),
-             skipped=len(the_plan.skipped), mass_failure=the_plan.mass_failure, dry_run=dry_run, results=counts,
-             risk_score=report.risk_score, duration_seconds=round(time.monotonic() - started, 3))
-    return PassResult(EXIT_ACTION_FAILED if failed else EXIT_OK, "completed", namespace, dry_run, findings,
-                      the_plan, outcomes, report)
-

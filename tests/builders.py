@@ -21,18 +21,18 @@ import msgspec
 
 from selfheal.confighash import configmap_checksum
 from selfheal.findings import HistoryEntry
-from selfheal.model import (
+from selfheal.kube.model import (
     ANN_REVISION,
     ConfigMap,
     CronJob,
     Deployment,
     HorizontalPodAutoscaler,
-    Lease,
     Pod,
     PodDisruptionBudget,
     ReplicaSet,
 )
-from selfheal.snapshot import CanarySignals, Snapshot, decode_page
+from selfheal.snapshot.decode import decode_page
+from selfheal.view import CanarySignals, Snapshot
 
 NS = "shop"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -305,15 +305,8 @@ def make_cronjob(name: str = "self-heal-cpt", *, suspend: bool = False,
                             "spec": {"schedule": "*/5 * * * *", "suspend": suspend}}, type=CronJob)
 
 
-def make_lease(name: str = "self-heal-cpt", holder: str | None = None) -> Lease:
-    return msgspec.convert({"metadata": _meta("Lease", name),
-                            "spec": {"holderIdentity": holder, "leaseDurationSeconds": 60,
-                                     "renewTime": "2024-05-01T11:59:30.000000Z"}}, type=Lease)
-
-
 def snapshot_of(*objects: Any, namespace: str = NS, configmaps: Iterable[ConfigMap] = (),
-                canary: CanarySignals | None = None, cronjob: CronJob | None = None,
-                lease: Lease | None = None) -> Snapshot:
+                canary: CanarySignals | None = None) -> Snapshot:
     """A Snapshot of the given objects, sorted by type; ConfigMaps may also be passed positionally."""
     by_type: dict[type, list[Any]] = {}
     for obj in objects:
@@ -327,8 +320,6 @@ def snapshot_of(*objects: Any, namespace: str = NS, configmaps: Iterable[ConfigM
         hpas=tuple(by_type.get(HorizontalPodAutoscaler, ())),
         pdbs=tuple(by_type.get(PodDisruptionBudget, ())),
         configmap_checksums={cm.metadata.name: configmap_checksum(cm.data, cm.binary_data) for cm in cms},
-        cronjob=cronjob,
-        lease=lease,
         canary=canary or CanarySignals(),
     )
 

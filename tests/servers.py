@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -15,12 +14,6 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-
-requires = {name: pytest.mark.skipif(shutil.which(name) is None, reason=f"{name} is not installed "
-                                     "(make test installs it: tools/install-system.sh)")
-            for name in ("prometheus", "promtool", "prometheus-pushgateway")}
 
 
 def free_port() -> int:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kubesandbox.resources.defaults import apply_defaults
 from selfheal.confighash import (
     ConfigHashError,
     combined_checksum,
@@ -82,10 +83,9 @@ TEMPLATES = {
 
 @pytest.mark.parametrize("template", TEMPLATES.values(), ids=TEMPLATES.keys())
 def test_the_sandboxs_api_server_defaulting_does_not_change_the_hash(template):
-    defaults = pytest.importorskip("kubesandbox.resources.defaults")
     deployment = {"kind": "Deployment", "spec": {"template": copy.deepcopy(template)}}
 
-    live = defaults.apply_defaults(deployment)["spec"]["template"]
+    live = apply_defaults(deployment)["spec"]["template"]
 
     assert live != template
     assert config_hash(live) == config_hash(template)

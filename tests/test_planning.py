@@ -256,15 +256,6 @@ def test_each_decision_is_logged_as_one_structured_event():
         ("action.skipped", "restart_pod", "debug", "bare_pod")]
 
 
-def test_limits_and_detector_config_come_from_settings():
-    from selfheal.settings import Settings
-
-    s = Settings(max_actions=2, cooldown_seconds=60, escalation_window_seconds=120, restart_threshold=5)
-
-    assert Limits.from_settings(s) == Limits(2, 60, 120, 3)
-    assert DetectorConfig.from_settings(s).restart_threshold == 5
-
-
 ARGO = {"argocd.argoproj.io/tracking-id": "cpt-web:apps/Deployment:dese-ea-plan-v5/web"}
 
 

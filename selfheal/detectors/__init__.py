@@ -13,7 +13,7 @@ from datetime import datetime
 from selfheal.detectors import bad_revision, canary, config_drift, crashloop, probes, replica_drift
 from selfheal.detectors.base import Detector, DetectorConfig
 from selfheal.findings import Finding
-from selfheal.snapshot import Snapshot
+from selfheal.view import Snapshot
 
 REGISTRY: Mapping[str, Detector] = {
     crashloop.NAME: crashloop.detect,

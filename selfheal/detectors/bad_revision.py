@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from selfheal.detectors import actions
-from selfheal.detectors.base import DetectorConfig
-from selfheal.detectors.pods import container_problems
-from selfheal.detectors.revisions import equal_ignore_hash, new_replicaset, previous_revision
+from selfheal.detectors.base import DetectorConfig, propose
 from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, Refusal, Severity, SkipCode
-from selfheal.model import Deployment, ReplicaSet
-from selfheal.snapshot import Snapshot, ref_of
+from selfheal.kube import requests
+from selfheal.kube.containers import container_problems
+from selfheal.kube.model import Deployment, ReplicaSet
+from selfheal.kube.refs import ref_of
+from selfheal.kube.revisions import equal_ignore_hash, new_replicaset, previous_revision
+from selfheal.view import Snapshot
 
 NAME = "bad_revision"
 
@@ -39,7 +40,7 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
         if new is None or rollout_complete(dep, new, replicasets):
             continue
         pods = snapshot.pods_of_replicaset(new)
-        failing = [p for p in pods if container_problems(p, config, now)]
+        failing = [p for p in pods if container_problems(p, config.containers, now)]
         progressing = dep.condition("Progressing")
         deadline = progressing is not None and progressing.reason == "ProgressDeadlineExceeded"
         systemic = bool(pods) and len(failing) * 2 > len(pods)
@@ -53,23 +54,21 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
         evidence = [f"new ReplicaSet {new.metadata.name} (revision {new.revision()}): "
                     f"{len(failing)}/{len(pods)} pods failing, {new.status.available_replicas} available"]
         for pod in failing[:3]:
-            problem = container_problems(pod, config, now)[0]
+            problem = container_problems(pod, config.containers, now)[0]
             evidence.append(f"pod {pod.metadata.name}: {problem.evidence()}")
         if deadline and progressing is not None:
             evidence.append(f"Progressing: {progressing.reason}: {progressing.message}".strip())
         workload = ref_of("Deployment", dep.metadata)
         if target is None:
-            action = actions.refused(
-                ActionKind.ROLLBACK, workload, workload,
-                Refusal(SkipCode.NO_PREVIOUS_REVISION, "no older revision to roll back to"),
-                reason=code.value, summary=f"roll back {dep.metadata.name}", detector=NAME,
-                severity=Severity.CRITICAL, ladder=Ladder.HEALTH)
+            action = propose(ActionKind.ROLLBACK, workload, (), reason=code.value, ladder=Ladder.HEALTH,
+                             detector=NAME, severity=Severity.CRITICAL, summary=f"roll back {dep.metadata.name}",
+                             refusal=Refusal(SkipCode.NO_PREVIOUS_REVISION, "no older revision to roll back to"))
         else:
             evidence.append(f"previous ReplicaSet {target.metadata.name} (revision {target.revision()}): "
                             f"{target.status.available_replicas} available")
-            action = actions.rollback(
-                dep, target, reason=code.value, detector=NAME, severity=Severity.CRITICAL,
-                summary=f"roll back {dep.metadata.name} to revision {target.revision()}")
+            action = propose(ActionKind.ROLLBACK, workload, (requests.rollback(dep, target),), reason=code.value,
+                             ladder=Ladder.HEALTH, detector=NAME, severity=Severity.CRITICAL,
+                             summary=f"roll back {dep.metadata.name} to revision {target.revision()}")
         summary = (f"newest revision {new.revision()} of {dep.metadata.name} is failing" if systemic
                    else f"newest revision {new.revision()} of {dep.metadata.name} never became available")
         findings.append(Finding(

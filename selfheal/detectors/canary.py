@@ -15,30 +15,18 @@ A canary with 0 replicas is inactive: nothing to report (so an aborted canary st
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from selfheal.detectors import actions
-from selfheal.detectors.base import DetectorConfig
-from selfheal.detectors.revisions import new_replicaset
-from selfheal.findings import Cause, CauseCode, Finding, PlannedAction, Severity
-from selfheal.model import ANN_TRAFFIC_SPLIT, Deployment
-from selfheal.snapshot import Snapshot, SourceState, ref_of
+from selfheal.detectors.base import DetectorConfig, propose
+from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, PlannedAction, Severity
+from selfheal.kube import requests
+from selfheal.kube.annotations import traffic_split
+from selfheal.kube.model import ANN_TRAFFIC_SPLIT, Deployment
+from selfheal.kube.refs import ref_of
+from selfheal.kube.revisions import new_replicaset
+from selfheal.view import Snapshot, SourceState
 
 NAME = "canary"
-
-
-def traffic_split(dep: Deployment) -> tuple[int, int] | None:
-    """(canary %, stable %) from the annotation, or None when absent or malformed."""
-    raw = dep.metadata.annotations.get(ANN_TRAFFIC_SPLIT)
-    if raw is None:
-        return None
-    try:
-        doc = json.loads(raw)
-        canary, stable = int(doc["canary"]), int(doc["stable"])
-    except (ValueError, TypeError, KeyError):
-        return None
-    return canary, stable
 
 
 def annotated(stable: Deployment, canary: Deployment) -> Deployment:
@@ -67,9 +55,10 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
         evidence.append(f"error rate {rate:.2%} (threshold {config.canary_error_threshold:.2%})")
         if rate > config.canary_error_threshold:
             summary = f"canary {name} error rate {rate:.2%} exceeds {config.canary_error_threshold:.2%}"
-            action = actions.canary_abort(holder, canary, reason=CauseCode.CANARY_ERRORS.value, detector=NAME,
-                                          severity=Severity.CRITICAL,
-                                          summary=f"abort canary {name}: traffic to stable, canary scaled to 0")
+            action = propose(ActionKind.CANARY_ABORT, workload, requests.canary_abort(holder, canary),
+                             reason=CauseCode.CANARY_ERRORS.value, ladder=Ladder.CANARY, detector=NAME,
+                             severity=Severity.CRITICAL,
+                             summary=f"abort canary {name}: traffic to stable, canary scaled to 0")
             findings.append(Finding(NAME, workload, Severity.CRITICAL, Cause(CauseCode.CANARY_ERRORS, summary),
                                     tuple(evidence), (action,), failing=True))
             continue
@@ -81,10 +70,10 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
                                     Cause(CauseCode.CANARY_BAKING, f"canary {name} healthy, baking"), tuple(evidence)))
             continue
         proposed: tuple[PlannedAction, ...] = ()
-        if config.canary_auto_promote and actions.image_updates(stable, canary) and split is not None:
-            proposed = (actions.canary_promote(stable, canary, holder, reason=CauseCode.CANARY_HEALTHY.value,
-                                               detector=NAME, severity=Severity.INFO,
-                                               summary=f"promote canary {name} into {stable.metadata.name}"),)
+        if config.canary_auto_promote and requests.image_updates(stable, canary) and split is not None:
+            proposed = (propose(ActionKind.CANARY_PROMOTE, workload, requests.canary_promote(stable, canary, holder),
+                                reason=CauseCode.CANARY_HEALTHY.value, ladder=Ladder.CANARY, detector=NAME,
+                                severity=Severity.INFO, summary=f"promote canary {name} into {stable.metadata.name}"),)
         findings.append(Finding(NAME, workload, Severity.INFO,
                                 Cause(CauseCode.CANARY_HEALTHY, f"canary {name} healthy past its bake time"),
                                 tuple(evidence), proposed))

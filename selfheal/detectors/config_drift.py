@@ -26,12 +26,13 @@ from selfheal.confighash import (
     drifted_fields,
     is_config_hash,
 )
-from selfheal.detectors import actions
-from selfheal.detectors.base import DetectorConfig
-from selfheal.detectors.revisions import without_hash_label
+from selfheal.detectors.base import DetectorConfig, propose
 from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, Refusal, Severity, SkipCode
-from selfheal.model import ANN_CONFIG_CHECKSUM, ANN_CONFIG_HASH, ANN_LAST_APPLIED, Deployment
-from selfheal.snapshot import Snapshot, ref_of
+from selfheal.kube import requests
+from selfheal.kube.model import ANN_CONFIG_CHECKSUM, ANN_CONFIG_HASH, ANN_LAST_APPLIED, Deployment
+from selfheal.kube.refs import ref_of
+from selfheal.kube.revisions import without_hash_label
+from selfheal.view import Snapshot
 
 NAME = "config_drift"
 
@@ -78,10 +79,9 @@ def _hash_finding(snapshot: Snapshot, dep: Deployment) -> Finding | None:
     name = dep.metadata.name
     if not is_config_hash(recorded):
         text = f"{ANN_CONFIG_HASH}={recorded!r} is not sha256:<64 hex>"
-        action = actions.refused(ActionKind.RESTORE_TEMPLATE, workload, workload,
-                                 Refusal(SkipCode.INVALID_ANNOTATION, text), reason=CauseCode.INVALID_ANNOTATION.value,
-                                 summary=f"restore the template of {name}", detector=NAME, severity=Severity.WARNING,
-                                 ladder=Ladder.CONFIG)
+        action = propose(ActionKind.RESTORE_TEMPLATE, workload, (), reason=CauseCode.INVALID_ANNOTATION.value,
+                         ladder=Ladder.CONFIG, detector=NAME, severity=Severity.WARNING,
+                         summary=f"restore the template of {name}", refusal=Refusal(SkipCode.INVALID_ANNOTATION, text))
         return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.INVALID_ANNOTATION, text), (text,), (action,))
     live = dep.template_doc()
     live_hash = config_hash(live)
@@ -91,22 +91,21 @@ def _hash_finding(snapshot: Snapshot, dep: Deployment) -> Finding | None:
     evidence = [f"recorded {recorded}", f"live {live_hash}"]
     if source is None:
         summary = f"the live template of {name} differs from the recorded config hash"
-        action = actions.refused(
-            ActionKind.RESTORE_TEMPLATE, workload, workload,
-            Refusal(SkipCode.NO_RESTORE_SOURCE, "neither last-applied-configuration nor any ReplicaSet has a "
-                                                "template with the recorded hash"),
-            reason=CauseCode.CONFIG_HASH_DRIFT.value, summary=f"restore the template of {name}", detector=NAME,
-            severity=Severity.WARNING, ladder=Ladder.CONFIG)
+        action = propose(
+            ActionKind.RESTORE_TEMPLATE, workload, (), reason=CauseCode.CONFIG_HASH_DRIFT.value, ladder=Ladder.CONFIG,
+            detector=NAME, severity=Severity.WARNING, summary=f"restore the template of {name}",
+            refusal=Refusal(SkipCode.NO_RESTORE_SOURCE, "neither last-applied-configuration nor any ReplicaSet has a "
+                                                        "template with the recorded hash"))
         return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.CONFIG_HASH_DRIFT, summary),
                        tuple(evidence), (action,))
     origin, template = source
     fields = drifted_fields(template, live)
     summary = f"drifted: {', '.join(fields[:5])}" + (f" (+{len(fields) - 5} more)" if len(fields) > 5 else "")
     evidence += [f"drifted field {f}" for f in fields[:10]] + [f"restore from {origin}"]
-    action = actions.restore_template(dep, _with_live_ignored_annotations(template, live),
-                                      reason=CauseCode.CONFIG_HASH_DRIFT.value, detector=NAME,
-                                      severity=Severity.WARNING,
-                                      summary=f"restore the template of {name} from {origin}")
+    action = propose(ActionKind.RESTORE_TEMPLATE, workload,
+                     (requests.restore_template(dep, _with_live_ignored_annotations(template, live)),),
+                     reason=CauseCode.CONFIG_HASH_DRIFT.value, ladder=Ladder.CONFIG, detector=NAME,
+                     severity=Severity.WARNING, summary=f"restore the template of {name} from {origin}")
     return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.CONFIG_HASH_DRIFT, summary), tuple(evidence),
                    (action,))
 
@@ -124,10 +123,10 @@ def _checksum_finding(snapshot: Snapshot, dep: Deployment, now: datetime) -> Fin
     summary = f"ConfigMaps {', '.join(names)} changed since the pods started"
     evidence = (f"recorded {recorded}", f"current {current}",
                 *(f"configmap {n}: {c or 'missing'}" for n, c in per_cm.items()))
-    action = actions.rollout_restart(dep, now, reason=CauseCode.CONFIGMAP_CHANGED.value, detector=NAME,
-                                     severity=Severity.WARNING, ladder=Ladder.CONFIG,
-                                     annotation=ANN_CONFIG_CHECKSUM, value=current,
-                                     summary=f"rolling restart of {dep.metadata.name} with the new config checksum")
+    action = propose(ActionKind.ROLLOUT_RESTART, workload, (requests.template_annotation(dep, ANN_CONFIG_CHECKSUM, current),),
+                     reason=CauseCode.CONFIGMAP_CHANGED.value, ladder=Ladder.CONFIG, detector=NAME,
+                     severity=Severity.WARNING,
+                     summary=f"rolling restart of {dep.metadata.name} with the new config checksum")
     missing = [n for n, c in per_cm.items() if c is None]
     if missing:  # the running pods still have the old content; new ones would not start at all
         action = replace(action, refusal=Refusal(

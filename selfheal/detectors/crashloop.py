@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from selfheal.detectors import actions
-from selfheal.detectors.base import DetectorConfig
-from selfheal.detectors.pods import WHY_RESTART_DOES_NOT_HELP, container_problems, primary_problem
-from selfheal.findings import Cause, Finding, Refusal, Severity, SkipCode
-from selfheal.snapshot import Snapshot, ref_of
+from selfheal.detectors.base import DetectorConfig, propose, rollback_to_previous
+from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, Refusal, Severity, SkipCode
+from selfheal.kube import requests
+from selfheal.kube.containers import WHY_RESTART_DOES_NOT_HELP, container_problems, primary_problem
+from selfheal.kube.refs import ref_of
+from selfheal.view import Snapshot
 
 NAME = "crashloop"
 
@@ -23,24 +24,25 @@ NAME = "crashloop"
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
     findings: list[Finding] = []
     for pod in snapshot.pods:
-        problems = container_problems(pod, config, now)
+        problems = container_problems(pod, config.containers, now)
         if not problems:
             continue
         main = primary_problem(problems)
         workload = snapshot.workload_of(pod)
         pod_ref = ref_of("Pod", pod.metadata)
-        cause = Cause(main.cause, main.evidence(), main.container, main.last_reason or main.waiting_reason,
+        cause = Cause(CauseCode(main.cause), main.evidence(), main.container, main.last_reason or main.waiting_reason,
                       main.exit_code)
         refusal = None
         if not main.restart_helps:
             refusal = Refusal(SkipCode.RESTART_NOT_HELPFUL, WHY_RESTART_DOES_NOT_HELP[main.cause])
-        restart = actions.restart_pod(
-            pod, workload, reason=main.cause.value, detector=NAME, severity=Severity.CRITICAL, refusal=refusal,
-            summary=f"restart pod {pod.metadata.name} ({main.cause.value} in {main.container})")
+        restart = propose(ActionKind.RESTART_POD, workload, (requests.eviction(pod),), target=pod_ref,
+                          reason=main.cause.value, ladder=Ladder.HEALTH, detector=NAME, severity=Severity.CRITICAL,
+                          refusal=refusal, summary=f"restart pod {pod.metadata.name} ({main.cause.value} in "
+                                                   f"{main.container})")
         dep = snapshot.deployment_of(pod)
         escalation = None
         if dep is not None and refusal is None:
-            escalation = actions.rollback_to_previous(snapshot, dep, detector=NAME)
+            escalation = rollback_to_previous(snapshot, dep, detector=NAME)
         findings.append(Finding(
             detector=NAME, workload=workload, severity=Severity.CRITICAL, cause=cause,
             evidence=tuple(p.evidence() for p in problems), actions=(restart,), escalation=escalation,

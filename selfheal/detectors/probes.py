@@ -6,7 +6,8 @@ from datetime import datetime
 
 from selfheal.detectors.base import DetectorConfig
 from selfheal.findings import Cause, CauseCode, Finding, Severity
-from selfheal.snapshot import Snapshot, ref_of
+from selfheal.kube.refs import ref_of
+from selfheal.view import Snapshot
 
 NAME = "probes"
 
@@ -25,8 +26,3 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
             findings.append(Finding(NAME, ref_of("Deployment", dep.metadata), Severity.INFO,
                                     Cause(CauseCode.MISSING_PROBES, summary), tuple(missing)))
     return findings
-
-
-def container_count(snapshot: Snapshot) -> int:
-    """All (non-init) containers of all Deployment templates: the denominator of the probe risk factor."""
-    return sum(len(d.spec.template.spec.containers) for d in snapshot.deployments)

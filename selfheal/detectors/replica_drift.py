@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from selfheal.detectors import actions
-from selfheal.detectors.base import DetectorConfig
-from selfheal.detectors.pods import waiting_on_failure
+from selfheal.detectors.base import DetectorConfig, propose, rollback_to_previous
 from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, Refusal, Severity, SkipCode
-from selfheal.model import ANN_DESIRED_REPLICAS, ANN_LAST_APPLIED, Deployment
-from selfheal.snapshot import Snapshot, ref_of
+from selfheal.kube import requests
+from selfheal.kube.containers import waiting_on_failure
+from selfheal.kube.model import ANN_DESIRED_REPLICAS, ANN_LAST_APPLIED, Deployment
+from selfheal.kube.refs import ref_of
+from selfheal.view import Snapshot
 
 NAME = "replica_drift"
 
@@ -65,24 +66,26 @@ def _replica_finding(snapshot: Snapshot, dep: Deployment) -> Finding | None:
         if target == current:
             return None
         summary = f"spec.replicas {current} is outside HPA {hpa.metadata.name} bounds [{lo}, {hi}]"
-        action = actions.scale(dep, target, reason=CauseCode.HPA_CLAMP.value, detector=NAME,
-                               severity=Severity.WARNING, summary=f"scale {dep.metadata.name} to {target} (HPA bound)")
+        action = propose(ActionKind.SCALE, workload, (requests.replicas(dep, target),), reason=CauseCode.HPA_CLAMP.value,
+                         ladder=Ladder.REPLICAS, detector=NAME, severity=Severity.WARNING,
+                         summary=f"scale {dep.metadata.name} to {target} (HPA bound)")
         return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.HPA_CLAMP, summary),
                        (summary, f"HPA {hpa.metadata.name} wants {hpa.status.desired_replicas}"), (action,))
     try:
         desired = desired_replicas(dep)
     except InvalidDesired as exc:
-        action = actions.refused(ActionKind.SCALE, workload, workload, Refusal(SkipCode.INVALID_ANNOTATION, str(exc)),
-                                 reason=CauseCode.INVALID_ANNOTATION.value, summary=f"scale {dep.metadata.name}",
-                                 detector=NAME, severity=Severity.WARNING, ladder=Ladder.REPLICAS)
+        action = propose(ActionKind.SCALE, workload, (), reason=CauseCode.INVALID_ANNOTATION.value,
+                         ladder=Ladder.REPLICAS, detector=NAME, severity=Severity.WARNING,
+                         summary=f"scale {dep.metadata.name}", refusal=Refusal(SkipCode.INVALID_ANNOTATION, str(exc)))
         return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.INVALID_ANNOTATION, str(exc)),
                        (str(exc),), (action,))
     if desired is None or desired == current:
         return None
     source = ANN_DESIRED_REPLICAS if ANN_DESIRED_REPLICAS in dep.metadata.annotations else "last-applied-configuration"
     summary = f"spec.replicas is {current}, desired {desired} ({source})"
-    action = actions.scale(dep, desired, reason=CauseCode.REPLICA_DRIFT.value, detector=NAME,
-                           severity=Severity.WARNING, summary=f"scale {dep.metadata.name} to {desired}")
+    action = propose(ActionKind.SCALE, workload, (requests.replicas(dep, desired),),
+                     reason=CauseCode.REPLICA_DRIFT.value, ladder=Ladder.REPLICAS, detector=NAME,
+                     severity=Severity.WARNING, summary=f"scale {dep.metadata.name} to {desired}")
     return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.REPLICA_DRIFT, summary), (summary,), (action,))
 
 
@@ -120,11 +123,11 @@ def _availability_finding(snapshot: Snapshot, dep: Deployment, now: datetime) ->
                f"(progressDeadlineSeconds {dep.spec.progress_deadline_seconds})")
     not_ready = [p.metadata.name for p in pods if (c := p.condition("Ready")) is None or c.status != "True"]
     evidence = (summary, f"not ready: {', '.join(sorted(not_ready)[:5]) or 'no pods'}")
-    action = actions.rollout_restart(dep, now, reason=CauseCode.UNAVAILABLE.value, detector=NAME,
-                                     severity=Severity.CRITICAL, ladder=Ladder.HEALTH,
-                                     summary=f"rolling restart of {dep.metadata.name}")
+    action = propose(ActionKind.ROLLOUT_RESTART, workload, (requests.rollout_restart(dep, now),),
+                     reason=CauseCode.UNAVAILABLE.value, ladder=Ladder.HEALTH, detector=NAME,
+                     severity=Severity.CRITICAL, summary=f"rolling restart of {dep.metadata.name}")
     return Finding(NAME, workload, Severity.CRITICAL, Cause(CauseCode.UNAVAILABLE, summary), evidence, (action,),
-                   escalation=actions.rollback_to_previous(snapshot, dep, detector=NAME), failing=True)
+                   escalation=rollback_to_previous(snapshot, dep, detector=NAME), failing=True)
 
 
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:

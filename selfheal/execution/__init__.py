@@ -2,9 +2,7 @@
 that sends each planned write exactly as planned (dry-run aware, preconditioned, retried only when
 the failure is transient)."""
 
-from selfheal.transport import ApiFailure, Transport
+from selfheal.execution.executor import Executor
+from selfheal.execution.lease import LeaseLock, LeaseLost
 
-from .executor import Executor
-from .lease import LeaseLock
-
-__all__ = ["ApiFailure", "Executor", "LeaseLock", "Transport"]
+__all__ = ["Executor", "LeaseLock", "LeaseLost"]

@@ -17,35 +17,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
-from selfheal.findings import ActionOutcome, ContentType, PlannedAction, Result, SkipCode, Write
-from selfheal.transport import ApiFailure, Transport, object_path
-
-from .retry import call_with_retries
+from selfheal.execution.retry import call_with_retries
+from selfheal.findings import ActionOutcome, PlannedAction, Result, SkipCode
+from selfheal.kube.errors import ApiFailure, EvictionBlocked, failure_code
+from selfheal.kube.requests import ContentType, Write
+from selfheal.kube.transport import Transport, object_path
 
 log = structlog.get_logger("selfheal.execution")
 
+T = TypeVar("T")
+
 FIELD_MANAGER = "selfheal"
-
-
-class EvictionBlocked(Exception):
-    """429 on pods/eviction: a PodDisruptionBudget does not allow it now. Not transient within a pass."""
 
 
 @dataclass(frozen=True)
 class Refused(Exception):
     code: str
     text: str
-
-
-def failure_code(exc: ApiFailure) -> str:
-    if exc.status is None:
-        return "unreachable"
-    return {403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid", 429: "throttled"}.get(
-        exc.status, "server_error" if exc.status >= 500 else f"http_{exc.status}")
 
 
 def guarded_body(write: Write, uid: str, resource_version: str) -> bytes:
@@ -76,7 +68,7 @@ class Executor:
         self.retry_attempts = retry_attempts
         self.sleep = sleep
 
-    def _retrying(self, fn: Callable[[], Any]) -> Any:
+    def _retrying(self, fn: Callable[[], T]) -> T:
         return call_with_retries(fn, attempts=self.retry_attempts, sleep=self.sleep)
 
     # -- one write --------------------------------------------------------------------------------

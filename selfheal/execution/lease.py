@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from selfheal.transport import ApiFailure, Transport, object_path
+from selfheal.kube.errors import ApiFailure
+from selfheal.kube.transport import Transport, object_path
 
 
 def micro_time(t: datetime) -> str:

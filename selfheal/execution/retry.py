@@ -1,4 +1,5 @@
-"""One retry policy: only transient failures (429, 5xx, timeouts, broken connections) are retried.
+"""One retry policy: only what `selfheal.kube.errors.is_transient` calls transient (429, 5xx, timeouts,
+broken connections) is retried, with exponential back-off that honours `Retry-After`.
 
 409 Conflict is not retried here: the executor re-reads the object and tries once more, because
 a conflict means the world changed and the decision must be checked again. 403, 404 and 422 are
@@ -13,16 +14,9 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from selfheal.transport import ApiFailure
+from selfheal.kube.errors import ApiFailure, is_transient
 
 T = TypeVar("T")
-
-TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-def is_transient(exc: BaseException) -> bool:
-    """The one predicate: worth trying again after a pause."""
-    return isinstance(exc, ApiFailure) and (exc.status is None or exc.status in TRANSIENT_STATUSES)
 
 
 def _wait(base: Callable[[RetryCallState], float], cap: float) -> Callable[[RetryCallState], float]:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import msgspec
 
-from selfheal.findings import ActionOutcome, HistoryEntry, PatchRecord, Result, Write
+from selfheal.findings import ActionOutcome, HistoryEntry, PatchRecord, Result
+from selfheal.kube.requests import Write
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(HistoryEntry)

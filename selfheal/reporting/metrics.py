@@ -33,9 +33,9 @@ from prometheus_client import CollectorRegistry, pushadd_to_gateway
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from selfheal.detectors.canary import traffic_split
 from selfheal.findings import ActionOutcome, HistoryEntry
-from selfheal.snapshot import Snapshot
+from selfheal.kube.annotations import traffic_split
+from selfheal.view import Snapshot
 
 DEFAULT_JOB = "self-heal-cpt"
 CONFIG_DRIFT_DETECTOR = "config_drift"

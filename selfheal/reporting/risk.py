@@ -32,9 +32,8 @@ from pathlib import Path
 
 import msgspec
 
-from selfheal.detectors import probes
 from selfheal.findings import ActionOutcome, CauseCode, Finding, Result
-from selfheal.snapshot import Snapshot
+from selfheal.view import Snapshot
 
 SCHEMA_VERSION = 1
 
@@ -116,7 +115,7 @@ def compute_factors(findings: Sequence[Finding], snapshot: Snapshot, outcomes: S
         "unavailability": _share(findings, _UNAVAILABLE, total),
         "config_drift": _share(findings, _DRIFT, total),
     }
-    containers = probes.container_count(snapshot)
+    containers = snapshot.container_count()
     missing = sum(len(f.evidence) for f in findings if f.cause.code == CauseCode.MISSING_PROBES)
     values["missing_probes"] = (min(1.0, missing / containers) if containers else 0.0,
                                 f"{missing}/{containers} containers")

@@ -8,7 +8,8 @@ import pytest
 
 from selfheal.detectors import bad_revision
 from selfheal.detectors.base import DetectorConfig
-from selfheal.findings import ActionKind, CauseCode, ContentType, SkipCode
+from selfheal.findings import ActionKind, CauseCode, SkipCode
+from selfheal.kube.requests import ContentType
 from tests.builders import (
     NOW,
     crashing_pods,

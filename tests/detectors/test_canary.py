@@ -8,8 +8,9 @@ import pytest
 
 from selfheal.detectors import canary
 from selfheal.detectors.base import DetectorConfig
-from selfheal.findings import ActionKind, CauseCode, ContentType, Severity
-from selfheal.snapshot import CanarySignals, SourceState
+from selfheal.findings import ActionKind, CauseCode, Severity
+from selfheal.kube.requests import ContentType
+from selfheal.view import CanarySignals, SourceState
 from tests.builders import NOW, make_deployment, make_replicaset, make_template, snapshot_of
 
 SPLIT = '{"canary":10,"stable":90}'

@@ -7,7 +7,8 @@ import copy
 from selfheal.confighash import combined_checksum, config_hash, configmap_checksum
 from selfheal.detectors import config_drift
 from selfheal.detectors.base import DetectorConfig
-from selfheal.findings import ActionKind, CauseCode, ContentType, SkipCode
+from selfheal.findings import ActionKind, CauseCode, SkipCode
+from selfheal.kube.requests import ContentType
 from tests.builders import NOW, make_configmap, make_deployment, make_replicaset, make_template, snapshot_of
 
 CONFIG = DetectorConfig()

@@ -6,7 +6,8 @@ import pytest
 
 from selfheal.detectors import crashloop
 from selfheal.detectors.base import DetectorConfig
-from selfheal.findings import ActionKind, CauseCode, ContentType, Severity, SkipCode
+from selfheal.findings import ActionKind, CauseCode, Severity, SkipCode
+from selfheal.kube.requests import ContentType
 from tests.builders import NOW, make_deployment, make_pod, make_replicaset, snapshot_of
 
 CONFIG = DetectorConfig(restart_threshold=3)

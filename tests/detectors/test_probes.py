@@ -20,9 +20,3 @@ def test_containers_without_probes_are_listed_and_nothing_is_proposed():
     assert finding.evidence == ("container web: no liveness and no readiness probe",
                                 "container proxy: no liveness probe")
     assert finding.actions == () and not finding.failing
-
-
-def test_the_container_count_is_the_risk_denominator():
-    snap = snapshot_of(make_deployment("web"), make_deployment("api"))
-
-    assert probes.container_count(snap) == 2

@@ -24,8 +24,9 @@ from typing import Any
 
 from kubesandbox import Sandbox
 from kubesandbox.serve.scenario import Scenario
+from selfheal.kube.transport import Transport
 from selfheal.logs import bind_run, configure
-from selfheal.run import PassResult, run_pass
+from selfheal.run import PassContext, PassResult, run_pass
 from selfheal.settings import Settings
 
 EA_NS = "dese-ea-plan-v5"
@@ -47,8 +48,10 @@ class HealingWorld:
         run_id = uuid.uuid4().hex
         configure("info", overrides.get("log_format", "off"))
         bind_run(run_id, self.namespace)
-        return run_pass(self.settings(**overrides), self.namespace, self.sb.api_client(context), run_id=run_id,
-                        identity=identity or f"test/{run_id[:8]}", clock=self.sb.clock.now, sleep=lambda _s: None)
+        transport = Transport.over(self.sb.api_client(context))
+        return run_pass(PassContext.from_settings(self.settings(**overrides), self.namespace, transport, run_id=run_id,
+                                                  identity=identity or f"test/{run_id[:8]}", clock=self.sb.clock.now,
+                                                  sleep=lambda _s: None))
 
     def advance(self, seconds: float) -> None:
         self.sb.advance(seconds)

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from kubesandbox.resources.clock import DEFAULT_EPOCH
-from selfheal.snapshot import SourceState, read_canary_signals
+from selfheal.signals import read_canary_signals
+from selfheal.view import SourceState
 from tests.integration.harness import healing_world
-from tests.servers import prometheus, requires
+from tests.servers import prometheus
 
-pytestmark = [requires["prometheus"], requires["promtool"]]
 CANARY, STABLE = "dese-ea-plan-v5-canary", "dese-ea-plan-v5"
 
 

@@ -12,8 +12,8 @@ import yaml
 
 from kubesandbox.resources.defaults import apply_defaults
 from selfheal.confighash import combined_checksum, config_hash, configmap_checksum
-from selfheal.detectors.actions import rfc3339
-from selfheal.model import ANN_CONFIG_CHECKSUM, ANN_CONFIG_HASH, ANN_DESIRED_REPLICAS, ANN_RESTARTED_AT
+from selfheal.kube.model import ANN_CONFIG_CHECKSUM, ANN_CONFIG_HASH, ANN_DESIRED_REPLICAS, ANN_RESTARTED_AT
+from selfheal.kube.requests import rfc3339
 from tests.integration.harness import healing_world
 from tests.integration.worlds import (
     applied,

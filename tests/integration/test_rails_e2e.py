@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from selfheal.model import ANN_DESIRED_REPLICAS, ANN_IGNORE, ANN_MIRROR
+from selfheal.kube.model import ANN_DESIRED_REPLICAS, ANN_IGNORE, ANN_MIRROR
 from tests.integration.harness import healing_world
 from tests.integration.worlds import applied, decisions, kube_json, pod_names, rolled_out, story
 from tests.kubesandbox.worlds import deployment, image_behavior, pdb

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import urllib.request
 
-import pytest
-
 from kubesandbox.apiserver.discovery import AGGREGATED_CONTENT_TYPE
 from kubesandbox.resources import RESOURCES
 from kubesandbox.serve.sandbox import ADMIN_TOKEN
-from tests.kubesandbox.conftest import requires_kubectl
 from tests.kubesandbox.worlds import running
 
 
@@ -54,8 +51,6 @@ def test_version():
         assert (v["major"], v["minor"]) == ("1", "32")
 
 
-@requires_kubectl
-@pytest.mark.kubectl
 def test_kubectl_api_resources_lists_what_the_sandbox_serves():
     with running() as sb:
         res = sb.kubectl("api-resources", "--no-headers")

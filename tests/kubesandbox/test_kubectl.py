@@ -10,10 +10,7 @@ import json
 import pytest
 import yaml
 
-from tests.kubesandbox.conftest import requires_kubectl
 from tests.kubesandbox.worlds import bare_pod, cronjob, deployment, running
-
-pytestmark = [requires_kubectl, pytest.mark.kubectl]
 
 HPA = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
        "metadata": {"name": "web", "namespace": "shop"},

@@ -10,7 +10,6 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from tests.kubesandbox.conftest import requires_kubectl
 from tests.kubesandbox.worlds import deployment, running
 
 RBAC = [
@@ -67,8 +66,6 @@ def test_role_changes_through_the_api_take_effect(rbac_file):
         assert core.list_namespaced_config_map("shop").items == []
 
 
-@requires_kubectl
-@pytest.mark.kubectl
 def test_kubectl_as_the_service_account_sees_forbidden(rbac_file):
     with running(deployment("web", replicas=1), settle=10, rbac_from=[rbac_file]) as sb:
         ok = sb.kubectl("get", "pods", context=CONTEXT)

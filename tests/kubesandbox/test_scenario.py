@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -172,7 +173,6 @@ def test_load_into_returns_the_uid_of_every_pod_the_scenario_gives(ea, minimal):
 
 
 def test_every_object_validates_against_the_kubernetes_1_32_schemas(ea, minimal):
-    kubernetes_validate = pytest.importorskip("kubernetes_validate")
     for world in (ea, minimal):
         for _, obj in world.scenario.objects:
             kubernetes_validate.validate(obj, "1.32.0", strict=True)

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.kubesandbox.conftest import requires_kubectl
-
 
 def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen([sys.executable, "-m", "selfheal", "sandbox", "serve", *args],
@@ -21,8 +19,6 @@ def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     return proc, line
 
 
-@requires_kubectl
-@pytest.mark.kubectl
 def test_serve_prints_ready_serves_kubectl_and_stops_on_sigterm(tmp_path):
     kubeconfig = tmp_path / "kc"
     proc, line = start(tmp_path, "--scenario", "ea-plan-v5", "--kubeconfig", str(kubeconfig))

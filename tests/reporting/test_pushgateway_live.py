@@ -8,9 +8,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from selfheal.reporting.metrics import RunMetrics, build_registry, push
-from tests.servers import pushgateway, requires
-
-pytestmark = requires["prometheus-pushgateway"]
+from tests.servers import pushgateway
 
 
 @pytest.fixture(scope="module")

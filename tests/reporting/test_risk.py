@@ -18,7 +18,7 @@ from selfheal.reporting.risk import (
     write_atomic,
     write_risk_report,
 )
-from selfheal.snapshot import CanarySignals, SourceState
+from selfheal.view import CanarySignals, SourceState
 from tests.builders import NOW, crashing_pods, healthy_pods, make_deployment, make_replicaset, snapshot_of
 
 SOURCES = {"kubernetes": "available", "prometheus": "unavailable"}

@@ -342,7 +342,7 @@ class ReplicaSet(_Wire, frozen=True):
             return None
 
 
-# --- autoscaling, disruption budgets, configmaps, cronjob, lease ----------------------------------
+# --- autoscaling, disruption budgets, configmaps, cronjob ----------------------------------------
 
 
 class CrossVersionObjectReference(_Wire, frozen=True):
@@ -406,19 +406,6 @@ class CronJob(_Wire, frozen=True):
         """`spec.suspend: true`, or the guide's annotation `cronjob.kubernetes.io/suspended: "true"`."""
         flag = self.metadata.annotations.get(ANN_CRONJOB_SUSPENDED, "").strip().lower()
         return self.spec.suspend or flag == "true"
-
-
-class LeaseSpec(_Wire, frozen=True):
-    holder_identity: str | None = None
-    lease_duration_seconds: int | None = None
-    acquire_time: Time | None = None
-    renew_time: Time | None = None
-    lease_transitions: int | None = None
-
-
-class Lease(_Wire, frozen=True):
-    metadata: ObjectMeta = ObjectMeta()
-    spec: LeaseSpec = LeaseSpec()
 
 
 # --- list envelopes ---------------------------------------------------------------------------------

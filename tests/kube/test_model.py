@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from selfheal.model import LabelSelector, Pod, PodTemplate, selector_matches
+from selfheal.kube.model import LabelSelector, Pod, PodTemplate, selector_matches
 from tests.builders import make_cronjob, make_deployment, make_replicaset, make_template
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from selfheal.model import LABEL_POD_TEMPLATE_HASH, Deployment, ReplicaSet
+from selfheal.kube.model import LABEL_POD_TEMPLATE_HASH, Deployment, ReplicaSet
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -1,0 +1,118 @@
+"""The one HTTP path of the job: raw bytes in, raw bytes out.
+
+`Transport.request` turns a method, path, query and body into a `Request`, hands it to its `send`
+function, and turns any non-2xx `Response` into an `ApiFailure` (`selfheal.kube.errors`). `send` is
+the seam, as httpx's transports are: `Transport.over(api_client)` sends through the official client's
+connection pool, TLS and credentials; tests hand in a function of their own (`tests/fakes.py`,
+`FakeTransport`) and see exactly the requests the job makes.
+
+Why raw bytes over the official client's pool rather than its generated API classes: kubernetes-client
+37 builds hundreds of pydantic models on first use (~0.9 s of a 20,000-pod pass, `make bench`), the
+snapshot wants the raw bytes anyway (to decode them straight into msgspec Structs), and the generated
+methods re-encode bodies with `json.dumps` (and silently turn a JSON patch whose body is not a list
+into a strategic merge patch). So the executor sends the planned bytes with the planned Content-Type
+itself, with urllib3's own retries off: `selfheal.kube.errors.is_transient` is the one retry policy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import urllib3
+
+from selfheal.kube.errors import ApiFailure
+
+# kind -> (API prefix, plural): the objects the job reads and writes
+PATHS: dict[str, tuple[str, str]] = {
+    "Pod": ("/api/v1", "pods"),
+    "ConfigMap": ("/api/v1", "configmaps"),
+    "Deployment": ("/apis/apps/v1", "deployments"),
+    "ReplicaSet": ("/apis/apps/v1", "replicasets"),
+    "HorizontalPodAutoscaler": ("/apis/autoscaling/v2", "horizontalpodautoscalers"),
+    "PodDisruptionBudget": ("/apis/policy/v1", "poddisruptionbudgets"),
+    "Lease": ("/apis/coordination.k8s.io/v1", "leases"),
+    "CronJob": ("/apis/batch/v1", "cronjobs"),
+}
+
+
+def object_path(kind: str, namespace: str, name: str = "", subresource: str = "") -> str:
+    prefix, plural = PATHS[kind]
+    path = f"{prefix}/namespaces/{namespace}/{plural}"
+    if name:
+        path += f"/{name}"
+    if subresource:
+        path += f"/{subresource}"
+    return path
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+    content_type: str = ""
+    body: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+Send = Callable[[Request], Response]
+"""Sends one request and returns the answer, whatever its status; raises `ApiFailure` with status None
+when no answer came (timeout, refused or broken connection)."""
+
+
+class Transport:
+    def __init__(self, send: Send) -> None:
+        self.send = send
+
+    @classmethod
+    def over(cls, api_client: Any, timeout_seconds: float = 10.0) -> Transport:
+        """Through a `kubernetes.client.ApiClient`: its pool, TLS settings and credentials."""
+        return cls(_ApiClientSender(api_client, timeout_seconds))
+
+    def request(self, method: str, path: str, *, query: list[tuple[str, str]] | None = None,
+                content_type: str = "", body: bytes | None = None) -> Response:
+        resp = self.send(Request(method, path, tuple(query or ()), content_type, body))
+        if resp.status >= 400:
+            raise ApiFailure.from_answer(resp.status, resp.body, resp.headers)
+        return resp
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
+        doc = self.request("GET", object_path(kind, namespace, name)).json()
+        if not isinstance(doc, dict):
+            raise ApiFailure(200, "BadResponse", f"GET {kind}/{name}: the answer is not a JSON object")
+        return doc
+
+
+class _ApiClientSender:
+    """`Send` over the official client's urllib3 pool (no urllib3 retries: ours is the one policy)."""
+
+    def __init__(self, api_client: Any, timeout_seconds: float) -> None:
+        self.api = api_client
+        self.timeout = urllib3.Timeout(total=timeout_seconds)
+
+    def __call__(self, req: Request) -> Response:
+        headers = {"Accept": "application/json"}
+        if req.content_type:
+            headers["Content-Type"] = req.content_type
+        method, url, headers, _, _ = self.api.param_serialize(
+            req.method, req.path, query_params=list(req.query), header_params=headers, auth_settings=["BearerToken"])
+        try:
+            resp = self.api.rest_client.pool_manager.request(
+                method, url, body=req.body, headers=headers, timeout=self.timeout, retries=False,
+                preload_content=True)
+        except (urllib3.exceptions.TimeoutError, urllib3.exceptions.ProtocolError,
+                urllib3.exceptions.NewConnectionError, urllib3.exceptions.SSLError, OSError) as exc:
+            raise ApiFailure(None, type(exc).__name__, " ".join(str(exc).split())[:300]) from None
+        return Response(resp.status, resp.data, resp.headers)
