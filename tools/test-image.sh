@@ -246,6 +246,19 @@ got_version=$(pm run "${hardened[@]}" --network=none "$IMAGE" --version 2>&1) \
 [[ $got_version == "$want_version" ]] || die "selfheal --version printed '$got_version', expected '$want_version'"
 note "$got_version"
 
+# --- 4a'. the job only ----------------------------------------------------------------------------
+# The image carries the job and its dependencies, never the sandbox (a separate distribution) nor what
+# only the sandbox needs (cryptography, for its TLS port); `selfheal sandbox` says so in one line.
+step "run: the image holds the job only (no kubesandbox, no cryptography)"
+absent=$(pm run "${hardened[@]}" --network=none --entrypoint /opt/selfheal/bin/python "$IMAGE" -c \
+  'import importlib.util as u; print(",".join(m for m in ("kubesandbox", "cryptography") if u.find_spec(m)))') \
+  || die "python -c in the image failed: $absent"
+[[ -z $absent ]] || die "the image holds $absent: the Dockerfile must install the job alone"
+alias_err=$(pm run "${hardened[@]}" --network=none "$IMAGE" sandbox serve 2>&1) && die "selfheal sandbox serve ran in the image"
+[[ $(wc -l <<<"$alias_err") == 1 && $alias_err == *"kubesandbox package is not installed"* ]] \
+  || die "selfheal sandbox serve in the image: expected one line saying the sandbox is not installed, got: $alias_err"
+note "no kubesandbox, no cryptography; \`selfheal sandbox\` -> $alias_err"
+
 # --- 4b. one dry-run pass against the sandbox -----------------------------------------------------
 RUN=$STATE/run
 rm -rf "$RUN"
