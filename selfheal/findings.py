@@ -43,6 +43,7 @@ class CauseCode(enum.StrEnum):
     # revisions
     BAD_REVISION = "bad_revision"  # the newest ReplicaSet fails while an older one ran
     ROLLOUT_STUCK = "rollout_stuck"  # the newest ReplicaSet never became available
+    ENVIRONMENT = "environment"  # an established revision fails in most pods: something around it changed
     # replicas and availability
     REPLICA_DRIFT = "replica_drift"
     HPA_CLAMP = "hpa_clamp"

@@ -2,7 +2,9 @@
 
 Each proposed action goes through these checks in order; the first that fails is its skip reason:
 
-1. refusal       the detector already said no (restart_not_helpful, no_restore_source, ...).
+1. refusal       the detector already said no (restart_not_helpful, no_restore_source, ...); an
+                 established revision failing because of its environment is handed to a human
+                 (needs_human), or reported as mass_failure when the whole namespace fails.
 2. target rails  `selfheal.dev/ignore: "true"` on the workload or the target (ignored); bare pods,
                  DaemonSet pods, static/mirror pods, terminating pods are never restarted; rollback and
                  rollout restart refuse a paused Deployment (paused), as kubectl does.
@@ -33,6 +35,7 @@ from typing import Any
 
 from selfheal.findings import (
     ActionKind,
+    CauseCode,
     Finding,
     HistoryEntry,
     Ladder,
@@ -212,16 +215,19 @@ def plan(findings: Iterable[Finding], snapshot: Snapshot, history: Iterable[Hist
     skipped: list[Skip] = []
     candidates: list[PlannedAction] = []
 
+    mass_text = f"{failing} of {total} Deployments are failing: likely a node or platform fault, reporting only"
     for finding in ordered:
         for action in finding.actions:
             if action.refusal is not None:
-                skipped.append(Skip(action, action.refusal.code, action.refusal.text))
+                if is_mass and finding.cause.code == CauseCode.ENVIRONMENT:
+                    # the environment that changed is the platform: one diagnosis for the namespace
+                    skipped.append(Skip(action, SkipCode.MASS_FAILURE, mass_text))
+                else:
+                    skipped.append(Skip(action, action.refusal.code, action.refusal.text))
                 continue
             skip = rails.check(action)
             if skip is None and is_mass:
-                skip = Skip(action, SkipCode.MASS_FAILURE,
-                            f"{failing} of {total} Deployments are failing: likely a node or platform fault, "
-                            "reporting only")
+                skip = Skip(action, SkipCode.MASS_FAILURE, mass_text)
             if skip is None:
                 last = hist.last_applied(action.workload)
                 if last is not None and (now - last).total_seconds() < limits.cooldown_seconds:

@@ -91,7 +91,7 @@ class PassContext:
             detectors=DetectorConfig(
                 restart_threshold=s.restart_threshold, waiting_grace_seconds=s.waiting_grace_seconds,
                 canary_error_threshold=s.canary_error_threshold, canary_bake_seconds=s.canary_bake_seconds,
-                canary_auto_promote=s.canary_auto_promote),
+                canary_auto_promote=s.canary_auto_promote, rollback_window_seconds=s.rollback_window_seconds),
             limits=Limits(s.max_actions, s.cooldown_seconds, s.escalation_window_seconds,
                           s.mass_failure_min_deployments, s.gitops_guard),
             outputs=Outputs(Path(s.history_file), Path(s.risk_file), s.pushgateway_url, s.canary_error_threshold),

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     cooldown_seconds: int = Field(default=600, ge=0)
     restart_threshold: int = Field(default=3, ge=1)
     escalation_window_seconds: int = Field(default=3600, ge=0)
+    rollback_window_seconds: int = Field(default=6 * 3600, ge=0)  # a revision current for less is a recent change
     waiting_grace_seconds: int = Field(default=300, ge=0)
     mass_failure_min_deployments: int = Field(default=3, ge=1)
     page_size: int = Field(default=500, ge=1, le=10000)

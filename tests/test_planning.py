@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 import pytest
 
@@ -116,7 +117,7 @@ def test_a_restart_that_cannot_help_is_skipped_with_the_detectors_reason():
 
 
 def test_at_most_max_actions_are_approved_per_pass():
-    p = decide(*web(crashing=7, healthy=3))
+    p = decide(*web(crashing=7, healthy=8))
 
     assert len(p.approved) == 5
     assert [s.code for s in p.skipped] == [SkipCode.MAX_ACTIONS, SkipCode.MAX_ACTIONS]
@@ -135,7 +136,7 @@ def test_a_recent_action_on_the_workload_holds_the_next_one_back_across_runs():
 def test_restarts_that_did_not_help_escalate_to_a_rollback():
     history = [history_entry("restart_pod", "Deployment/web", ago=700, kind="Pod", name="web-x")]
 
-    p = decide(*web(crashing=2, healthy=1), history=history)
+    p = decide(*web(crashing=2, healthy=3), history=history)
 
     assert approved(p) == [("rollback", "web")]  # one rollback, however many pods escalated
     assert p.approved[0].writes[0].document()[0]["value"]["spec"]["containers"][0]["image"] == V1
@@ -264,7 +265,7 @@ def test_an_argo_cd_tracked_deployment_is_not_rolled_back_behind_gitops_back(gua
     """Argo CD with selfHeal re-applies Git within seconds: the fix has to go to Git instead."""
     history = [history_entry("restart_pod", "Deployment/web", ago=700, kind="Pod", name="web-x")]
 
-    p = decide(*web(crashing=2, healthy=1, annotations=ARGO), history=history,
+    p = decide(*web(crashing=2, healthy=3, annotations=ARGO), history=history,
                limits=Limits(**{**LIMITS.__dict__, "gitops_guard": guard}))
 
     assert approved(p) == expected
@@ -277,3 +278,64 @@ def test_an_argo_cd_tracked_deployment_may_still_have_its_crashing_pod_restarted
     p = decide(*web(annotations=ARGO))
 
     assert [a for a, _ in approved(p)] == ["restart_pod"]
+
+
+# --- judging like an SRE: the change that broke things, or the environment ----------------------------------
+
+
+def completed(name="web", *, ago, crashing=3, healthy=0, last=("Error", 1)):
+    """`name` completed its rollout of revision 2 `ago`; revision 1 (scaled to 0) ran before it."""
+    dep = make_deployment(name, template=make_template(name, image=V2), revision=2)
+    old = make_replicaset(dep, revision=1, template=make_template(name, image=V1), replicas=0,
+                          created=NOW - timedelta(days=60))
+    new = make_replicaset(dep, revision=2, created=NOW - ago)
+    return [dep, old, new, *crashing_pods(new, crashing, last_terminated=last), *healthy_pods(new, healthy)]
+
+
+def test_a_recent_bad_deploy_is_rolled_back_at_once_and_the_rollback_supersedes_its_restarts():
+    p = decide(*completed(ago=timedelta(minutes=30)))
+
+    assert approved(p) == [("rollback", "web")]
+    assert {(a, c) for a, _, c in skips(p)} == {("restart_pod", SkipCode.SUPERSEDED)}
+
+
+def test_a_recent_bad_deploy_that_ooms_is_rolled_back_though_restarting_it_would_not_help():
+    p = decide(*completed(ago=timedelta(minutes=30), last=("OOMKilled", 137)))
+
+    assert approved(p) == [("rollback", "web")]
+    assert {c for a, _, c in skips(p) if a == "restart_pod"} == {SkipCode.RESTART_NOT_HELPFUL}
+
+
+def test_an_established_revision_failing_is_restarted_once_then_handed_to_a_human():
+    first = decide(*completed(ago=timedelta(days=20), crashing=2))
+
+    assert [a for a, _ in approved(first)] == ["restart_pod", "restart_pod"]
+    [hand_off] = [s for s in first.skipped if s.action.action == ActionKind.ROLLBACK]
+    assert hand_off.code == SkipCode.NEEDS_HUMAN and "20-day-old revision" in hand_off.text
+
+    history = [history_entry("restart_pod", "Deployment/web", ago=700, kind="Pod", name="web-x"),
+               history_entry("rollback", "Deployment/web", ago=700, result="skipped", reason="needs_human",
+                             detector="bad_revision")]
+    later = decide(*completed(ago=timedelta(days=20), crashing=2), history=history)
+
+    assert approved(later) == []  # no rollback of 20 days of releases, no endless evictions
+    assert {c for _, _, c in skips(later)} == {SkipCode.NEEDS_HUMAN}
+
+
+def test_an_established_revision_oomkilled_everywhere_is_a_human_case_with_a_hint():
+    p = decide(*completed(ago=timedelta(days=20), last=("OOMKilled", 137)))
+
+    assert approved(p) == []
+    assert any(c == SkipCode.NEEDS_HUMAN and "raise the memory limit or find the leak" in s.text
+               for s, (_, _, c) in zip(p.skipped, skips(p), strict=True))
+
+
+def test_when_the_whole_namespace_fails_the_environment_is_the_platform_mass_failure():
+    objects = [o for i in range(3) for o in completed(f"app{i}", ago=timedelta(days=20))]
+    dep = make_deployment("ok")
+    rs = make_replicaset(dep, revision=1)
+
+    p = decide(*objects, dep, rs, *healthy_pods(rs, 1))
+
+    assert p.mass_failure and p.approved == ()
+    assert {s.code for s in p.skipped} == {SkipCode.MASS_FAILURE}

@@ -1,63 +1,119 @@
-"""Bad revision: the Deployment's newest ReplicaSet fails systemically while an older revision ran.
+"""Bad revision: roll back the change that broke things — and only a change.
 
-Rollback when the new ReplicaSet (kubectl's: template equal to the Deployment's, ignoring
-`pod-template-hash`)
-- has most of its pods failing (more than half; see `pods.container_problems`), or
-- never became available: `Progressing` is `ProgressDeadlineExceeded` and it has no available pod,
-and the rollout is not complete (complete = `Progressing` reason `NewReplicaSetAvailable` and no
-older ReplicaSet still has pods). A failure in a long-complete revision is a restart case for the
-crash-loop detector, not a rollback. The rollback is `kubectl rollout undo`'s (second highest
-revision). A paused Deployment is refused by the planner (kubectl refuses it too).
+The current revision (the Deployment's new ReplicaSet, as kubectl finds it) is failing systemically
+when more than half of its pods, and at least one, are failing (`selfheal.kube.containers`: crash
+loops past the restart threshold whatever the exit — application error, OOMKilled, a command that
+ends — and image-pull or container-configuration errors past their grace), or when its rollout passed
+`progressDeadlineSeconds` without a single available pod. What happens then depends on when that
+revision became current (`selfheal.kube.rollout`):
+
+- a recent change — still rolling out, or current for less than `rollback_window_seconds` (6 h):
+  roll back to the previous revision exactly as `kubectl rollout undo` does (second highest
+  revision), whatever the cause. This is the bad deploy that passed readiness, completed its rollout,
+  and started crash-looping or OOMing minutes later on real traffic. The evidence names the revision,
+  when it became current and when the failures began.
+- an established revision (current for longer than the window): the same code ran fine for that
+  long, so something around it changed — a dependency, a node pool, a quota, a rotated secret. Never
+  roll back weeks of releases for that: the finding hands it to a human (`needs_human`) with the cause
+  and a hint. Restarts stay where they can help (application errors, the crash-loop detector's
+  ladder), and that ladder's rung after restarts is a human, not a rollback.
+
+A single failing pod while its siblings on the same revision run fine is not systemic: that is the
+crash-loop detector's restart. A paused Deployment and an Argo CD-tracked one are refused by the
+planner (kubectl refuses a paused rollback too; Git must change for Argo CD).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from selfheal.detectors.base import DetectorConfig, propose
 from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, Refusal, Severity, SkipCode
 from selfheal.kube import requests
-from selfheal.kube.containers import container_problems
-from selfheal.kube.model import Deployment, ReplicaSet
+from selfheal.kube.containers import Failure, primary_problem
 from selfheal.kube.refs import ref_of
-from selfheal.kube.revisions import equal_ignore_hash, new_replicaset, previous_revision
+from selfheal.kube.revisions import equal_ignore_hash, previous_revision
+from selfheal.kube.rollout import RevisionHealth, revision_health
 from selfheal.view import Snapshot
 
 NAME = "bad_revision"
 
+# What an established revision failing in every pod most likely means, by how its containers fail.
+ENVIRONMENT_HINTS = {
+    Failure.APP_ERROR: "it ran fine until now, so look at what it depends on (a database, a downstream "
+                       "service, a rotated secret, a full disk) rather than at its code",
+    Failure.OOM_KILLED: "raise the memory limit or find the leak",
+    Failure.BAD_COMMAND: "its command now ends on its own: look at what it reads at start (config, flags, "
+                         "a file that is gone)",
+    Failure.IMAGE_PULL: "the registry, its credentials, or a deleted tag: the image no longer pulls",
+    Failure.CONTAINER_CONFIG: "a ConfigMap or Secret it reads is gone or lost a key",
+}
 
-def rollout_complete(dep: Deployment, new: ReplicaSet, replicasets: tuple[ReplicaSet, ...]) -> bool:
-    progressing = dep.condition("Progressing")
-    others_have_pods = any(rs.status.replicas > 0 for rs in replicasets if rs.metadata.uid != new.metadata.uid)
-    return progressing is not None and progressing.reason == "NewReplicaSetAvailable" and not others_have_pods
+
+def when(t: datetime | None) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t is not None else "unknown"
+
+
+def age_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "of unknown age"
+    if seconds >= 2 * 86400:
+        return f"{int(seconds // 86400)}-day-old"
+    if seconds >= 2 * 3600:
+        return f"{int(seconds // 3600)}-hour-old"
+    return f"{max(int(seconds // 60), 0)}-minute-old"
+
+
+def dominant_cause(health: RevisionHealth) -> Failure:
+    counts = Counter(primary_problem(f.problems).cause for f in health.failing)
+    return counts.most_common(1)[0][0] if counts else Failure.APP_ERROR
+
+
+def _evidence(health: RevisionHealth, now: datetime) -> list[str]:
+    new = health.new
+    evidence = [f"current ReplicaSet {new.metadata.name} (revision {new.revision()}): "
+                f"{len(health.failing)}/{len(health.pods)} pods failing, {new.status.available_replicas} available",
+                f"revision {new.revision()} became current at {when(health.became_current)} "
+                f"({age_text(health.age_seconds(now))}); failures since {when(health.onset)}"]
+    for failing in health.failing[:3]:
+        evidence.append(f"pod {failing.pod.metadata.name}: {failing.problems[0].evidence()}")
+    progressing = health.deployment.condition("Progressing")
+    if health.deadline_exceeded and progressing is not None:
+        evidence.append(f"Progressing: {progressing.reason}: {progressing.message}".strip())
+    return evidence
+
+
+def _environment_finding(health: RevisionHealth, now: datetime) -> Finding:
+    dep, cause = health.deployment, dominant_cause(health)
+    workload = ref_of("Deployment", dep.metadata)
+    age = age_text(health.age_seconds(now))
+    summary = (f"{cause.value} in {len(health.failing)} of {len(health.pods)} pods of a {age} revision "
+               f"({health.new.revision()}) of {dep.metadata.name}: {ENVIRONMENT_HINTS[cause]}")
+    refusal = Refusal(SkipCode.NEEDS_HUMAN,
+                      f"{summary} (an established revision is not rolled back: the change is elsewhere)")
+    action = propose(ActionKind.ROLLBACK, workload, (), reason=CauseCode.ENVIRONMENT.value, ladder=Ladder.HEALTH,
+                     detector=NAME, severity=Severity.CRITICAL, summary=f"roll back {dep.metadata.name}",
+                     refusal=refusal)
+    return Finding(NAME, workload, Severity.CRITICAL, Cause(CauseCode.ENVIRONMENT, summary, reason=cause.value),
+                   tuple(_evidence(health, now)), (action,), failing=True)
 
 
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
     findings: list[Finding] = []
     for dep in snapshot.deployments:
         replicasets = snapshot.replicasets_of(dep)
-        new = new_replicaset(dep, replicasets)
-        if new is None or rollout_complete(dep, new, replicasets):
+        health = revision_health(dep, replicasets, snapshot.pods_of_replicaset, config.containers, now)
+        if health is None or not (health.systemic or health.never_available):
             continue
-        pods = snapshot.pods_of_replicaset(new)
-        failing = [p for p in pods if container_problems(p, config.containers, now)]
-        progressing = dep.condition("Progressing")
-        deadline = progressing is not None and progressing.reason == "ProgressDeadlineExceeded"
-        systemic = bool(pods) and len(failing) * 2 > len(pods)
-        never_available = deadline and new.status.available_replicas == 0
-        if not (systemic or never_available):
+        if not health.is_recent_change(now, config.rollback_window_seconds):
+            findings.append(_environment_finding(health, now))
             continue
         target = previous_revision(replicasets)
         if target is not None and equal_ignore_hash(target.template_doc(), dep.template_doc()):
             continue  # kubectl: "skipped rollback (current template already matches revision N)"
-        code = CauseCode.BAD_REVISION if systemic else CauseCode.ROLLOUT_STUCK
-        evidence = [f"new ReplicaSet {new.metadata.name} (revision {new.revision()}): "
-                    f"{len(failing)}/{len(pods)} pods failing, {new.status.available_replicas} available"]
-        for pod in failing[:3]:
-            problem = container_problems(pod, config.containers, now)[0]
-            evidence.append(f"pod {pod.metadata.name}: {problem.evidence()}")
-        if deadline and progressing is not None:
-            evidence.append(f"Progressing: {progressing.reason}: {progressing.message}".strip())
+        code = CauseCode.BAD_REVISION if health.systemic else CauseCode.ROLLOUT_STUCK
+        evidence = _evidence(health, now)
         workload = ref_of("Deployment", dep.metadata)
         if target is None:
             action = propose(ActionKind.ROLLBACK, workload, (), reason=code.value, ladder=Ladder.HEALTH,
@@ -69,8 +125,9 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
             action = propose(ActionKind.ROLLBACK, workload, (requests.rollback(dep, target),), reason=code.value,
                              ladder=Ladder.HEALTH, detector=NAME, severity=Severity.CRITICAL,
                              summary=f"roll back {dep.metadata.name} to revision {target.revision()}")
-        summary = (f"newest revision {new.revision()} of {dep.metadata.name} is failing" if systemic
-                   else f"newest revision {new.revision()} of {dep.metadata.name} never became available")
+        revision = health.new.revision()
+        summary = (f"newest revision {revision} of {dep.metadata.name} is failing" if health.systemic
+                   else f"newest revision {revision} of {dep.metadata.name} never became available")
         findings.append(Finding(
             detector=NAME, workload=workload, severity=Severity.CRITICAL, cause=Cause(code, summary),
             evidence=tuple(evidence), actions=(action,), failing=True))

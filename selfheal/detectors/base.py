@@ -29,6 +29,7 @@ class DetectorConfig:
     canary_error_threshold: float = 0.05
     canary_bake_seconds: int = 600
     canary_auto_promote: bool = False
+    rollback_window_seconds: int = 6 * 3600  # a revision current for less than this is a recent change
 
     @property
     def containers(self) -> Rules:

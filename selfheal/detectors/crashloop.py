@@ -4,7 +4,9 @@ One finding per pod. The proposed action is a restart (eviction) when a restart 
 (application error); for OOMKilled, Completed (bad command), image-pull and container-configuration
 failures the restart is proposed *refused*, so the report says why nothing was done (a new revision
 that fails this way is the bad-revision detector's rollback). The finding's escalation is the
-rollback `kubectl rollout undo` would do, for the planner's ladder: restart -> rollback -> needs_human.
+rollback `kubectl rollout undo` would do, for the planner's ladder: restart -> rollback -> needs_human —
+except when most pods of an established revision fail (older than the rollback window): that is an
+environment problem, never rolled back, so the ladder is restart -> needs_human.
 """
 
 from __future__ import annotations
@@ -15,14 +17,23 @@ from selfheal.detectors.base import DetectorConfig, propose, rollback_to_previou
 from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, Refusal, Severity, SkipCode
 from selfheal.kube import requests
 from selfheal.kube.containers import WHY_RESTART_DOES_NOT_HELP, container_problems, primary_problem
+from selfheal.kube.model import Deployment
 from selfheal.kube.refs import ref_of
+from selfheal.kube.rollout import revision_health
 from selfheal.view import Snapshot
 
 NAME = "crashloop"
 
 
+def _established_and_failing(snapshot: Snapshot, dep: Deployment, config: DetectorConfig, now: datetime) -> bool:
+    health = revision_health(dep, snapshot.replicasets_of(dep), snapshot.pods_of_replicaset, config.containers, now)
+    return (health is not None and health.systemic
+            and not health.is_recent_change(now, config.rollback_window_seconds))
+
+
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
     findings: list[Finding] = []
+    environment: dict[str, bool] = {}  # Deployment uid -> an established revision failing systemically
     for pod in snapshot.pods:
         problems = container_problems(pod, config.containers, now)
         if not problems:
@@ -42,7 +53,10 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
         dep = snapshot.deployment_of(pod)
         escalation = None
         if dep is not None and refusal is None:
-            escalation = rollback_to_previous(snapshot, dep, detector=NAME)
+            if dep.metadata.uid not in environment:
+                environment[dep.metadata.uid] = _established_and_failing(snapshot, dep, config, now)
+            if not environment[dep.metadata.uid]:
+                escalation = rollback_to_previous(snapshot, dep, detector=NAME)
         findings.append(Finding(
             detector=NAME, workload=workload, severity=Severity.CRITICAL, cause=cause,
             evidence=tuple(p.evidence() for p in problems), actions=(restart,), escalation=escalation,

@@ -49,7 +49,7 @@ WEIGHTS: Mapping[str, float] = {
 LEVELS: Sequence[tuple[float, str]] = ((0.70, "critical"), (0.40, "high"), (0.15, "medium"), (0.0, "low"))
 
 _CRASH = frozenset({CauseCode.APP_ERROR, CauseCode.OOM_KILLED, CauseCode.BAD_COMMAND, CauseCode.IMAGE_PULL,
-                    CauseCode.CONTAINER_CONFIG})
+                    CauseCode.CONTAINER_CONFIG, CauseCode.ENVIRONMENT})
 _REVISION = frozenset({CauseCode.BAD_REVISION, CauseCode.ROLLOUT_STUCK})
 _UNAVAILABLE = frozenset({CauseCode.UNAVAILABLE, CauseCode.REPLICA_DRIFT, CauseCode.HPA_CLAMP})
 _DRIFT = frozenset({CauseCode.CONFIG_HASH_DRIFT, CauseCode.CONFIGMAP_CHANGED})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
+import msgspec
 import pytest
 
 from selfheal.detectors import bad_revision
@@ -95,12 +97,83 @@ def test_a_single_crashing_pod_in_a_long_healthy_revision_is_not_a_rollback_case
     assert bad_revision.detect(snapshot_of(dep, old, new, *pods), CONFIG, NOW) == []
 
 
-def test_every_pod_of_a_completed_rollout_failing_is_left_to_the_crash_loop_ladder():
-    dep = make_deployment("web", image=V2, revision=2)
-    old = make_replicaset(dep, revision=1, image=V1, replicas=0)
-    new = make_replicaset(dep, revision=2)
+def completed_v2(*, became_current_ago: timedelta, last=("Error", 1), failing: int = 3, healthy: int = 0,
+                 waiting: str = "CrashLoopBackOff"):
+    """web completed its rollout of 1.1 (revision 2) `became_current_ago`; revision 1 is scaled to 0."""
+    dep = make_deployment("web", image=V2, revision=2)  # Progressing: NewReplicaSetAvailable
+    old = make_replicaset(dep, revision=1, image=V1, replicas=0, created=NOW - timedelta(days=30))
+    new = make_replicaset(dep, revision=2, created=NOW - became_current_ago)
+    pods = [make_pod(f"{new.metadata.name}-p{i}", owner=new, restarts=9, waiting=waiting, created=NOW - became_current_ago,
+                     last_terminated=last if waiting == "CrashLoopBackOff" else None,
+                     ready_since=NOW - timedelta(minutes=12)) for i in range(failing)]
+    return dep, old, new, pods + healthy_pods(new, healthy)
 
-    assert bad_revision.detect(snapshot_of(dep, old, new, *crashing_pods(new, 3)), CONFIG, NOW) == []
+
+CAUSES = [  # (waiting reason, last termination): every way a bad deploy fails after its rollout completed
+    ("CrashLoopBackOff", ("Error", 1)),  # a crash on first real traffic
+    ("CrashLoopBackOff", ("OOMKilled", 137)),  # a leak that OOMs
+    ("CrashLoopBackOff", ("Completed", 0)),  # a bad flag read lazily ends the command
+    ("ImagePullBackOff", None),
+    ("CreateContainerConfigError", None),
+]
+
+
+@pytest.mark.parametrize(("waiting", "last"), CAUSES, ids=[c[0] + (f"-{c[1][0]}" if c[1] else "") for c in CAUSES])
+def test_a_bad_deploy_that_passed_its_rollout_is_rolled_back_whatever_the_cause(waiting, last):
+    dep, old, new, pods = completed_v2(became_current_ago=timedelta(minutes=40), waiting=waiting, last=last)
+    config = DetectorConfig(waiting_grace_seconds=300)
+
+    [finding] = bad_revision.detect(snapshot_of(dep, old, new, *pods), config, NOW)
+
+    assert finding.cause.code == CauseCode.BAD_REVISION and finding.failing
+    [action] = finding.actions
+    assert action.action == ActionKind.ROLLBACK and action.refusal is None
+    assert action.writes[0].document()[0]["value"]["spec"]["containers"][0]["image"] == V1
+    became, onset = finding.evidence[1], "failures since 2024-05-01T11:48:00Z"
+    assert "revision 2 became current at 2024-05-01T11:20:00Z (40-minute-old)" in became and onset in became
+
+
+def test_the_window_is_a_setting_measured_from_when_the_revision_became_current():
+    dep, old, new, pods = completed_v2(became_current_ago=timedelta(hours=2))
+    snap = snapshot_of(dep, old, new, *pods)
+
+    [inside] = bad_revision.detect(snap, DetectorConfig(rollback_window_seconds=3 * 3600), NOW)
+    [outside] = bad_revision.detect(snap, DetectorConfig(rollback_window_seconds=3600), NOW)
+
+    assert inside.actions[0].writes and inside.cause.code == CauseCode.BAD_REVISION
+    assert outside.actions[0].writes == () and outside.cause.code == CauseCode.ENVIRONMENT
+
+
+HINTS = [(("OOMKilled", 137), "oom_killed", "raise the memory limit or find the leak"),
+         (("Error", 1), "app_error", "look at what it depends on"),
+         (("Completed", 0), "bad_command", "what it reads at start")]
+
+
+@pytest.mark.parametrize(("last", "cause", "hint"), HINTS, ids=[h[1] for h in HINTS])
+def test_an_established_revision_failing_everywhere_is_handed_to_a_human_not_rolled_back(last, cause, hint):
+    dep, old, new, pods = completed_v2(became_current_ago=timedelta(days=20), last=last)
+
+    [finding] = bad_revision.detect(snapshot_of(dep, old, new, *pods), CONFIG, NOW)
+
+    assert finding.cause.code == CauseCode.ENVIRONMENT and finding.cause.reason == cause and finding.failing
+    [action] = finding.actions
+    assert action.writes == () and action.refusal is not None and action.refusal.code == SkipCode.NEEDS_HUMAN
+    assert f"{cause} in 3 of 3 pods of a 20-day-old revision (2)" in action.refusal.text
+    assert hint in action.refusal.text
+
+
+def test_a_revision_made_current_again_by_a_rollback_counts_from_the_rollback():
+    """`kubectl rollout undo` re-activates an old ReplicaSet: its creation is old, the change is not."""
+    dep, old, new, pods = completed_v2(became_current_ago=timedelta(days=20))
+    progressing = next(c for c in dep.status.conditions if c.type == "Progressing")
+    moved = msgspec.structs.replace(progressing, message=f'ReplicaSet "{new.metadata.name}" has successfully progressed.',
+                                    last_update_time=NOW - timedelta(minutes=30))
+    dep = msgspec.structs.replace(dep, status=msgspec.structs.replace(dep.status, conditions=(
+        *(c for c in dep.status.conditions if c.type != "Progressing"), moved)))
+
+    [finding] = bad_revision.detect(snapshot_of(dep, old, new, *pods), CONFIG, NOW)
+
+    assert finding.cause.code == CauseCode.BAD_REVISION and finding.actions[0].writes
 
 
 def test_a_rollout_past_its_deadline_with_no_available_pod_is_stuck_and_rolled_back():

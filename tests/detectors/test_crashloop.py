@@ -8,7 +8,7 @@ from selfheal.detectors import crashloop
 from selfheal.detectors.base import DetectorConfig
 from selfheal.findings import ActionKind, CauseCode, Severity, SkipCode
 from selfheal.kube.requests import ContentType
-from tests.builders import NOW, make_deployment, make_pod, make_replicaset, snapshot_of
+from tests.builders import NOW, healthy_pods, make_deployment, make_pod, make_replicaset, snapshot_of
 
 CONFIG = DetectorConfig(restart_threshold=3)
 
@@ -88,8 +88,9 @@ def test_a_crash_looping_init_container_is_found_and_named():
 def test_an_application_crash_proposes_an_eviction_of_that_pod_and_a_rollback_as_escalation():
     dep, old, new = _web()
     pod = make_pod("web-1", owner=new, restarts=9, waiting="CrashLoopBackOff", last_terminated=("Error", 1))
+    siblings = healthy_pods(new, 2)  # one flaky pod among healthy ones: a restart case
 
-    [finding] = crashloop.detect(snapshot_of(dep, old, new, pod), CONFIG, NOW)
+    [finding] = crashloop.detect(snapshot_of(dep, old, new, pod, *siblings), CONFIG, NOW)
 
     assert finding.workload.kind == "Deployment" and finding.workload.name == "web"
     assert finding.subject is not None and finding.subject.name == "web-1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from selfheal.detectors import REGISTRY, DetectorConfig, run_detectors
-from tests.builders import NOW, crashing_pods, make_deployment, make_replicaset, snapshot_of
+from tests.builders import NOW, crashing_pods, healthy_pods, make_deployment, make_replicaset, snapshot_of
 
 
 def test_all_six_detectors_are_registered():
@@ -17,7 +17,7 @@ def test_findings_come_most_severe_first_then_by_workload_name_whatever_the_inpu
     for name in ("zeta", "alpha"):
         dep = make_deployment(name, probes=False)
         rs = make_replicaset(dep, revision=1)
-        objects += [dep, rs, *crashing_pods(rs, 1)]
+        objects += [dep, rs, *crashing_pods(rs, 1), *healthy_pods(rs, 2)]
     shuffled = objects[:]
     random.Random(7).shuffle(shuffled)
 
