@@ -1,8 +1,9 @@
 """policies/kyverno/prevent-drift.yaml agrees with the objects it governs and with Kyverno's own rules.
 
-The CRD schema check is in test_manifests.py. There is no Kyverno engine offline (CI runs `kyverno apply`
-on the rendered manifests), so these tests pin what the policy has to say and check that every rendered
-object would pass it: identities that exist, images it accepts, annotations and probes it requires.
+The CRD schema check is in test_manifests.py, and the real engine's verdicts in test_kyverno.py (`kyverno test
+policies/kyverno/tests` and `kyverno apply` with the CLI built from its Go module). These tests pin what the
+policy has to say and check that the repository's objects agree with it: identities that exist, images it
+accepts, annotations and probes it requires.
 """
 
 from __future__ import annotations

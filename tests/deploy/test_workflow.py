@@ -54,12 +54,16 @@ def test_pipeline_is_test_then_image_and_policy_check_then_deploy() -> None:
     assert "needs.policy-check.result == 'skipped'" in JOBS["deploy"]["if"]
 
 
-def test_the_test_job_runs_make_test_with_the_schemas_and_system_tools() -> None:
+def test_the_test_job_runs_make_test_with_the_crds_the_kyverno_cli_and_system_tools() -> None:
     text = steps_text("test")
 
     assert "make test" in text
     assert "tools/install-system.sh" in text
-    assert "../shared/schemas" in text
+    # Both need Go (actions/setup-go), and take only what the repository pins (test_crds.py checks that
+    # nothing refers to a schema copy outside the clone any more).
+    assert "actions/setup-go" in text
+    assert "tools/crds/fetch.sh" in text
+    assert "tools/kyverno/build.sh" in text
 
 
 def test_the_test_job_checks_the_stamped_config_annotations_after_make_test() -> None:
