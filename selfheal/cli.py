@@ -12,7 +12,7 @@ import os
 import socket
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ def _settings_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-format", help="json (default), console or off (SELFHEAL_LOG_FORMAT)")
     p.add_argument("--log-level", help="debug, info, warning, error (SELFHEAL_LOG_LEVEL)")
     p.add_argument("--summary", action="store_true", help="print findings, actions and risk as tables at the end")
+    p.add_argument("--from-dump", metavar="FILE",
+                   help="replay a `kubectl get ... -o yaml` dump in a sandbox and heal that instead of a cluster")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,6 +97,33 @@ def _resolve_namespace(explicit: str | None, context_namespace: str | None) -> s
 
 
 def cmd_run(args: argparse.Namespace, dry_run: bool) -> int:
+    if args.from_dump:
+        return cmd_from_dump(args, dry_run)
+    return _heal(args, dry_run)
+
+
+def cmd_from_dump(args: argparse.Namespace, dry_run: bool) -> int:
+    """`run`/`plan --from-dump FILE`: the same pass against a sandbox replaying the dump."""
+    from selfheal import replay
+
+    if args.kubeconfig or args.context:
+        _err("--from-dump replays the dump in a sandbox of its own: drop --kubeconfig/--context")
+        return 2
+    work = replay.workdir()
+    try:
+        dump = replay.inspect(args.from_dump, args.namespace, work)
+        args.namespace = dump.namespace
+        args.history_file = args.history_file or str(work / "logs/rollback-history.log")
+        args.risk_file = args.risk_file or str(work / "aiops/risk-prediction.json")
+        with replay.sandbox(dump, work) as kubeconfig:
+            args.kubeconfig = str(kubeconfig)
+            return _heal(args, dry_run, after=None if dry_run else replay.healed_state)
+    except replay.DumpError as exc:
+        _err(str(exc))
+        return 2
+
+
+def _heal(args: argparse.Namespace, dry_run: bool, after: Callable[[Any, str], str] | None = None) -> int:
     from selfheal.kube.transport import Transport
     from selfheal.logs import bind_run, configure
     from selfheal.reporting import text
@@ -119,13 +148,13 @@ def cmd_run(args: argparse.Namespace, dry_run: bool) -> int:
     run_id = uuid.uuid4().hex
     bind_run(run_id, namespace)
     identity = f"{os.environ.get('HOSTNAME') or socket.gethostname()}/{run_id[:12]}"
-    result = run_pass(PassContext.from_settings(settings, namespace, Transport.over(api_client), run_id=run_id,
-                                                identity=identity))
+    transport = Transport.over(api_client)
+    result = run_pass(PassContext.from_settings(settings, namespace, transport, run_id=run_id, identity=identity))
     if result.status is Status.CLUSTER_ERROR:
         _err(f"cluster: {result.detail}")
     if settings.dry_run and result.plan is not None:
         print(text.plan_table(result.plan))
-    if args.summary:
+    if args.summary or after is not None:
         print(f"\n== pass over namespace {namespace}: {result.status}"
               f"{' (dry-run)' if settings.dry_run else ''}, exit {result.exit_code}")
         if result.status is Status.LEASE_HELD:
@@ -135,6 +164,8 @@ def cmd_run(args: argparse.Namespace, dry_run: bool) -> int:
             print("\nactions:\n" + text.outcomes_table(result.outcomes))
         if result.risk is not None:
             print("\n" + text.risk_line(result.risk))
+    if after is not None and result.status is not Status.CLUSTER_ERROR:
+        print("\n== the namespace after the pass\n" + after(transport, namespace))
     return result.exit_code
 
 

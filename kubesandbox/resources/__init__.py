@@ -87,6 +87,11 @@ RESOURCES: tuple[ResourceType, ...] = (
     ResourceType("apps", "v1", "ReplicaSet", "replicasets", "replicaset", True, ("rs",), ALL_VERBS,
                  (_scale(), _status_of("ReplicaSet")), categories=("all",),
                  has_status=True, has_generation=True),
+    # Stored and served, no controller: scenarios and dumps may hold them (their pods are rails for the job).
+    ResourceType("apps", "v1", "DaemonSet", "daemonsets", "daemonset", True, ("ds",), ALL_VERBS,
+                 (_status_of("DaemonSet"),), categories=("all",), has_status=True, has_generation=True),
+    ResourceType("apps", "v1", "StatefulSet", "statefulsets", "statefulset", True, ("sts",), ALL_VERBS,
+                 (_scale(), _status_of("StatefulSet")), categories=("all",), has_status=True, has_generation=True),
     ResourceType("batch", "v1", "CronJob", "cronjobs", "cronjob", True, ("cj",), ALL_VERBS,
                  (_status_of("CronJob"),), categories=("all",), has_status=True, has_generation=True),
     ResourceType("batch", "v1", "Job", "jobs", "job", True, (), ALL_VERBS,

@@ -35,9 +35,9 @@ from kubesandbox.controllers import ControllerManager
 from kubesandbox.controllers.disruption import evict, orphan_dependents
 from kubesandbox.http import HttpServer
 from kubesandbox.resources import BY_KIND_ONLY, BY_PLURAL, RESOURCES, ResourceType, resource_for_kind
-from kubesandbox.resources.clock import DEFAULT_EPOCH, Clock
+from kubesandbox.resources.clock import Clock
 from kubesandbox.serve.kubeconfig import write_kubeconfig
-from kubesandbox.serve.scenario import Scenario, load_into, load_scenario, shift_scenario
+from kubesandbox.serve.scenario import Scenario, load_into, load_scenario, replay_at
 from kubesandbox.serve.tls import mint
 from kubesandbox.store import Obj, Store
 
@@ -73,9 +73,11 @@ class Sandbox:
                  wall_clock: bool = False, port: int = 0, kubeconfig: str | os.PathLike[str] | None = None,
                  seed: int = 0) -> None:
         self.namespace = scenario.namespace
-        self.clock = Clock(wall=wall_clock)
-        if wall_clock:  # scenarios are written around DEFAULT_EPOCH: move them to now, ages intact
-            scenario = shift_scenario(scenario, self.clock.now() - DEFAULT_EPOCH)
+        # The clock starts where the scenario was captured (scenario.timeline): a frozen clock at that very
+        # moment; wall time at now, with the scenario moved to now so every age is what it was at capture.
+        self.clock = Clock(wall=True) if wall_clock else Clock(scenario.captured_at)
+        if wall_clock:
+            scenario = replay_at(scenario, self.clock.now())
         self.scenario = scenario
         self.store = Store(self.clock, seed=seed)
         frozen = load_into(self.store, scenario)

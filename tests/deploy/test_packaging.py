@@ -46,7 +46,9 @@ def test_the_jobs_wheel_is_the_job_alone_and_needs_no_cryptography(tmp_path):
 
 
 def test_the_sandbox_is_its_own_distribution_with_its_scenarios_and_console_script(tmp_path):
-    wheel = build_wheel(REPO / "kubesandbox", tmp_path / "wheels")
+    src = tmp_path / "src" / "kubesandbox"  # a copy: building in place would leave build/ in the package
+    shutil.copytree(REPO / "kubesandbox", src, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
+    wheel = build_wheel(src, tmp_path / "wheels")
 
     names = wheel.namelist()
     assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"kubesandbox"}

@@ -58,7 +58,7 @@ from kubesandbox.serve.scenario.model import (
     Scenario,
     ScenarioError,
 )
-from kubesandbox.serve.scenario.timeline import shift_scenario
+from kubesandbox.serve.scenario.timeline import replay_at, shift_scenario
 
 __all__ = ["BEHAVIORS", "IMAGE_BEHAVIOR_KIND", "SANDBOX_API_VERSION", "Scenario", "ScenarioError",
-           "bundled_scenarios", "load_into", "load_scenario", "parse_scenario", "resolve", "shift_scenario"]
+           "bundled_scenarios", "load_into", "load_scenario", "parse_scenario", "replay_at", "resolve", "shift_scenario"]

@@ -57,7 +57,7 @@ def check_metadata(where: Where, rt: ResourceType, doc: Obj) -> None:
     uid = meta.get("uid", MISSING)
     if uid is not MISSING and (not isinstance(uid, str) or not uid):
         where.fail("metadata.uid", f"expected a non-empty string, got {show(uid)}")
-    _time(where, meta.get("creationTimestamp", MISSING), "metadata.creationTimestamp")
+    check_time(where, meta.get("creationTimestamp", MISSING), "metadata.creationTimestamp")
     _int(where, meta.get("generation", MISSING), "metadata.generation", minimum=1)
     check_str(where, meta.get("generateName", MISSING), "metadata.generateName")
     _check_owner_refs(where, meta.get("ownerReferences", MISSING))
@@ -139,7 +139,7 @@ def _check_pod(where: Where, doc: Obj) -> None:
     if phase is not MISSING and phase not in ("Pending", "Running", "Succeeded", "Failed", "Unknown"):
         where.fail("status.phase", f"unknown phase {show(phase)} (known: Pending, Running, Succeeded, Failed, "
                                    "Unknown)")
-    _time(where, status.get("startTime", MISSING), "status.startTime")
+    check_time(where, status.get("startTime", MISSING), "status.startTime")
     _check_container_statuses(where, status.get("containerStatuses", MISSING), "status.containerStatuses", names)
     _check_container_statuses(where, status.get("initContainerStatuses", MISSING),
                               "status.initContainerStatuses", init)
@@ -229,7 +229,7 @@ def _check_event(where: Where, doc: Obj) -> None:
         check_str(where, involved.get(key, MISSING), f"involvedObject.{key}", required=True)
     _int(where, doc.get("count", MISSING), "count", minimum=0)
     for key in ("firstTimestamp", "lastTimestamp"):
-        _time(where, doc.get(key, MISSING), key, nullable=True)
+        check_time(where, doc.get(key, MISSING), key, nullable=True)
 
 
 KIND_CHECKS: dict[str, Callable[[Where, Obj], None]] = {
@@ -347,9 +347,9 @@ def _check_container_state(where: Where, state: Any, path: str) -> None:
         check_str(where, detail.get("message", MISSING), f"{dpath}.message")
         if key == "terminated":
             _int(where, detail.get("exitCode", MISSING), f"{dpath}.exitCode", required=True)
-            _time(where, detail.get("finishedAt", MISSING), f"{dpath}.finishedAt", nullable=True)
+            check_time(where, detail.get("finishedAt", MISSING), f"{dpath}.finishedAt", nullable=True)
         if key in ("running", "terminated"):
-            _time(where, detail.get("startedAt", MISSING), f"{dpath}.startedAt", nullable=True)
+            check_time(where, detail.get("startedAt", MISSING), f"{dpath}.startedAt", nullable=True)
 
 
 def check_conditions(where: Where, doc: Obj) -> None:
@@ -364,7 +364,7 @@ def check_conditions(where: Where, doc: Obj) -> None:
         if c.get("status") not in ("True", "False", "Unknown"):
             where.fail(f"{path}.status", f'expected "True", "False" or "Unknown", got {show(c.get("status"))}')
         for key in ("lastTransitionTime", "lastUpdateTime", "lastProbeTime", "lastHeartbeatTime"):
-            _time(where, c.get(key, MISSING), f"{path}.{key}", nullable=True)
+            check_time(where, c.get(key, MISSING), f"{path}.{key}", nullable=True)
 
 
 # -- value checks ------------------------------------------------------------------------------
@@ -428,7 +428,7 @@ def _bool(where: Where, value: Any, path: str) -> Any:
     return value
 
 
-def _time(where: Where, value: Any, path: str, *, nullable: bool = False) -> None:
+def check_time(where: Where, value: Any, path: str, *, nullable: bool = False) -> None:
     if value is MISSING or (value is None and nullable):
         return
     if not isinstance(value, str) or not RFC3339.match(value):

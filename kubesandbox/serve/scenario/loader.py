@@ -7,7 +7,8 @@ import copy
 import importlib.resources
 import os
 from collections.abc import Hashable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -15,9 +16,10 @@ from typing import Any, NoReturn
 import yaml
 
 from kubesandbox.resources import RESOURCES, ResourceType, resource_for_kind
+from kubesandbox.resources.clock import parse_time
 from kubesandbox.resources.defaults import apply_defaults
 from kubesandbox.resources.errors import ApiError
-from kubesandbox.serve.scenario.checks import check_mapping, check_name, check_object, check_str
+from kubesandbox.serve.scenario.checks import check_mapping, check_name, check_object, check_str, check_time
 from kubesandbox.serve.scenario.model import (
     BEHAVIORS,
     DNS_SUBDOMAIN,
@@ -25,6 +27,7 @@ from kubesandbox.serve.scenario.model import (
     MISSING,
     NAMESPACE_RT,
     SANDBOX_API_VERSION,
+    SCENARIO_KIND,
     Entry,
     Obj,
     Scenario,
@@ -34,6 +37,7 @@ from kubesandbox.serve.scenario.model import (
     show,
 )
 from kubesandbox.serve.scenario.owners import resolve_objects
+from kubesandbox.serve.scenario.timeline import capture_time
 from kubesandbox.store import Store
 
 
@@ -74,10 +78,16 @@ def parse_scenario(text: str, *, source: str = "<scenario>", name: str = "scenar
     entries: list[Entry] = []
     behaviors: dict[str, tuple[str, Where]] = {}
     behavior_names: dict[str, Where] = {}
+    declared: tuple[datetime, Where] | None = None
     for where, doc in _objects(_documents(text, source), source):
         parsed = _parse_object(where, doc)
         if isinstance(parsed, Entry):
             entries.append(parsed)
+            continue
+        if isinstance(parsed, _Capture):
+            if declared is not None:
+                parsed.where.fail("", f"a second Scenario document (the first is {declared[1]})")
+            declared = (parsed.at, parsed.where)
             continue
         where, image, behavior = parsed
         if where.name in behavior_names:
@@ -88,8 +98,10 @@ def parse_scenario(text: str, *, source: str = "<scenario>", name: str = "scenar
         behavior_names[where.name] = where
         behaviors[image] = (behavior, where)
     namespace, objects = resolve_objects(entries)
+    captured_at, anchored_by = capture_time(declared[0] if declared else None, (obj for _, obj in objects))
     return Scenario(name=name, namespace=namespace, objects=objects,
-                    behaviors=MappingProxyType({image: b for image, (b, _) in behaviors.items()}))
+                    behaviors=MappingProxyType({image: b for image, (b, _) in behaviors.items()}),
+                    captured_at=captured_at, anchored_by=anchored_by)
 
 
 def load_into(store: Store, scenario: Scenario) -> list[str]:
@@ -192,7 +204,13 @@ def _objects(docs: list[tuple[int, Any]], source: str) -> Iterator[tuple[Where, 
 # -- one object ---------------------------------------------------------------------------------
 
 
-def _parse_object(where: Where, doc: Any) -> Entry | tuple[Where, str, str]:
+@dataclass(frozen=True)
+class _Capture:
+    where: Where
+    at: datetime
+
+
+def _parse_object(where: Where, doc: Any) -> Entry | _Capture | tuple[Where, str, str]:
     if not isinstance(doc, dict):
         where.fail("", f"expected a Kubernetes object (a mapping), got {show(doc)}")
     api_version = check_str(where, doc.get("apiVersion", MISSING), "apiVersion", required=True)
@@ -202,6 +220,8 @@ def _parse_object(where: Where, doc: Any) -> Entry | tuple[Where, str, str]:
     where = replace(where, kind=kind, name=name if isinstance(name, str) else "")
     if api_version == SANDBOX_API_VERSION and kind == IMAGE_BEHAVIOR_KIND:
         return _parse_behavior(where, doc)
+    if api_version == SANDBOX_API_VERSION and kind == SCENARIO_KIND:
+        return _parse_capture(where, doc)
     rt = resource_for_kind(api_version, kind)
     if rt is None:
         _unknown_kind(where, api_version, kind)
@@ -212,12 +232,12 @@ def _parse_object(where: Where, doc: Any) -> Entry | tuple[Where, str, str]:
 
 def _unknown_kind(where: Where, api_version: str, kind: str) -> NoReturn:
     served = [r.api_version for r in RESOURCES if r.kind == kind]
-    if kind == IMAGE_BEHAVIOR_KIND:
+    if kind in (IMAGE_BEHAVIOR_KIND, SCENARIO_KIND):
         served = [SANDBOX_API_VERSION]
     if served:
         where.fail("apiVersion", f'no matches for kind "{kind}" in version "{api_version}" '
                                  f"(the sandbox serves {kind} as {', '.join(served)})")
-    kinds = sorted({r.kind for r in RESOURCES} | {IMAGE_BEHAVIOR_KIND})
+    kinds = sorted({r.kind for r in RESOURCES} | {IMAGE_BEHAVIOR_KIND, SCENARIO_KIND})
     where.fail("kind", f'no matches for kind "{kind}" in version "{api_version}" '
                        f"(kinds the sandbox serves: {', '.join(kinds)})")
 
@@ -236,3 +256,11 @@ def _parse_behavior(where: Where, doc: Obj) -> tuple[Where, str, str]:
     return where, image, behavior
 
 
+
+
+def _parse_capture(where: Where, doc: Obj) -> _Capture:
+    """`kind: Scenario`: when the objects were captured (`spec.capturedAt`, RFC 3339)."""
+    spec = check_mapping(where, doc.get("spec", MISSING), "spec", required=True)
+    value = check_str(where, spec.get("capturedAt", MISSING), "spec.capturedAt", required=True)
+    check_time(where, value, "spec.capturedAt")
+    return _Capture(where, parse_time(value))

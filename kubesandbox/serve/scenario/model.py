@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NoReturn
 
 from kubesandbox.resources import RESOURCES, ResourceType
@@ -16,6 +17,7 @@ BEHAVIORS = ("Healthy", "CrashLoop", "CrashUntilRestarted", "OOMKilled", "ImageP
              "CreateContainerConfigError")
 SANDBOX_API_VERSION = "sandbox.selfheal.dev/v1alpha1"
 IMAGE_BEHAVIOR_KIND = "ImageBehavior"
+SCENARIO_KIND = "Scenario"
 
 NAMESPACE_RT = next(r for r in RESOURCES if r.api_version == "v1" and r.kind == "Namespace")
 KINDS: dict[str, ResourceType] = {r.kind: r for r in RESOURCES}
@@ -40,12 +42,16 @@ class Scenario:
 
     `objects` are in load order: Namespaces first, then everything else in document order.
     `behaviors` maps an image reference (exactly as containers spell it) to one of BEHAVIORS.
+    `captured_at` is the moment the scenario shows (see `timeline.capture_time`), `anchored_by` says how
+    it was found: "capturedAt" (declared), "newest timestamp" (inferred from the objects) or "default".
     """
 
     name: str
     namespace: str
     objects: tuple[tuple[ResourceType, Obj], ...]
     behaviors: Mapping[str, str]
+    captured_at: datetime
+    anchored_by: str = "default"
 
 
 # -- where things are -------------------------------------------------------------------------
