@@ -25,6 +25,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check selfheal kubesandbox tests bench
+	$(VENV)/bin/ruff format --check selfheal kubesandbox bench
 	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)

@@ -30,17 +30,26 @@ MODULES = (sandbox_lists, pass_20k)
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n", 1)[0])
     p.add_argument("--pods", type=int, default=20_000, help="pods in the namespace (default 20,000)")
-    p.add_argument("--repeats", type=int, default=3, help="runs per figure; the median is printed (default 3)")
-    p.add_argument("--typed-pods", type=int, default=0,
-                   help="pods the typed-client baseline decodes, scaled up to --pods (default: all)")
+    p.add_argument(
+        "--repeats", type=int, default=3, help="runs per figure; the median is printed (default 3)"
+    )
+    p.add_argument(
+        "--typed-pods",
+        type=int,
+        default=0,
+        help="pods the typed-client baseline decodes, scaled up to --pods (default: all)",
+    )
     p.add_argument("--profile", action="store_true", help="profile one pass even when the CPU target is met")
     p.add_argument("--keep", action="store_true", help="keep the work directory (job outputs, risk report)")
     args = p.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="selfheal-bench-"))
     started = time.perf_counter()
-    print(f"selfheal benchmarks: Python {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"{args.pods:,} pods, median of {args.repeats} runs per figure; work dir {workdir}", flush=True)
+    print(
+        f"selfheal benchmarks: Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"{args.pods:,} pods, median of {args.repeats} runs per figure; work dir {workdir}",
+        flush=True,
+    )
     failed = False
     try:
         with Server(args.pods, workdir, child_env()) as server:

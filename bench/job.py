@@ -119,8 +119,9 @@ def _instrument() -> Phases:
     ph = Phases()
     lazy = vars(kubernetes.client).get("__getattr__")
     if callable(lazy):  # the client imports its API classes (and the typed models they name) on first use
-        vars(kubernetes.client)["__getattr__"] = ph.wrap("kubernetes lazy imports (API classes, their models)",
-                                                         lazy)
+        vars(kubernetes.client)["__getattr__"] = ph.wrap(
+            "kubernetes lazy imports (API classes, their models)", lazy
+        )
     ph.patch(selfheal.settings, "load_settings", "settings")
     ph.patch(selfheal.cli, "_api_client", "kubeconfig + ApiClient")
     ph.patch(selfheal.run, "_suspended", "CronJob read (suspension)")
@@ -158,9 +159,22 @@ def _cli(args: argparse.Namespace) -> dict[str, Any]:
     phases = _instrument() if args.phases else None
     t0 = time.process_time()
     work = Path(args.workdir)
-    code = main(["run", "--dry-run", "--kubeconfig", args.kubeconfig, "--namespace", args.namespace,
-                 "--log-format", "off", "--risk-file", str(work / "risk.json"),
-                 "--history-file", str(work / "history.log")])
+    code = main(
+        [
+            "run",
+            "--dry-run",
+            "--kubeconfig",
+            args.kubeconfig,
+            "--namespace",
+            args.namespace,
+            "--log-format",
+            "off",
+            "--risk-file",
+            str(work / "risk.json"),
+            "--history-file",
+            str(work / "history.log"),
+        ]
+    )
     out: dict[str, Any] = {"exit_code": code}
     if phases is not None:
         total = time.process_time() - t0
@@ -175,7 +189,11 @@ def _snapshot(args: argparse.Namespace) -> dict[str, Any]:
 
     _quiet_logs()
     snap = read_snapshot(Transport.over(_api_client(args.kubeconfig)), args.namespace)
-    return {"pods": len(snap.pods), "deployments": len(snap.deployments), "replicasets": len(snap.replicasets)}
+    return {
+        "pods": len(snap.pods),
+        "deployments": len(snap.deployments),
+        "replicasets": len(snap.replicasets),
+    }
 
 
 def _typed(args: argparse.Namespace) -> dict[str, Any]:
@@ -205,7 +223,8 @@ def _raw(args: argparse.Namespace) -> dict[str, Any]:
         token, pods, total_bytes = "", 0, 0
         while True:
             url = f"{args.url}/api/v1/namespaces/{args.namespace}/pods?limit=500" + (
-                f"&continue={token}" if token else "")
+                f"&continue={token}" if token else ""
+            )
             data = http.request("GET", url, headers=headers).data
             total_bytes += len(data)
             # the continue token sits in the list metadata, before the items: no need to decode 3.5 MB
@@ -237,7 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--url", default="")
     p.add_argument("--token", default="")
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--max-pods", type=int, default=0, help="typed: stop after the page that reaches this many")
+    p.add_argument(
+        "--max-pods", type=int, default=0, help="typed: stop after the page that reaches this many"
+    )
     p.add_argument("--profile", default="", help="write cProfile stats of the work phase to this file")
     p.add_argument("--phases", action="store_true", help="cli: CPU per phase of the pass (see Phases)")
     args = p.parse_args(argv)
@@ -256,9 +277,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall = time.perf_counter() - wall
     cpu_end = time.process_time()
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    out.update(vm_hwm_kib=vm_hwm_kib(), maxrss_kib=ru.ru_maxrss, cpu_imports=cpu_imports,
-               cpu_start=_CPU_AT_START, cpu_work=cpu_end - cpu_imports, wall_work=wall,
-               cpu_end=time.process_time())
+    out.update(
+        vm_hwm_kib=vm_hwm_kib(),
+        maxrss_kib=ru.ru_maxrss,
+        cpu_imports=cpu_imports,
+        cpu_start=_CPU_AT_START,
+        cpu_work=cpu_end - cpu_imports,
+        wall_work=wall,
+        cpu_end=time.process_time(),
+    )
     Path(args.result).write_text(json.dumps(out))
     return 0
 

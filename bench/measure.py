@@ -61,9 +61,24 @@ def run_job(mode: str, workdir: Path, *args: str, tag: str = "") -> Run:
     result.unlink(missing_ok=True)
     with open(workdir / f"{name}.out", "wb") as out, open(workdir / f"{name}.err", "wb") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "bench.job", mode, "--result", str(result),
-                                 "--workdir", str(workdir), *args],
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=workdir, env=child_env())
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.job",
+                mode,
+                "--result",
+                str(result),
+                "--workdir",
+                str(workdir),
+                *args,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=workdir,
+            env=child_env(),
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
@@ -71,7 +86,9 @@ def run_job(mode: str, workdir: Path, *args: str, tag: str = "") -> Run:
         tail = (workdir / f"{name}.err").read_text(errors="replace")[-3000:]
         raise JobFailed(f"bench.job {mode} exited {proc.returncode}:\n{tail}")
     info = json.loads(result.read_text())
-    return Run(cpu=usage.ru_utime + usage.ru_stime, wall=wall, peak_rss=info["vm_hwm_kib"] * 1024.0, info=info)
+    return Run(
+        cpu=usage.ru_utime + usage.ru_stime, wall=wall, peak_rss=info["vm_hwm_kib"] * 1024.0, info=info
+    )
 
 
 @dataclass(frozen=True)

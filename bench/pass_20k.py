@@ -39,12 +39,18 @@ def _what_it_did(ctx: Context, run: Run) -> tuple[str, bool]:
     findings = Counter(f["detector"] for f in risk["findings"])
     actions = Counter(f"{a['action']} {a['result']}" for a in risk["actions"])
     expected = expected_findings(ctx.ready.pods)
-    ok = (run.info.get("exit_code") == 0 and findings.get("crashloop") == expected["crashloop"]
-          and actions.get("restart_pod dry_run") == expected["restartable"])
-    text = (f"exit {run.info.get('exit_code')}; findings "
-            + (", ".join(f"{k} {v}" for k, v in sorted(findings.items())) or "none")
-            + "; actions " + (", ".join(f"{k} {v}" for k, v in sorted(actions.items())) or "none")
-            + f" (expected crashloop {expected['crashloop']}, restart_pod dry_run {expected['restartable']})")
+    ok = (
+        run.info.get("exit_code") == 0
+        and findings.get("crashloop") == expected["crashloop"]
+        and actions.get("restart_pod dry_run") == expected["restartable"]
+    )
+    text = (
+        f"exit {run.info.get('exit_code')}; findings "
+        + (", ".join(f"{k} {v}" for k, v in sorted(findings.items())) or "none")
+        + "; actions "
+        + (", ".join(f"{k} {v}" for k, v in sorted(actions.items())) or "none")
+        + f" (expected crashloop {expected['crashloop']}, restart_pod dry_run {expected['restartable']})"
+    )
     return text, ok
 
 
@@ -59,8 +65,10 @@ def _profile_lines(ctx: Context, args: list[str]) -> Iterator[str]:
         ranked = sorted(rows.items(), key=lambda kv: kv[1][key], reverse=True)[:PROFILE_TOP]
         for (filename, lineno, func), (_, ncalls, tottime, cumtime, _) in ranked:
             where = _short(filename)
-            yield (f"    {tottime:7.3f} s own  {cumtime:7.3f} s cum  {ncalls:>9,} calls  "
-                   f"{where}:{lineno}({func})")
+            yield (
+                f"    {tottime:7.3f} s own  {cumtime:7.3f} s cum  {ncalls:>9,} calls  "
+                f"{where}:{lineno}({func})"
+            )
 
 
 def _phase_lines(ctx: Context, args: list[str]) -> Iterator[str]:
@@ -68,10 +76,15 @@ def _phase_lines(ctx: Context, args: list[str]) -> Iterator[str]:
     run = run_job("cli", ctx.workdir, *args, "--phases", tag="-phases")
     phases: dict[str, float] = dict(run.info["phases"])
     gc_in: dict[str, float] = run.info.get("gc", {})
-    rows = [("interpreter start-up + imports of `selfheal run`", run.cpu_imports), *phases.items(),
-            ("interpreter exit (teardown)", max(0.0, run.cpu - float(run.info["cpu_end"])))]
-    yield (f"  where the CPU of `selfheal run` goes (one more run, phases timed by wrapping the functions named "
-           f"below; total {secs(run.cpu)}):")
+    rows = [
+        ("interpreter start-up + imports of `selfheal run`", run.cpu_imports),
+        *phases.items(),
+        ("interpreter exit (teardown)", max(0.0, run.cpu - float(run.info["cpu_end"]))),
+    ]
+    yield (
+        f"  where the CPU of `selfheal run` goes (one more run, phases timed by wrapping the functions named "
+        f"below; total {secs(run.cpu)}):"
+    )
     for label, spent in sorted(rows, key=lambda kv: kv[1], reverse=True):
         if spent < 0.005:
             continue
@@ -94,14 +107,22 @@ def report(ctx: Context) -> Iterator[str]:
     pods = f"{r.pods:,} pods"
 
     startup = repeat("startup", ctx.workdir, n)
-    yield line("start-up floor (imports of `selfheal run`): CPU", secs(startup.median("cpu")), "info",
-               note=startup.spread("cpu"))
+    yield line(
+        "start-up floor (imports of `selfheal run`): CPU",
+        secs(startup.median("cpu")),
+        "info",
+        note=startup.spread("cpu"),
+    )
     yield line("start-up floor: peak RSS", mib(startup.median("peak_rss")), "info")
 
     snap = repeat("snapshot", ctx.workdir, n, *common)
-    yield line(f"read_snapshot only, {pods} (decode floor): CPU", secs(snap.median("cpu")), "info",
-               note=f"{snap.spread('cpu')}; reading {secs(snap.median('cpu_work'))} after imports "
-                    f"(issue 3's measured floor: ~{ISSUE_FLOOR_CPU} s)")
+    yield line(
+        f"read_snapshot only, {pods} (decode floor): CPU",
+        secs(snap.median("cpu")),
+        "info",
+        note=f"{snap.spread('cpu')}; reading {secs(snap.median('cpu_work'))} after imports "
+        f"(issue 3's measured floor: ~{ISSUE_FLOOR_CPU} s)",
+    )
     yield line("read_snapshot only: peak RSS", mib(snap.median("peak_rss")), "info")
     yield line("read_snapshot only: wall", secs(snap.median("wall")), "info")
 
@@ -114,16 +135,35 @@ def report(ctx: Context) -> Iterator[str]:
     passes = Summary(tuple(runs))
     cpu, rss = passes.median("cpu"), passes.median("peak_rss")
     cpu_ok, rss_ok = cpu <= TARGET_CPU_SECONDS, rss <= TARGET_PEAK_RSS
-    yield line(f"selfheal run --dry-run, {pods}: CPU", secs(cpu), f"≤ {TARGET_CPU_SECONDS} s", ok=cpu_ok,
-               note=f"{passes.spread('cpu')}; imports {secs(passes.median('cpu_imports'))} + "
-               f"pass {secs(passes.median('cpu_work'))}")
-    yield line("selfheal run --dry-run: peak RSS", mib(rss), f"≤ {mib(TARGET_PEAK_RSS)}", ok=rss_ok,
-               note=passes.spread("peak_rss", MIB, "{:.0f}"))
-    yield line("selfheal run --dry-run: wall", secs(passes.median("wall")), "info",
-               note=f"sandbox CPU while serving it {secs(sorted(server_cpu)[len(server_cpu) // 2])}")
+    yield line(
+        f"selfheal run --dry-run, {pods}: CPU",
+        secs(cpu),
+        f"≤ {TARGET_CPU_SECONDS} s",
+        ok=cpu_ok,
+        note=f"{passes.spread('cpu')}; imports {secs(passes.median('cpu_imports'))} + "
+        f"pass {secs(passes.median('cpu_work'))}",
+    )
+    yield line(
+        "selfheal run --dry-run: peak RSS",
+        mib(rss),
+        f"≤ {mib(TARGET_PEAK_RSS)}",
+        ok=rss_ok,
+        note=passes.spread("peak_rss", MIB, "{:.0f}"),
+    )
+    yield line(
+        "selfheal run --dry-run: wall",
+        secs(passes.median("wall")),
+        "info",
+        note=f"sandbox CPU while serving it {secs(sorted(server_cpu)[len(server_cpu) // 2])}",
+    )
     did, did_ok = _what_it_did(ctx, runs[-1])
-    yield line("selfheal run --dry-run: what it did", "checked" if did_ok else "WRONG", "as built",
-               ok=did_ok, note=did)
+    yield line(
+        "selfheal run --dry-run: what it did",
+        "checked" if did_ok else "WRONG",
+        "as built",
+        ok=did_ok,
+        note=did,
+    )
     yield from _phase_lines(ctx, common)
 
     typed_pods = min(ctx.typed_pods or r.pods, r.pods)
@@ -134,18 +174,27 @@ def report(ctx: Context) -> Iterator[str]:
     typed_cpu = typed.cpu_imports + typed.cpu_work * scale
     typed_rss = startup_rss + max(0.0, typed.peak_rss - startup_rss) * scale
     typed_wall = typed.wall + typed.info["wall_work"] * (scale - 1)
-    how = (f"measured on all {measured:,} pods" if scale == 1 else
-           f"measured on {measured:,} pods ({secs(typed.cpu)}, {mib(typed.peak_rss)}), work scaled x{scale:.1f}")
+    how = (
+        f"measured on all {measured:,} pods"
+        if scale == 1
+        else f"measured on {measured:,} pods ({secs(typed.cpu)}, {mib(typed.peak_rss)}), work scaled x{scale:.1f}"
+    )
     label = "typed official client, list_namespaced_pod"
     yield line(f"{label}: CPU", secs(typed_cpu), "info", note=f"{how}; {ISSUE_TYPED}")
     yield line("typed official client: peak RSS", mib(typed_rss), "info")
     yield line("typed official client: wall", secs(typed_wall), "info")
 
-    yield line("ratio typed client / selfheal run: CPU", ratio(typed_cpu, cpu), "info",
-               note="the whole pass vs decoding pods alone with typed models")
+    yield line(
+        "ratio typed client / selfheal run: CPU",
+        ratio(typed_cpu, cpu),
+        "info",
+        note="the whole pass vs decoding pods alone with typed models",
+    )
     yield line("ratio typed client / selfheal run: peak RSS", ratio(typed_rss, rss), "info")
     yield line("ratio typed client / read_snapshot: CPU", ratio(typed_cpu, snap.median("cpu")), "info")
-    yield line("ratio typed client / read_snapshot: peak RSS", ratio(typed_rss, snap.median("peak_rss")), "info")
+    yield line(
+        "ratio typed client / read_snapshot: peak RSS", ratio(typed_rss, snap.median("peak_rss")), "info"
+    )
 
     if ctx.profile:
         yield from _profile_lines(ctx, common)

@@ -16,16 +16,33 @@ TARGET_PODS_PER_SECOND = 20_000
 
 def report(ctx: Context) -> Iterator[str]:
     r = ctx.ready
-    yield line("sandbox: namespace built + loaded (not measured)", secs(r.build_seconds + r.load_seconds),
-               note=f"{r.objects:,} objects, {r.pods:,} pods of {r.pod_bytes / 1000:.1f} KB")
+    yield line(
+        "sandbox: namespace built + loaded (not measured)",
+        secs(r.build_seconds + r.load_seconds),
+        note=f"{r.objects:,} objects, {r.pods:,} pods of {r.pod_bytes / 1000:.1f} KB",
+    )
     cpu0 = ctx.server.cpu_seconds()
-    run = run_job("raw", ctx.workdir, "--url", r.url, "--token", r.token, "--namespace", r.namespace,
-                  "--rounds", str(max(3, ctx.repeats)))
+    run = run_job(
+        "raw",
+        ctx.workdir,
+        "--url",
+        r.url,
+        "--token",
+        r.token,
+        "--namespace",
+        r.namespace,
+        "--rounds",
+        str(max(3, ctx.repeats)),
+    )
     server_cpu = ctx.server.cpu_seconds() - cpu0
     rounds: list[float] = run.info["rounds"]
     best, pods, size = min(rounds), int(run.info["pods"]), int(run.info["bytes"])
     rate = pods / best
-    yield line(f"sandbox list: {pods:,} pods ({size / 2**20:,.0f} MiB) at limit=500", f"{rate:,.0f}/s",
-               f"> {TARGET_PODS_PER_SECOND:,} pods/s", ok=rate > TARGET_PODS_PER_SECOND,
-               note=f"best of {len(rounds)}: {best:.2f} s per full list ({rate / TARGET_PODS_PER_SECOND:.1f}x the "
-               f"target); server CPU {server_cpu / len(rounds):.2f} s per list")
+    yield line(
+        f"sandbox list: {pods:,} pods ({size / 2**20:,.0f} MiB) at limit=500",
+        f"{rate:,.0f}/s",
+        f"> {TARGET_PODS_PER_SECOND:,} pods/s",
+        ok=rate > TARGET_PODS_PER_SECOND,
+        note=f"best of {len(rounds)}: {best:.2f} s per full list ({rate / TARGET_PODS_PER_SECOND:.1f}x the "
+        f"target); server CPU {server_cpu / len(rounds):.2f} s per list",
+    )

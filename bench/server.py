@@ -60,8 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     objects = namespace_objects(args.pods)
     t_built = time.perf_counter()
-    scenario = parse_scenario(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {NAMESPACE}}}\n",
-                              source="bench", name=NAMESPACE)
+    scenario = parse_scenario(
+        f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {NAMESPACE}}}\n", source="bench", name=NAMESPACE
+    )
     sb = Sandbox(scenario, kubeconfig=args.kubeconfig)
     types = set()
     for obj in objects:
@@ -77,12 +78,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     t_loaded = time.perf_counter()
     sb.serve()
     pods = [o for o in objects if o["kind"] == "Pod"]
-    print(json.dumps({
-        "url": sb.url, "kubeconfig": str(sb.kubeconfig), "token": ADMIN_TOKEN, "namespace": NAMESPACE,
-        "pods": len(pods), "objects": len(objects),
-        "pod_bytes": sum(len(dumps(o)) for o in pods[:200]) / min(200, len(pods)),
-        "build_seconds": t_built - t0, "load_seconds": t_loaded - t_built,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "url": sb.url,
+                "kubeconfig": str(sb.kubeconfig),
+                "token": ADMIN_TOKEN,
+                "namespace": NAMESPACE,
+                "pods": len(pods),
+                "objects": len(objects),
+                "pod_bytes": sum(len(dumps(o)) for o in pods[:200]) / min(200, len(pods)),
+                "build_seconds": t_built - t0,
+                "load_seconds": t_loaded - t_built,
+            }
+        ),
+        flush=True,
+    )
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # nothing else goes to the parent's pipe (it is not read after the ready line)
     try:
@@ -116,9 +127,21 @@ class Server:
     def __enter__(self) -> Server:
         err = open(self._workdir / "server.stderr", "wb")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.server", "--pods", str(self._pods),
-             "--kubeconfig", str(self._workdir / "bench.kubeconfig")],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, cwd=self._workdir, env=self._env)
+            [
+                sys.executable,
+                "-m",
+                "bench.server",
+                "--pods",
+                str(self._pods),
+                "--kubeconfig",
+                str(self._workdir / "bench.kubeconfig"),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            cwd=self._workdir,
+            env=self._env,
+        )
         err.close()
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline()  # the server prints nothing before its ready line
@@ -129,7 +152,9 @@ class Server:
         self.ready = Ready(**json.loads(line))
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._proc is None:
             return
         if self._proc.stdin is not None:

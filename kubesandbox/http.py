@@ -45,8 +45,14 @@ class _Handler(BaseHTTPRequestHandler):
             if err is not None:
                 self._send(error_response(err))
                 return
-        req = Request(self.command, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)),
-                      {k.lower(): v for k, v in self.headers.items()}, body, secure=self.server.secure)
+        req = Request(
+            self.command,
+            parts.path,
+            dict(parse_qsl(parts.query, keep_blank_values=True)),
+            {k.lower(): v for k, v in self.headers.items()},
+            body,
+            secure=self.server.secure,
+        )
         self._send(api.handle(req))
 
     def _send(self, resp: Response) -> None:
@@ -100,8 +106,9 @@ class HttpServer:
         if tls is None:
             api.server_address = f"127.0.0.1:{self.port}"
         self._api = api
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="sandbox-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-http", daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -140,11 +140,19 @@ class Store:
             keys = self._keys_in(t, namespace)
             return [t.entries[k].obj for k in keys]
 
-    def list(self, rt: ResourceType, namespace: str | None = None, label_selector: str | None = None,
-             field_selector: str | None = None) -> ObjList:
+    def list(
+        self,
+        rt: ResourceType,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> ObjList:
         lm, fm = label_matcher(label_selector), field_matcher(field_selector, rt.kind)
-        return [copy.deepcopy(o) for o in self.iter_live(rt, namespace)
-                if (lm is None or lm(o.get("metadata", {}).get("labels") or {})) and (fm is None or fm(o))]
+        return [
+            copy.deepcopy(o)
+            for o in self.iter_live(rt, namespace)
+            if (lm is None or lm(o.get("metadata", {}).get("labels") or {})) and (fm is None or fm(o))
+        ]
 
     def _keys_in(self, t: _Table, namespace: str | None) -> KeyList:
         if not namespace:
@@ -153,9 +161,17 @@ class Store:
         hi = bisect.bisect_left(t.keys, (namespace + "\x00", ""))
         return t.keys[lo:hi]
 
-    def list_page(self, rt: ResourceType, namespace: str | None, *, label_selector: str | None = None,
-                  field_selector: str | None = None, limit: int = 0, continue_token: str = "",
-                  filter_fn: Callable[[Obj], bool] | None = None) -> ListPage:
+    def list_page(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int = 0,
+        continue_token: str = "",
+        filter_fn: Callable[[Obj], bool] | None = None,
+    ) -> ListPage:
         """One page of a list, as pre-rendered object bytes, with a continue token when more remain."""
         lm, fm = label_matcher(label_selector), field_matcher(field_selector, rt.kind)
         with self.lock:
@@ -192,8 +208,12 @@ class Store:
             return ListPage(str(list_rv), items, token, remaining)
 
     def _encode_continue(self, rv: int, after: Key) -> str:
-        payload = {"v": "meta.k8s.io/v1", "rv": rv, "start": f"{after[0]}/{after[1]}",
-                   "at": self.clock.now().timestamp()}
+        payload = {
+            "v": "meta.k8s.io/v1",
+            "rv": rv,
+            "start": f"{after[0]}/{after[1]}",
+            "at": self.clock.now().timestamp(),
+        }
         return base64.urlsafe_b64encode(dumps(payload)).decode().rstrip("=")
 
     def _decode_continue(self, token: str) -> tuple[int, Key]:
@@ -205,12 +225,14 @@ class Store:
         except Exception as exc:  # malformed token
             raise errors.bad_request(f"continue key is not valid: {exc}") from None
         if self.clock.now().timestamp() - at > CONTINUE_TTL_SECONDS or rv < self.compacted_rv:
-            raise errors.gone("The provided continue parameter is too old to display a consistent list "
-                              "result. You can start a new list without the continue parameter, or use "
-                              "the continue token in this response to retrieve the remainder of the "
-                              "results. Continuing with the provided token results in an inconsistent "
-                              "list - objects that were created, modified, or deleted between the time "
-                              "the first chunk was returned and now may show up in the list.")
+            raise errors.gone(
+                "The provided continue parameter is too old to display a consistent list "
+                "result. You can start a new list without the continue parameter, or use "
+                "the continue token in this response to retrieve the remainder of the "
+                "results. Continuing with the provided token results in an inconsistent "
+                "list - objects that were created, modified, or deleted between the time "
+                "the first chunk was returned and now may show up in the list."
+            )
         return rv, (ns, name)
 
     compacted_rv = 0
@@ -235,8 +257,14 @@ class Store:
                 return None
             return [e for e in self._log if e.rv > rv]
 
-    def create(self, rt: ResourceType, obj: Obj, *, dry_run: bool = False,
-               prepare: Callable[[Obj], object] | None = None) -> Obj:
+    def create(
+        self,
+        rt: ResourceType,
+        obj: Obj,
+        *,
+        dry_run: bool = False,
+        prepare: Callable[[Obj], object] | None = None,
+    ) -> Obj:
         """Store a new object. `prepare` runs once the uid is assigned (server-side defaulting that
         needs it, like a Job's generated selector), before anything is stored."""
         with self.lock:
@@ -246,13 +274,25 @@ class Store:
                 if meta.get("generateName"):
                     meta["name"] = meta["generateName"] + self.random_suffix()
                 else:
-                    raise errors.invalid(rt.kind, rt.group, "", [(
-                        "metadata.name", "FieldValueRequired", "Required value: name or generateName is required")])
+                    raise errors.invalid(
+                        rt.kind,
+                        rt.group,
+                        "",
+                        [
+                            (
+                                "metadata.name",
+                                "FieldValueRequired",
+                                "Required value: name or generateName is required",
+                            )
+                        ],
+                    )
             name = meta["name"]
             if rt.namespaced:
                 ns = meta.get("namespace")
                 if not ns:
-                    raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
+                    raise errors.bad_request(
+                        "the namespace of the provided object does not match the namespace sent on the request"
+                    )
                 if self.peek(NAMESPACES, None, ns) is None:
                     raise errors.not_found("namespaces", "", "namespaces", ns)
             else:
@@ -300,8 +340,16 @@ class Store:
             self._emit(rt, "ADDED", obj)
             return obj
 
-    def update(self, rt: ResourceType, obj: Obj, *, subresource: str = "", dry_run: bool = False,
-               expect_rv: bool = True, on_change: Callable[[Obj], object] | None = None) -> Obj:
+    def update(
+        self,
+        rt: ResourceType,
+        obj: Obj,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+        expect_rv: bool = True,
+        on_change: Callable[[Obj], object] | None = None,
+    ) -> Obj:
         """PUT semantics. A stale metadata.resourceVersion → 409 Conflict.
 
         Writes to the main resource keep the stored `.status` (when the type has a status
@@ -323,9 +371,14 @@ class Store:
             if expect_rv and rv and rv != old_meta["resourceVersion"]:
                 raise errors.stale_write(rt.group_resource, rt.group, rt.plural, name)
             if meta.get("uid") and meta["uid"] != old_meta["uid"]:
-                raise errors.conflict(rt.group_resource, rt.group, rt.plural, name,
-                                      f"Precondition failed: UID in precondition: {meta['uid']}, "
-                                      f"UID in object meta: {old_meta['uid']}")
+                raise errors.conflict(
+                    rt.group_resource,
+                    rt.group,
+                    rt.plural,
+                    name,
+                    f"Precondition failed: UID in precondition: {meta['uid']}, "
+                    f"UID in object meta: {old_meta['uid']}",
+                )
             new = copy.deepcopy(obj)
             if subresource == "status":
                 merged = copy.deepcopy(old)
@@ -339,8 +392,14 @@ class Store:
                     new.pop("status", None)
             new["apiVersion"], new["kind"] = rt.api_version, rt.kind
             nm = new.setdefault("metadata", {})
-            for k in ("uid", "creationTimestamp", "namespace", "name", "deletionTimestamp",
-                      "deletionGracePeriodSeconds"):
+            for k in (
+                "uid",
+                "creationTimestamp",
+                "namespace",
+                "name",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+            ):
                 if k in old_meta:
                     nm[k] = old_meta[k]
                 else:
@@ -357,7 +416,11 @@ class Store:
                 nm["resourceVersion"] = old_meta["resourceVersion"]
                 return new
             nm["resourceVersion"] = self._next_rv()
-            if nm.get("deletionTimestamp") and not nm.get("finalizers") and not nm.get("deletionGracePeriodSeconds"):
+            if (
+                nm.get("deletionTimestamp")
+                and not nm.get("finalizers")
+                and not nm.get("deletionGracePeriodSeconds")
+            ):
                 # finalizers gone and no grace period left to wait for (a pod in its grace period is
                 # removed by the kubelet's final delete, not by losing its finalizers)
                 del t.entries[key]
@@ -368,17 +431,31 @@ class Store:
             self._emit(rt, "MODIFIED", new)
             return copy.deepcopy(new)
 
-    def mutate(self, rt: ResourceType, namespace: str | None, name: str, fn: Callable[[Obj], None], *,
-               subresource: str = "") -> Obj:
+    def mutate(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        fn: Callable[[Obj], None],
+        *,
+        subresource: str = "",
+    ) -> Obj:
         """Read-modify-write under the lock (controllers use this; no conflicts possible)."""
         with self.lock:
             obj = self.get(rt, namespace, name)
             fn(obj)
             return self.update(rt, obj, subresource=subresource, expect_rv=False)
 
-    def delete(self, rt: ResourceType, namespace: str | None, name: str, *,
-               preconditions: Mapping[str, Any] | None = None, dry_run: bool = False,
-               grace_period_seconds: int | None = None) -> Obj:
+    def delete(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        *,
+        preconditions: Mapping[str, Any] | None = None,
+        dry_run: bool = False,
+        grace_period_seconds: int | None = None,
+    ) -> Obj:
         """Remove the object now, or mark it terminating when it has finalizers or a grace period.
 
         Dependents are left to the garbage collector (controllers), which reads
@@ -393,14 +470,24 @@ class Store:
             meta = entry.obj["metadata"]
             pre = preconditions or {}
             if pre.get("uid") and pre["uid"] != meta["uid"]:
-                raise errors.conflict(rt.group_resource, rt.group, rt.plural, name,
-                                      f"Precondition failed: UID in precondition: {pre['uid']}, "
-                                      f"UID in object meta: {meta['uid']}")
+                raise errors.conflict(
+                    rt.group_resource,
+                    rt.group,
+                    rt.plural,
+                    name,
+                    f"Precondition failed: UID in precondition: {pre['uid']}, "
+                    f"UID in object meta: {meta['uid']}",
+                )
             if pre.get("resourceVersion") and pre["resourceVersion"] != meta["resourceVersion"]:
-                raise errors.conflict(rt.group_resource, rt.group, rt.plural, name,
-                                      f"Precondition failed: ResourceVersion in precondition: "
-                                      f"{pre['resourceVersion']}, ResourceVersion in object meta: "
-                                      f"{meta['resourceVersion']}")
+                raise errors.conflict(
+                    rt.group_resource,
+                    rt.group,
+                    rt.plural,
+                    name,
+                    f"Precondition failed: ResourceVersion in precondition: "
+                    f"{pre['resourceVersion']}, ResourceVersion in object meta: "
+                    f"{meta['resourceVersion']}",
+                )
             if dry_run:
                 return copy.deepcopy(entry.obj)
             graceful = bool(grace_period_seconds) or bool(meta.get("finalizers"))
@@ -409,7 +496,9 @@ class Store:
                     return copy.deepcopy(entry.obj)  # already terminating
                 new = copy.deepcopy(entry.obj)
                 nm = new["metadata"]
-                nm["deletionTimestamp"] = rfc3339(self.clock.now() + timedelta(seconds=grace_period_seconds or 0))
+                nm["deletionTimestamp"] = rfc3339(
+                    self.clock.now() + timedelta(seconds=grace_period_seconds or 0)
+                )
                 nm["deletionGracePeriodSeconds"] = grace_period_seconds or 0
                 nm["resourceVersion"] = self._next_rv()
                 t.entries[key] = _Entry(new)

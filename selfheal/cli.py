@@ -22,8 +22,12 @@ IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/names
 
 
 def _settings_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--namespace", "-n", help="namespace to heal (else SELFHEAL_NAMESPACE, in-cluster, kubeconfig)")
-    p.add_argument("--kubeconfig", help="kubeconfig file (else in-cluster config, KUBECONFIG, ~/.kube/config)")
+    p.add_argument(
+        "--namespace", "-n", help="namespace to heal (else SELFHEAL_NAMESPACE, in-cluster, kubeconfig)"
+    )
+    p.add_argument(
+        "--kubeconfig", help="kubeconfig file (else in-cluster config, KUBECONFIG, ~/.kube/config)"
+    )
     p.add_argument("--context", help="kubeconfig context")
     p.add_argument("--risk-file", help="where to write the risk report (SELFHEAL_RISK_FILE)")
     p.add_argument("--history-file", help="the append-only action history (SELFHEAL_HISTORY_FILE)")
@@ -32,18 +36,27 @@ def _settings_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prometheus-url", help="Prometheus for canary error rates (SELFHEAL_PROMETHEUS_URL)")
     p.add_argument("--log-format", help="json (default), console or off (SELFHEAL_LOG_FORMAT)")
     p.add_argument("--log-level", help="debug, info, warning, error (SELFHEAL_LOG_LEVEL)")
-    p.add_argument("--summary", action="store_true", help="print findings, actions and risk as tables at the end")
-    p.add_argument("--from-dump", metavar="FILE",
-                   help="replay a `kubectl get ... -o yaml` dump in a sandbox and heal that instead of a cluster")
+    p.add_argument(
+        "--summary", action="store_true", help="print findings, actions and risk as tables at the end"
+    )
+    p.add_argument(
+        "--from-dump",
+        metavar="FILE",
+        help="replay a `kubectl get ... -o yaml` dump in a sandbox and heal that instead of a cluster",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="selfheal", description="One-pass self-healing for a Kubernetes namespace.")
+    p = argparse.ArgumentParser(
+        prog="selfheal", description="One-pass self-healing for a Kubernetes namespace."
+    )
     p.add_argument("--version", action="version", version=f"selfheal {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="one healing pass over one namespace, then exit")
-    run.add_argument("--dry-run", action="store_true", help="send every write with dryRun=All; change nothing")
+    run.add_argument(
+        "--dry-run", action="store_true", help="send every write with dryRun=All; change nothing"
+    )
     _settings_flags(run)
     plan = sub.add_parser("plan", help="the same pass in dry-run, printing the plan as a table")
     _settings_flags(plan)
@@ -55,8 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     hash_ = sub.add_parser("hash", help="config hash of the Deployment(s) in a manifest, for CI to stamp")
     hash_.add_argument("file", help="a YAML manifest (multi-document or List)")
 
-    sub.add_parser("sandbox", add_help=False,
-                   help="alias of `kubesandbox` (the API emulator, installed with the dev/test setup)")
+    sub.add_parser(
+        "sandbox",
+        add_help=False,
+        help="alias of `kubesandbox` (the API emulator, installed with the dev/test setup)",
+    )
     return p
 
 
@@ -65,8 +81,16 @@ def _err(message: str) -> None:
 
 
 def _overrides(args: argparse.Namespace, dry_run: bool) -> dict[str, Any]:
-    keys = ("namespace", "risk_file", "history_file", "max_actions", "pushgateway_url", "prometheus_url",
-            "log_format", "log_level")
+    keys = (
+        "namespace",
+        "risk_file",
+        "history_file",
+        "max_actions",
+        "pushgateway_url",
+        "prometheus_url",
+        "log_format",
+        "log_level",
+    )
     out = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     if dry_run:
         out["dry_run"] = True
@@ -143,20 +167,26 @@ def _heal(args: argparse.Namespace, dry_run: bool, after: Callable[[Any, str], s
         return EXIT_CONFIG
     namespace = _resolve_namespace(settings.namespace, context_ns)
     if not namespace:
-        _err("namespace: not set (use --namespace, SELFHEAL_NAMESPACE, or a kubeconfig context with a namespace)")
+        _err(
+            "namespace: not set (use --namespace, SELFHEAL_NAMESPACE, or a kubeconfig context with a namespace)"
+        )
         return EXIT_CONFIG
     run_id = uuid.uuid4().hex
     bind_run(run_id, namespace)
     identity = f"{os.environ.get('HOSTNAME') or socket.gethostname()}/{run_id[:12]}"
     transport = Transport.over(api_client)
-    result = run_pass(PassContext.from_settings(settings, namespace, transport, run_id=run_id, identity=identity))
+    result = run_pass(
+        PassContext.from_settings(settings, namespace, transport, run_id=run_id, identity=identity)
+    )
     if result.status is Status.CLUSTER_ERROR:
         _err(f"cluster: {result.detail}")
     if settings.dry_run and result.plan is not None:
         print(text.plan_table(result.plan))
     if args.summary or after is not None:
-        print(f"\n== pass over namespace {namespace}: {result.status}"
-              f"{' (dry-run)' if settings.dry_run else ''}, exit {result.exit_code}")
+        print(
+            f"\n== pass over namespace {namespace}: {result.status}"
+            f"{' (dry-run)' if settings.dry_run else ''}, exit {result.exit_code}"
+        )
         if result.status is Status.LEASE_HELD:
             print(f"another run holds the Lease ({result.detail}); nothing was done")
         print("\nfindings:\n" + text.findings_table(result.findings))
@@ -211,8 +241,10 @@ def sandbox_alias(argv: Sequence[str]) -> int:
     import importlib.util
 
     if importlib.util.find_spec("kubesandbox") is None:
-        _err("sandbox: the kubesandbox package is not installed (it ships with the dev/test setup: "
-             "`make venv`, or `pip install -e ./kubesandbox`)")
+        _err(
+            "sandbox: the kubesandbox package is not installed (it ships with the dev/test setup: "
+            "`make venv`, or `pip install -e ./kubesandbox`)"
+        )
         return 2
     sys.stdout.flush()
     sys.stderr.flush()

@@ -72,12 +72,14 @@ from selfheal.kube.model import PodTemplate
 HASH_PREFIX = "sha256:"
 _HASH_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
-IGNORED_TEMPLATE_ANNOTATIONS = frozenset({
-    "kubectl.kubernetes.io/restartedAt",
-    "selfheal.dev/config-checksum",
-    "selfheal.dev/config-hash",
-    "argocd.argoproj.io/tracking-id",
-})
+IGNORED_TEMPLATE_ANNOTATIONS = frozenset(
+    {
+        "kubectl.kubernetes.io/restartedAt",
+        "selfheal.dev/config-checksum",
+        "selfheal.dev/config-hash",
+        "argocd.argoproj.io/tracking-id",
+    }
+)
 IGNORED_TEMPLATE_LABELS = frozenset({"pod-template-hash"})
 
 _POD_SPEC_DEFAULTS: Mapping[str, Any] = {
@@ -91,21 +93,50 @@ _CONTAINER_DEFAULTS: Mapping[str, Any] = {
     "terminationMessagePolicy": "File",
 }
 _PROBE_DEFAULTS: Mapping[str, Any] = {
-    "timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3,
+    "timeoutSeconds": 1,
+    "periodSeconds": 10,
+    "successThreshold": 1,
+    "failureThreshold": 3,
 }
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 _MODE_VOLUMES = ("configMap", "secret", "projected", "downwardAPI")
-_OMITEMPTY_ZERO_KEYS = frozenset({
-    "stdin", "stdinOnce", "tty", "workingDir", "readOnly", "subPath", "subPathExpr",
-    "initialDelaySeconds", "hostPort", "hostIP", "hostNetwork", "hostPID", "hostIPC", "nodeName",
-    "serviceAccountName", "hostname", "subdomain", "priorityClassName", "value",
-})
+_OMITEMPTY_ZERO_KEYS = frozenset(
+    {
+        "stdin",
+        "stdinOnce",
+        "tty",
+        "workingDir",
+        "readOnly",
+        "subPath",
+        "subPathExpr",
+        "initialDelaySeconds",
+        "hostPort",
+        "hostIP",
+        "hostNetwork",
+        "hostPID",
+        "hostIPC",
+        "nodeName",
+        "serviceAccountName",
+        "hostname",
+        "subdomain",
+        "priorityClassName",
+        "value",
+    }
+)
 _QUANTITY_MAP_KEYS = frozenset({"limits", "requests", "overhead"})
 _QUANTITY_RE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))([eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?$")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": Decimal(10**3),
-            "M": Decimal(10**6), "G": Decimal(10**9), "T": Decimal(10**12), "P": Decimal(10**15),
-            "E": Decimal(10**18)}
+_DECIMAL = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "k": Decimal(10**3),
+    "M": Decimal(10**6),
+    "G": Decimal(10**9),
+    "T": Decimal(10**12),
+    "P": Decimal(10**15),
+    "E": Decimal(10**18),
+}
 
 
 class ConfigHashError(ValueError):
@@ -179,9 +210,13 @@ def _walk(node: Any, parent_key: str = "") -> Any:
         node.pop("service")
     if parent_key == "hostPath" and node.get("type") == "":  # SetDefaults_HostPathVolumeSource
         node.pop("type")
-    if parent_key == "serviceAccountToken" and node.get("expirationSeconds") == 3600:  # ...ServiceAccountTokenProjection
+    if (
+        parent_key == "serviceAccountToken" and node.get("expirationSeconds") == 3600
+    ):  # ...ServiceAccountTokenProjection
         node.pop("expirationSeconds")
-    if parent_key == "resourceFieldRef" and _quantity_value(node.get("divisor", "")) == "0":  # a zero divisor is printed
+    if (
+        parent_key == "resourceFieldRef" and _quantity_value(node.get("divisor", "")) == "0"
+    ):  # a zero divisor is printed
         node.pop("divisor")
     if parent_key == "fieldRef" and node.get("apiVersion") == "v1":
         node.pop("apiVersion")
@@ -209,28 +244,38 @@ def normalise_template(template: Mapping[str, Any]) -> dict[str, Any]:
     meta = doc.get("metadata")
     if isinstance(meta, dict):
         meta.pop("creationTimestamp", None)
-        for key, ignored in (("annotations", IGNORED_TEMPLATE_ANNOTATIONS), ("labels", IGNORED_TEMPLATE_LABELS)):
+        for key, ignored in (
+            ("annotations", IGNORED_TEMPLATE_ANNOTATIONS),
+            ("labels", IGNORED_TEMPLATE_LABELS),
+        ):
             if isinstance(meta.get(key), dict):
                 meta[key] = {k: v for k, v in meta[key].items() if k not in ignored}
     spec = doc.get("spec")
     if isinstance(spec, dict):
         _drop_defaults(spec, _POD_SPEC_DEFAULTS)
         if "serviceAccount" in spec and spec["serviceAccount"] == spec.get("serviceAccountName"):
-            del spec["serviceAccount"]  # the deprecated alias the API server keeps equal to serviceAccountName
+            del spec[
+                "serviceAccount"
+            ]  # the deprecated alias the API server keeps equal to serviceAccountName
         for c in (spec.get("initContainers") or []) + (spec.get("containers") or []):
             if isinstance(c, dict):
                 _normalise_container(c)
         for vol in spec.get("volumes") or []:
             for src in _MODE_VOLUMES:
-                if isinstance(vol, dict) and isinstance(vol.get(src), dict) and vol[src].get("defaultMode") == 420:
+                if (
+                    isinstance(vol, dict)
+                    and isinstance(vol.get(src), dict)
+                    and vol[src].get("defaultMode") == 420
+                ):
                     del vol[src]["defaultMode"]
     result = _walk(doc)
     return result if isinstance(result, dict) else {}
 
 
 def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 def _sha256(payload: bytes) -> str:
@@ -282,7 +327,11 @@ def _join(path: str, key: str) -> str:
 
 def _named(items: list[Any]) -> list[str] | None:
     names = [i.get("name") for i in items if isinstance(i, dict)]
-    if len(names) != len(items) or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+    if (
+        len(names) != len(items)
+        or not all(isinstance(n, str) for n in names)
+        or len(set(names)) != len(names)
+    ):
         return None
     return [str(n) for n in names]
 
@@ -365,7 +414,8 @@ def hash_manifest(path: str | Path) -> list[ManifestHash]:
         raise ConfigHashError(f"{p}: not valid YAML: {' '.join(str(exc).split())}") from exc
     configmaps = {
         str(d.get("metadata", {}).get("name", "")): configmap_checksum(d.get("data"), d.get("binaryData"))
-        for d in docs if d.get("kind") == "ConfigMap" and isinstance(d.get("metadata"), dict)
+        for d in docs
+        if d.get("kind") == "ConfigMap" and isinstance(d.get("metadata"), dict)
     }
     out: list[ManifestHash] = []
     for d in docs:

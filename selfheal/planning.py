@@ -136,16 +136,28 @@ class _Rails:
                 skip = self._pod_rail(action, pod)
                 if skip is not None:
                     return skip
-        if (self._gitops_guard and action.action in _TEMPLATE_REWRITES
-                and ANN_ARGOCD_TRACKING in self._annotations(action.target)):
-            return Skip(action, SkipCode.GITOPS_MANAGED,
-                        f"{action.target} is tracked by Argo CD, which would put the old template back within "
-                        "seconds (selfHeal); revert the commit in Git, or `argocd app rollback` with auto-sync off")
-        if action.action in (ActionKind.ROLLBACK, ActionKind.ROLLOUT_RESTART) and action.target.kind == "Deployment":
+        if (
+            self._gitops_guard
+            and action.action in _TEMPLATE_REWRITES
+            and ANN_ARGOCD_TRACKING in self._annotations(action.target)
+        ):
+            return Skip(
+                action,
+                SkipCode.GITOPS_MANAGED,
+                f"{action.target} is tracked by Argo CD, which would put the old template back within "
+                "seconds (selfHeal); revert the commit in Git, or `argocd app rollback` with auto-sync off",
+            )
+        if (
+            action.action in (ActionKind.ROLLBACK, ActionKind.ROLLOUT_RESTART)
+            and action.target.kind == "Deployment"
+        ):
             dep = self._snapshot.deployment(action.target.name)
             if dep is not None and dep.spec.paused:
-                return Skip(action, SkipCode.PAUSED,
-                            f"{action.target} is paused; resume it first (kubectl refuses this on a paused Deployment)")
+                return Skip(
+                    action,
+                    SkipCode.PAUSED,
+                    f"{action.target} is paused; resume it first (kubectl refuses this on a paused Deployment)",
+                )
         return None
 
     @staticmethod
@@ -154,12 +166,21 @@ class _Rails:
         if pod.metadata.deletion_timestamp is not None:
             return Skip(action, SkipCode.TERMINATING, f"pod {pod.metadata.name} is already terminating")
         if is_mirror_pod(pod):
-            return Skip(action, SkipCode.STATIC_POD, f"pod {pod.metadata.name} is a static (mirror) pod owned by its node")
+            return Skip(
+                action,
+                SkipCode.STATIC_POD,
+                f"pod {pod.metadata.name} is a static (mirror) pod owned by its node",
+            )
         if ref is None:
-            return Skip(action, SkipCode.BARE_POD,
-                        f"pod {pod.metadata.name} has no controller: evicting it would delete it for good")
+            return Skip(
+                action,
+                SkipCode.BARE_POD,
+                f"pod {pod.metadata.name} has no controller: evicting it would delete it for good",
+            )
         if ref.kind == "DaemonSet":
-            return Skip(action, SkipCode.DAEMONSET_POD, f"pod {pod.metadata.name} belongs to DaemonSet {ref.name}")
+            return Skip(
+                action, SkipCode.DAEMONSET_POD, f"pod {pod.metadata.name} belongs to DaemonSet {ref.name}"
+            )
         return None
 
 
@@ -167,47 +188,69 @@ def mass_failure(findings: Sequence[Finding], snapshot: Snapshot, limits: Limits
     """(is mass failure, failing Deployments, all Deployments)."""
     failing = {f.workload.name for f in findings if f.failing and f.workload.kind == "Deployment"}
     total = len(snapshot.deployments)
-    return (len(failing) >= limits.mass_failure_min_deployments and len(failing) * 2 > total), len(failing), total
+    return (
+        (len(failing) >= limits.mass_failure_min_deployments and len(failing) * 2 > total),
+        len(failing),
+        total,
+    )
 
 
-def _ladder(finding: Finding, action: PlannedAction, history: _History,
-            rails: _Rails) -> tuple[PlannedAction | None, Skip | None]:
+def _ladder(
+    finding: Finding, action: PlannedAction, history: _History, rails: _Rails
+) -> tuple[PlannedAction | None, Skip | None]:
     """The rung to take now: the action itself, its escalation, or a needs_human skip."""
     workload, ladder = action.workload, action.ladder
     if history.hands_off(workload, ladder):
-        return None, Skip(action, SkipCode.NEEDS_HUMAN,
-                          f"{workload} was handed to a human and has not recovered since")
+        return None, Skip(
+            action, SkipCode.NEEDS_HUMAN, f"{workload} was handed to a human and has not recovered since"
+        )
     applied = history.applied(workload, ladder)
     if not applied:
         return action, None
     done = ", ".join(sorted({e.action for e in applied}))
     if ladder == Ladder.HEALTH:
         if any(e.action == ActionKind.ROLLBACK for e in applied):
-            return None, Skip(action, SkipCode.NEEDS_HUMAN,
-                              f"{done} within the escalation window did not help {workload}")
+            return None, Skip(
+                action, SkipCode.NEEDS_HUMAN, f"{done} within the escalation window did not help {workload}"
+            )
         if action.action not in _RESTARTS:
             return action, None  # already the next rung (a rollback)
         escalation = finding.escalation
         if escalation is None or escalation.refusal is not None:
-            return None, Skip(action, SkipCode.NEEDS_HUMAN,
-                              f"{done} did not help {workload} and there is no previous revision to roll back to")
+            return None, Skip(
+                action,
+                SkipCode.NEEDS_HUMAN,
+                f"{done} did not help {workload} and there is no previous revision to roll back to",
+            )
         skip = rails.check(escalation)
         return (None, skip) if skip is not None else (escalation, None)
-    return None, Skip(action, SkipCode.NEEDS_HUMAN,
-                      f"{done} within the escalation window, and {action.reason} is back on {workload}")
+    return None, Skip(
+        action,
+        SkipCode.NEEDS_HUMAN,
+        f"{done} within the escalation window, and {action.reason} is back on {workload}",
+    )
 
 
 def _order(action: PlannedAction) -> tuple[int, str, str, int]:
-    return (-int(action.severity), action.workload.name, action.target.name,
-            _WORKLOAD_PRIORITY.get(action.action, 9))
+    return (
+        -int(action.severity),
+        action.workload.name,
+        action.target.name,
+        _WORKLOAD_PRIORITY.get(action.action, 9),
+    )
 
 
 def _same(a: PlannedAction, b: PlannedAction) -> bool:
     return a.action == b.action and a.target == b.target and a.writes == b.writes
 
 
-def plan(findings: Iterable[Finding], snapshot: Snapshot, history: Iterable[HistoryEntry], limits: Limits,
-         now: datetime) -> Plan:
+def plan(
+    findings: Iterable[Finding],
+    snapshot: Snapshot,
+    history: Iterable[HistoryEntry],
+    limits: Limits,
+    now: datetime,
+) -> Plan:
     ordered = tuple(sorted(findings, key=Finding.sort_key))
     hist = _History(history, snapshot.namespace, now, limits)
     rails = _Rails(snapshot, limits.gitops_guard)
@@ -215,7 +258,9 @@ def plan(findings: Iterable[Finding], snapshot: Snapshot, history: Iterable[Hist
     skipped: list[Skip] = []
     candidates: list[PlannedAction] = []
 
-    mass_text = f"{failing} of {total} Deployments are failing: likely a node or platform fault, reporting only"
+    mass_text = (
+        f"{failing} of {total} Deployments are failing: likely a node or platform fault, reporting only"
+    )
     for finding in ordered:
         for action in finding.actions:
             if action.refusal is not None:
@@ -232,8 +277,11 @@ def plan(findings: Iterable[Finding], snapshot: Snapshot, history: Iterable[Hist
                 last = hist.last_applied(action.workload)
                 if last is not None and (now - last).total_seconds() < limits.cooldown_seconds:
                     left = int(limits.cooldown_seconds - (now - last).total_seconds())
-                    skip = Skip(action, SkipCode.COOLDOWN,
-                                f"{action.workload} was acted on at {last.isoformat()}; cooldown ends in {left}s")
+                    skip = Skip(
+                        action,
+                        SkipCode.COOLDOWN,
+                        f"{action.workload} was acted on at {last.isoformat()}; cooldown ends in {left}s",
+                    )
             chosen: PlannedAction | None = action
             if skip is None:
                 chosen, skip = _ladder(finding, action, hist, rails)
@@ -252,21 +300,40 @@ def plan(findings: Iterable[Finding], snapshot: Snapshot, history: Iterable[Hist
     # A failing revision whose rollback a rail blocks (a person paused the rollout, or Git owns the
     # template): evicting its pods would only replace them with the same bad revision, and would throw
     # away the pods someone paused the rollout to look at.
-    blocked = {s.action.workload: s for s in skipped
-               if s.action.action == ActionKind.ROLLBACK and s.code in _BLOCKING_ROLLBACK_SKIPS}
+    blocked = {
+        s.action.workload: s
+        for s in skipped
+        if s.action.action == ActionKind.ROLLBACK and s.code in _BLOCKING_ROLLBACK_SKIPS
+    }
     approved: list[PlannedAction] = []
     for action in sorted(candidates, key=_order):
         winner = winners.get(action.workload)
         held = blocked.get(action.workload)
         if action.action == ActionKind.RESTART_POD and held is not None:
-            skipped.append(Skip(action, held.code, f"the rollback of {action.workload} is blocked ({held.code.value}): "
-                                                   "restarting pods of its failing revision would not help"))
+            skipped.append(
+                Skip(
+                    action,
+                    held.code,
+                    f"the rollback of {action.workload} is blocked ({held.code.value}): "
+                    "restarting pods of its failing revision would not help",
+                )
+            )
         elif winner is not None and winner is not action:
-            skipped.append(Skip(action, SkipCode.SUPERSEDED,
-                                f"{winner.action.value} of {winner.target} takes precedence this pass"))
+            skipped.append(
+                Skip(
+                    action,
+                    SkipCode.SUPERSEDED,
+                    f"{winner.action.value} of {winner.target} takes precedence this pass",
+                )
+            )
         elif len(approved) >= limits.max_actions:
-            skipped.append(Skip(action, SkipCode.MAX_ACTIONS,
-                                f"already {limits.max_actions} actions this pass (max_actions)"))
+            skipped.append(
+                Skip(
+                    action,
+                    SkipCode.MAX_ACTIONS,
+                    f"already {limits.max_actions} actions this pass (max_actions)",
+                )
+            )
         else:
             approved.append(action)
     skipped.sort(key=lambda s: (*_order(s.action), s.code.value))
@@ -276,11 +343,26 @@ def plan(findings: Iterable[Finding], snapshot: Snapshot, history: Iterable[Hist
 def log_plan(result: Plan, log: Any) -> None:
     """One structured event per decision (`action.planned`, `action.skipped`); `log` is a structlog logger."""
     for a in result.approved:
-        log.info("action.planned", action=a.action.value, kind=a.target.kind, name=a.target.name,
-                 workload=str(a.workload), reason=a.reason, detector=a.detector, summary=a.summary)
+        log.info(
+            "action.planned",
+            action=a.action.value,
+            kind=a.target.kind,
+            name=a.target.name,
+            workload=str(a.workload),
+            reason=a.reason,
+            detector=a.detector,
+            summary=a.summary,
+        )
     for s in result.skipped:
-        log.info("action.skipped", action=s.action.action.value, kind=s.action.target.kind,
-                 name=s.action.target.name, workload=str(s.action.workload), reason=s.code.value, text=s.text)
+        log.info(
+            "action.skipped",
+            action=s.action.action.value,
+            kind=s.action.target.kind,
+            name=s.action.target.name,
+            workload=str(s.action.workload),
+            reason=s.code.value,
+            text=s.text,
+        )
 
 
 __all__ = ["Limits", "log_plan", "mass_failure", "plan"]

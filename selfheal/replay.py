@@ -56,7 +56,9 @@ def _documents(path: Path) -> list[Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise DumpError(f"{path}: not YAML{where}: {' '.join(str(getattr(exc, 'problem', exc)).split())}") from None
+        raise DumpError(
+            f"{path}: not YAML{where}: {' '.join(str(getattr(exc, 'problem', exc)).split())}"
+        ) from None
     objects: list[Any] = []
     for doc in docs:
         if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
@@ -70,13 +72,21 @@ def inspect(path: str | os.PathLike[str], namespace: str | None, workdir: Path) 
     """Check the dump and settle its namespace; raises DumpError with one line."""
     src = Path(path)
     objects = _documents(src)
-    kube = [o for o in objects if isinstance(o, dict) and o.get("apiVersion") and o.get("kind")
-            and isinstance(o.get("metadata"), dict)]
+    kube = [
+        o
+        for o in objects
+        if isinstance(o, dict)
+        and o.get("apiVersion")
+        and o.get("kind")
+        and isinstance(o.get("metadata"), dict)
+    ]
     if not kube or len(kube) != len(objects):
         bad = next((i for i, o in enumerate(objects, 1) if not any(o is k for k in kube)), None)
         detail = f"item {bad} has no apiVersion, kind and metadata" if bad else "it holds no object"
-        raise DumpError(f"{src}: not a Kubernetes dump ({detail}); make one with "
-                        "`kubectl get deploy,rs,pods,hpa,pdb,cm,cronjob,lease -n NAMESPACE -o yaml`")
+        raise DumpError(
+            f"{src}: not a Kubernetes dump ({detail}); make one with "
+            "`kubectl get deploy,rs,pods,hpa,pdb,cm,cronjob,lease -n NAMESPACE -o yaml`"
+        )
     sandbox_docs = [o for o in kube if str(o["apiVersion"]).startswith("sandbox.selfheal.dev/")]
     namespaced = [o for o in kube if o["kind"] != "Namespace" and o not in sandbox_docs]
     found = sorted({str(o["metadata"]["namespace"]) for o in namespaced if o["metadata"].get("namespace")})
@@ -84,11 +94,15 @@ def inspect(path: str | os.PathLike[str], namespace: str | None, workdir: Path) 
     declared = sorted(str(o["metadata"].get("name")) for o in kube if o["kind"] == "Namespace")
     if namespace is None:
         if len(found) > 1:
-            raise DumpError(f"{src}: the dump mixes namespaces {', '.join(found)}: choose one with --namespace")
+            raise DumpError(
+                f"{src}: the dump mixes namespaces {', '.join(found)}: choose one with --namespace"
+            )
         if missing and not found and len(declared) != 1:
             first = missing[0]
-            raise DumpError(f"{src}: {first['kind']}/{first['metadata'].get('name')} has no metadata.namespace: "
-                            "say which namespace the dump was taken from with --namespace")
+            raise DumpError(
+                f"{src}: {first['kind']}/{first['metadata'].get('name')} has no metadata.namespace: "
+                "say which namespace the dump was taken from with --namespace"
+            )
         namespace = found[0] if found else (declared[0] if declared else None)
     elif found and namespace not in found:
         raise DumpError(f"{src}: namespace {namespace} is not in the dump (it holds {', '.join(found)})")
@@ -107,15 +121,30 @@ def inspect(path: str | os.PathLike[str], namespace: str | None, workdir: Path) 
 def sandbox(dump: Dump, workdir: Path) -> Iterator[Path]:
     """Serve the dump with `kubesandbox serve`; yields the kubeconfig. Raises DumpError when it cannot."""
     if importlib.util.find_spec("kubesandbox") is None:
-        raise DumpError("--from-dump needs the sandbox, which ships with the dev/test setup (`make venv`, or "
-                        "`pip install -e ./kubesandbox`), not with the job's image")
+        raise DumpError(
+            "--from-dump needs the sandbox, which ships with the dev/test setup (`make venv`, or "
+            "`pip install -e ./kubesandbox`), not with the job's image"
+        )
     kubeconfig = workdir / "kubeconfig"
     env = {**os.environ, "KUBESANDBOX_PROG": f"selfheal --from-dump {dump.path.name}"}
     err_path = workdir / "sandbox.err"
     with err_path.open("w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "kubesandbox", "serve", "--scenario", str(dump.path),
-                                 "--kubeconfig", str(kubeconfig)], stdout=subprocess.PIPE, stderr=err, text=True,
-                                env=env)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kubesandbox",
+                "serve",
+                "--scenario",
+                str(dump.path),
+                "--kubeconfig",
+                str(kubeconfig),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env=env,
+        )
     try:
         line = _ready_line(proc)
         if not line.startswith("sandbox ready:"):
@@ -159,8 +188,9 @@ def _settled(deployments: list[dict[str, Any]]) -> bool:
         spec, status = d.get("spec") or {}, d.get("status") or {}
         if status.get("observedGeneration", 0) < d["metadata"].get("generation", 0):
             return False
-        if status.get("updatedReplicas", 0) != spec.get("replicas", 1) or status.get("replicas", 0) != spec.get(
-                "replicas", 1):
+        if status.get("updatedReplicas", 0) != spec.get("replicas", 1) or status.get(
+            "replicas", 0
+        ) != spec.get("replicas", 1):
             return False
     return True
 
@@ -189,11 +219,27 @@ def healed_state(transport: Transport, namespace: str, settle_seconds: float = S
     for d in sorted(deployments, key=lambda d: d["metadata"]["name"]):
         spec, status = d.get("spec") or {}, d.get("status") or {}
         images = ",".join(c.get("image", "") for c in spec["template"]["spec"].get("containers", []))
-        dep_rows.append((d["metadata"]["name"], f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-                         status.get("updatedReplicas", 0), status.get("availableReplicas", 0),
-                         d["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", ""), images))
-    pod_rows = [(p["metadata"]["name"], _pod_status(p),
-                 sum(c.get("restartCount", 0) for c in (p.get("status") or {}).get("containerStatuses") or []))
-                for p in sorted(pods, key=lambda p: p["metadata"]["name"])]
-    return ("deployments:\n" + table(["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "REVISION", "IMAGES"], dep_rows)
-            + "\n\npods:\n" + table(["NAME", "STATUS", "RESTARTS"], pod_rows))
+        dep_rows.append(
+            (
+                d["metadata"]["name"],
+                f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+                status.get("updatedReplicas", 0),
+                status.get("availableReplicas", 0),
+                d["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", ""),
+                images,
+            )
+        )
+    pod_rows = [
+        (
+            p["metadata"]["name"],
+            _pod_status(p),
+            sum(c.get("restartCount", 0) for c in (p.get("status") or {}).get("containerStatuses") or []),
+        )
+        for p in sorted(pods, key=lambda p: p["metadata"]["name"])
+    ]
+    return (
+        "deployments:\n"
+        + table(["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "REVISION", "IMAGES"], dep_rows)
+        + "\n\npods:\n"
+        + table(["NAME", "STATUS", "RESTARTS"], pod_rows)
+    )

@@ -82,23 +82,54 @@ class PassContext:
     sleep: Callable[[float], None] | None = None  # retry back-off (tests pass a no-op)
 
     @classmethod
-    def from_settings(cls, settings: Settings, namespace: str, transport: Transport, *, run_id: str,
-                      identity: str, clock: Callable[[], datetime] | None = None,
-                      sleep: Callable[[float], None] | None = None) -> PassContext:
+    def from_settings(
+        cls,
+        settings: Settings,
+        namespace: str,
+        transport: Transport,
+        *,
+        run_id: str,
+        identity: str,
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> PassContext:
         s = settings
         return cls(
-            namespace=namespace, transport=transport, run_id=run_id, identity=identity, dry_run=s.dry_run,
+            namespace=namespace,
+            transport=transport,
+            run_id=run_id,
+            identity=identity,
+            dry_run=s.dry_run,
             detectors=DetectorConfig(
-                restart_threshold=s.restart_threshold, waiting_grace_seconds=s.waiting_grace_seconds,
-                canary_error_threshold=s.canary_error_threshold, canary_bake_seconds=s.canary_bake_seconds,
-                canary_auto_promote=s.canary_auto_promote, rollback_window_seconds=s.rollback_window_seconds),
-            limits=Limits(s.max_actions, s.cooldown_seconds, s.escalation_window_seconds,
-                          s.mass_failure_min_deployments, s.gitops_guard),
-            outputs=Outputs(Path(s.history_file), Path(s.risk_file), s.pushgateway_url, s.canary_error_threshold),
-            signals=Signals(s.prometheus_url, s.canary_error_query or DEFAULT_CANARY_ERROR_QUERY,
-                            s.prometheus_timeout_seconds),
-            cronjob_name=s.cronjob_name, lease_name=s.lease_name, lease_duration_seconds=s.lease_duration_seconds,
-            page_size=s.page_size, clock=clock or (lambda: datetime.now(UTC)), sleep=sleep)
+                restart_threshold=s.restart_threshold,
+                waiting_grace_seconds=s.waiting_grace_seconds,
+                canary_error_threshold=s.canary_error_threshold,
+                canary_bake_seconds=s.canary_bake_seconds,
+                canary_auto_promote=s.canary_auto_promote,
+                rollback_window_seconds=s.rollback_window_seconds,
+            ),
+            limits=Limits(
+                s.max_actions,
+                s.cooldown_seconds,
+                s.escalation_window_seconds,
+                s.mass_failure_min_deployments,
+                s.gitops_guard,
+            ),
+            outputs=Outputs(
+                Path(s.history_file), Path(s.risk_file), s.pushgateway_url, s.canary_error_threshold
+            ),
+            signals=Signals(
+                s.prometheus_url,
+                s.canary_error_query or DEFAULT_CANARY_ERROR_QUERY,
+                s.prometheus_timeout_seconds,
+            ),
+            cronjob_name=s.cronjob_name,
+            lease_name=s.lease_name,
+            lease_duration_seconds=s.lease_duration_seconds,
+            page_size=s.page_size,
+            clock=clock or (lambda: datetime.now(UTC)),
+            sleep=sleep,
+        )
 
 
 @dataclass(frozen=True)
@@ -121,18 +152,26 @@ def run_pass(ctx: PassContext) -> PassResult:
             return _report_only(ctx, started)
         if ctx.dry_run:
             return _heal(ctx, _no_lease, started)
-        lease = LeaseLock(ctx.transport, ctx.namespace, ctx.lease_name, ctx.identity, ctx.lease_duration_seconds,
-                          ctx.clock)
+        lease = LeaseLock(
+            ctx.transport, ctx.namespace, ctx.lease_name, ctx.identity, ctx.lease_duration_seconds, ctx.clock
+        )
         state = lease.acquire()
         if not state.acquired:
-            log.info("run.lease_held", lease=ctx.lease_name, holder=state.holder,
-                     detail="another run is acting; this one writes nothing")
+            log.info(
+                "run.lease_held",
+                lease=ctx.lease_name,
+                holder=state.holder,
+                detail="another run is acting; this one writes nothing",
+            )
             return PassResult(EXIT_OK, Status.LEASE_HELD, ctx.namespace, ctx.dry_run, detail=state.holder)
         try:
             return _heal(ctx, lease.keep_alive, started)
         finally:
             _release(lease)
-    except (ApiFailure, SnapshotError) as exc:  # every request goes through the Transport: no other error type
+    except (
+        ApiFailure,
+        SnapshotError,
+    ) as exc:  # every request goes through the Transport: no other error type
         detail = " ".join(str(exc).split())[:300]
         log.error("run.cluster_error", error=detail)
         return PassResult(EXIT_CLUSTER, Status.CLUSTER_ERROR, ctx.namespace, ctx.dry_run, detail=detail)
@@ -148,8 +187,11 @@ def _suspended(ctx: PassContext) -> bool:
         raw = ctx.transport.request("GET", object_path("CronJob", ctx.namespace, ctx.cronjob_name)).body
     except ApiFailure as exc:
         if exc.status == 404:
-            log.info("run.cronjob_missing", cronjob=ctx.cronjob_name,
-                     detail="not suspended: no CronJob to read the switch from")
+            log.info(
+                "run.cronjob_missing",
+                cronjob=ctx.cronjob_name,
+                detail="not suspended: no CronJob to read the switch from",
+            )
             return False
         raise
     return bool(decode_object("cronjob", raw).suspended())
@@ -160,7 +202,8 @@ def _read(ctx: PassContext, now: datetime) -> Snapshot:
     names = [c.metadata.name for _, c in snap.canary_pairs()]
     sig = ctx.signals
     return snap.with_canary_signals(
-        read_canary_signals(sig.prometheus_url, names, sig.canary_error_query, sig.timeout_seconds, at=now))
+        read_canary_signals(sig.prometheus_url, names, sig.canary_error_query, sig.timeout_seconds, at=now)
+    )
 
 
 def _sources(snap: Snapshot) -> dict[str, str]:
@@ -171,18 +214,37 @@ def _report_only(ctx: PassContext, started: float) -> PassResult:
     now = ctx.clock()
     snap = _read(ctx, now)
     findings = run_detectors(snap, ctx.detectors, now)
-    log.info("run.suspended", cronjob=ctx.cronjob_name, findings=len(findings),
-             detail="nothing is changed while the CronJob is suspended")
-    report = record(ctx.outputs, PassRecord(ctx.namespace, ctx.run_id, snap, findings, now, _sources(snap),
-                                            acted=False, duration_seconds=time.monotonic() - started))
+    log.info(
+        "run.suspended",
+        cronjob=ctx.cronjob_name,
+        findings=len(findings),
+        detail="nothing is changed while the CronJob is suspended",
+    )
+    report = record(
+        ctx.outputs,
+        PassRecord(
+            ctx.namespace,
+            ctx.run_id,
+            snap,
+            findings,
+            now,
+            _sources(snap),
+            acted=False,
+            duration_seconds=time.monotonic() - started,
+        ),
+    )
     return PassResult(EXIT_OK, Status.SUSPENDED, ctx.namespace, ctx.dry_run, findings, None, (), report)
 
 
 def _history(ctx: PassContext) -> HistoryRead:
     history = read_history(ctx.outputs.history_file, namespace=ctx.namespace)
     for problem in history.problems:
-        log.warning("history.unreadable_line", path=str(ctx.outputs.history_file), line=problem.line,
-                    error=problem.error)
+        log.warning(
+            "history.unreadable_line",
+            path=str(ctx.outputs.history_file),
+            line=problem.line,
+            error=problem.error,
+        )
     return history
 
 
@@ -191,23 +253,59 @@ def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> P
     snap = _read(ctx, now)
     findings = run_detectors(snap, ctx.detectors, now)
     for f in findings:
-        log.info("finding", detector=f.detector, kind=f.workload.kind, name=f.workload.name,
-                 severity=f.severity.label, cause=f.cause.code.value, summary=f.cause.summary)
+        log.info(
+            "finding",
+            detector=f.detector,
+            kind=f.workload.kind,
+            name=f.workload.name,
+            severity=f.severity.label,
+            cause=f.cause.code.value,
+            summary=f.cause.summary,
+        )
     history = _history(ctx)
-    window_start = now - timedelta(seconds=max(ctx.limits.escalation_window_seconds, ctx.limits.cooldown_seconds))
+    window_start = now - timedelta(
+        seconds=max(ctx.limits.escalation_window_seconds, ctx.limits.cooldown_seconds)
+    )
     the_plan = plan(findings, snap, [e for e in history.entries if e.ts >= window_start], ctx.limits, now)
     log_plan(the_plan, log)
     outcomes = _act(ctx, the_plan, keep_alive) + skipped_outcomes(the_plan)
-    report = record(ctx.outputs, PassRecord(ctx.namespace, ctx.run_id, snap, findings, ctx.clock(), _sources(snap),
-                                            outcomes=outcomes, history=history.entries,
-                                            duration_seconds=time.monotonic() - started))
+    report = record(
+        ctx.outputs,
+        PassRecord(
+            ctx.namespace,
+            ctx.run_id,
+            snap,
+            findings,
+            ctx.clock(),
+            _sources(snap),
+            outcomes=outcomes,
+            history=history.entries,
+            duration_seconds=time.monotonic() - started,
+        ),
+    )
     failed = any(o.result is Result.FAILED for o in outcomes)
     counts = {r.value: sum(1 for o in outcomes if o.result is r) for r in Result}
-    log.info("run.summary", findings=len(findings), approved=len(the_plan.approved),
-             skipped=len(the_plan.skipped), mass_failure=the_plan.mass_failure, dry_run=ctx.dry_run, results=counts,
-             risk_score=report.risk_score, duration_seconds=round(time.monotonic() - started, 3))
-    return PassResult(EXIT_ACTION_FAILED if failed else EXIT_OK, Status.COMPLETED, ctx.namespace, ctx.dry_run,
-                      findings, the_plan, outcomes, report)
+    log.info(
+        "run.summary",
+        findings=len(findings),
+        approved=len(the_plan.approved),
+        skipped=len(the_plan.skipped),
+        mass_failure=the_plan.mass_failure,
+        dry_run=ctx.dry_run,
+        results=counts,
+        risk_score=report.risk_score,
+        duration_seconds=round(time.monotonic() - started, 3),
+    )
+    return PassResult(
+        EXIT_ACTION_FAILED if failed else EXIT_OK,
+        Status.COMPLETED,
+        ctx.namespace,
+        ctx.dry_run,
+        findings,
+        the_plan,
+        outcomes,
+        report,
+    )
 
 
 def _act(ctx: PassContext, the_plan: Plan, keep_alive: Callable[[], None]) -> tuple[ActionOutcome, ...]:
@@ -227,5 +325,9 @@ def _release(lease: LeaseLock) -> None:
     try:
         lease.release()
     except ApiFailure as exc:
-        log.error("lease.release_failed", lease=lease.name, error=str(exc),
-                  detail=f"it expires by itself after {lease.duration}s")
+        log.error(
+            "lease.release_failed",
+            lease=lease.name,
+            error=str(exc),
+            detail=f"it expires by itself after {lease.duration}s",
+        )

@@ -22,8 +22,9 @@ _URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True,
-                                      validate_default=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, validate_default=True
+    )
 
     namespace: str | None = None  # None: the CLI resolves it (in-cluster file, kubeconfig context)
     cronjob_name: str = "self-heal-cpt"
@@ -33,7 +34,9 @@ class Settings(BaseSettings):
     cooldown_seconds: int = Field(default=600, ge=0)
     restart_threshold: int = Field(default=3, ge=1)
     escalation_window_seconds: int = Field(default=3600, ge=0)
-    rollback_window_seconds: int = Field(default=6 * 3600, ge=0)  # a revision current for less is a recent change
+    rollback_window_seconds: int = Field(
+        default=6 * 3600, ge=0
+    )  # a revision current for less is a recent change
     waiting_grace_seconds: int = Field(default=300, ge=0)
     mass_failure_min_deployments: int = Field(default=3, ge=1)
     page_size: int = Field(default=500, ge=1, le=10000)
@@ -98,7 +101,8 @@ class Settings(BaseSettings):
         if self.escalation_window_seconds and self.escalation_window_seconds < self.cooldown_seconds:
             raise ValueError(
                 f"escalation_window_seconds ({self.escalation_window_seconds}) must be at least "
-                f"cooldown_seconds ({self.cooldown_seconds}), or the ladder can never climb")
+                f"cooldown_seconds ({self.cooldown_seconds}), or the ladder can never climb"
+            )
         return self
 
 

@@ -59,7 +59,9 @@ def read_canary_signals(
         from prometheus_api_client import PrometheusConnect
         from urllib3.util.retry import Retry
 
-        prom = PrometheusConnect(url=prometheus_url, disable_ssl=False, retry=Retry(total=1, backoff_factor=0))
+        prom = PrometheusConnect(
+            url=prometheus_url, disable_ssl=False, retry=Retry(total=1, backoff_factor=0)
+        )
         rates: dict[str, float | None] = {}
         for name in names:
             query = string.Template(query_template).safe_substitute(deployment=name)

@@ -129,8 +129,14 @@ class Snapshot:
 
     def hpa_for(self, deployment: Deployment) -> HorizontalPodAutoscaler | None:
         name = deployment.metadata.name
-        return next((h for h in self.hpas if h.spec.scale_target_ref.kind == "Deployment"
-                     and h.spec.scale_target_ref.name == name), None)
+        return next(
+            (
+                h
+                for h in self.hpas
+                if h.spec.scale_target_ref.kind == "Deployment" and h.spec.scale_target_ref.name == name
+            ),
+            None,
+        )
 
     def canary_pairs(self) -> tuple[tuple[Deployment, Deployment], ...]:
         """(stable, canary) pairs: `<name>` and `<name>-canary`, one of them carrying the
@@ -143,7 +149,10 @@ class Snapshot:
             stable = self.deployment(name[: -len(CANARY_SUFFIX)])
             if stable is None:
                 continue
-            if ANN_TRAFFIC_SPLIT in stable.metadata.annotations or ANN_TRAFFIC_SPLIT in canary.metadata.annotations:
+            if (
+                ANN_TRAFFIC_SPLIT in stable.metadata.annotations
+                or ANN_TRAFFIC_SPLIT in canary.metadata.annotations
+            ):
                 pairs.append((stable, canary))
         return tuple(sorted(pairs, key=lambda p: p[0].metadata.name))
 

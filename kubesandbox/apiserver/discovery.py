@@ -38,35 +38,56 @@ def _gv_ref(gv: GroupVersion) -> dict[str, str]:
 
 
 def api_versions(server_address: str) -> dict[str, Any]:
-    return {"kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]}
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
+    }
 
 
 def api_group_list() -> dict[str, Any]:
-    groups = [{"name": gv.group, "versions": [_gv_ref(gv)], "preferredVersion": _gv_ref(gv)}
-              for gv in group_versions() if gv.group]
+    groups = [
+        {"name": gv.group, "versions": [_gv_ref(gv)], "preferredVersion": _gv_ref(gv)}
+        for gv in group_versions()
+        if gv.group
+    ]
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
 def api_group(group: str) -> dict[str, Any] | None:
     for gv in group_versions():
         if gv.group == group:
-            return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": [_gv_ref(gv)],
-                    "preferredVersion": _gv_ref(gv)}
+            return {
+                "kind": "APIGroup",
+                "apiVersion": "v1",
+                "name": group,
+                "versions": [_gv_ref(gv)],
+                "preferredVersion": _gv_ref(gv),
+            }
     return None
 
 
 def _legacy_entries(r: ResourceType) -> list[dict[str, Any]]:
-    main: dict[str, Any] = {"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
-                            "kind": r.kind, "verbs": list(r.verbs)}
+    main: dict[str, Any] = {
+        "name": r.plural,
+        "singularName": r.singular,
+        "namespaced": r.namespaced,
+        "kind": r.kind,
+        "verbs": list(r.verbs),
+    }
     if r.short_names:
         main["shortNames"] = list(r.short_names)
     if r.categories:
         main["categories"] = list(r.categories)
     entries = [main]
     for s in r.subresources:
-        e: dict[str, Any] = {"name": f"{r.plural}/{s.name}", "singularName": "", "namespaced": r.namespaced,
-                             "kind": s.kind or r.kind, "verbs": list(s.verbs)}
+        e: dict[str, Any] = {
+            "name": f"{r.plural}/{s.name}",
+            "singularName": "",
+            "namespaced": r.namespaced,
+            "kind": s.kind or r.kind,
+            "verbs": list(s.verbs),
+        }
         if s.group:
             e["group"], e["version"] = s.group, s.version
         entries.append(e)
@@ -77,8 +98,12 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
     for gv in group_versions():
         if (gv.group, gv.version) == (group, version):
             resources = [e for r in gv.resources for e in _legacy_entries(r)]
-            return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv.group_version,
-                    "resources": resources}
+            return {
+                "kind": "APIResourceList",
+                "apiVersion": "v1",
+                "groupVersion": gv.group_version,
+                "resources": resources,
+            }
     return None
 
 
@@ -96,11 +121,15 @@ def _aggregated_resource(r: ResourceType) -> dict[str, Any]:
         entry["categories"] = list(r.categories)
     if r.subresources:
         entry["subresources"] = [
-            {"subresource": s.name,
-             "responseKind": {"group": s.group if s.group else r.group,
-                              "version": s.version if s.version else r.version,
-                              "kind": s.kind or r.kind},
-             "verbs": list(s.verbs)}
+            {
+                "subresource": s.name,
+                "responseKind": {
+                    "group": s.group if s.group else r.group,
+                    "version": s.version if s.version else r.version,
+                    "kind": s.kind or r.kind,
+                },
+                "verbs": list(s.verbs),
+            }
             for s in r.subresources
         ]
     return entry
@@ -115,8 +144,21 @@ def aggregated(legacy_core: bool) -> dict[str, Any]:
         meta: dict[str, Any] = {"creationTimestamp": None}
         if gv.group:
             meta["name"] = gv.group
-        items.append({"metadata": meta, "versions": [
-            {"version": gv.version, "resources": [_aggregated_resource(r) for r in gv.resources],
-             "freshness": "Current"}]})
-    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
-            "items": items}
+        items.append(
+            {
+                "metadata": meta,
+                "versions": [
+                    {
+                        "version": gv.version,
+                        "resources": [_aggregated_resource(r) for r in gv.resources],
+                        "freshness": "Current",
+                    }
+                ],
+            }
+        )
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    }

@@ -12,8 +12,16 @@ from typing import Any
 from kubesandbox.resources.clock import rfc3339
 
 _SKIP_TOP = {"apiVersion", "kind"}
-_SKIP_META = {"resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "name",
-              "namespace", "selfLink"}
+_SKIP_META = {
+    "resourceVersion",
+    "uid",
+    "creationTimestamp",
+    "generation",
+    "managedFields",
+    "name",
+    "namespace",
+    "selfLink",
+}
 
 
 def fields_of(body: Any, top: bool = True) -> dict[str, Any]:
@@ -41,14 +49,27 @@ def manager_from(field_manager: str, user_agent: str) -> str:
     return (user_agent or "unknown").split("/", 1)[0][:128]
 
 
-def record(obj: dict[str, Any], manager: str, operation: str, body: Any, subresource: str,
-           api_version: str, now: Any) -> None:
+def record(
+    obj: dict[str, Any], manager: str, operation: str, body: Any, subresource: str, api_version: str, now: Any
+) -> None:
     meta = obj.setdefault("metadata", {})
-    entries = [e for e in meta.get("managedFields") or []
-               if not (e.get("manager") == manager and e.get("operation") == operation
-                       and e.get("subresource", "") == subresource)]
-    entry: dict[str, Any] = {"manager": manager, "operation": operation, "apiVersion": api_version,
-                             "time": rfc3339(now), "fieldsType": "FieldsV1", "fieldsV1": fields_of(body)}
+    entries = [
+        e
+        for e in meta.get("managedFields") or []
+        if not (
+            e.get("manager") == manager
+            and e.get("operation") == operation
+            and e.get("subresource", "") == subresource
+        )
+    ]
+    entry: dict[str, Any] = {
+        "manager": manager,
+        "operation": operation,
+        "apiVersion": api_version,
+        "time": rfc3339(now),
+        "fieldsType": "FieldsV1",
+        "fieldsV1": fields_of(body),
+    }
     if subresource:
         entry["subresource"] = subresource
     entries.append(entry)

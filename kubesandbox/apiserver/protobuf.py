@@ -73,12 +73,12 @@ def iter_fields(data: bytes) -> Iterator[Field]:
             size = 8 if wire_type == I64 else 4
             if pos + size > len(data):
                 raise _malformed(f"truncated {size * 8}-bit field {number}")
-            value, pos = int.from_bytes(data[pos:pos + size], "little"), pos + size
+            value, pos = int.from_bytes(data[pos : pos + size], "little"), pos + size
         elif wire_type == LEN:
             length, pos = _varint(data, pos)
             if pos + length > len(data):
                 raise _malformed(f"field {number} claims {length} bytes, {len(data) - pos} left")
-            value, pos = data[pos:pos + length], pos + length
+            value, pos = data[pos : pos + length], pos + length
         else:
             raise _malformed(f"unsupported wire type {wire_type} for field {number}")
         yield Field(number, wire_type, value)
@@ -118,7 +118,7 @@ def decode_unknown(body: bytes) -> tuple[str, str, bytes]:
     api_version = kind = ""
     raw = b""
     type_meta = b""
-    for f in iter_fields(body[len(MAGIC):]):
+    for f in iter_fields(body[len(MAGIC) :]):
         if f.number == 1:
             type_meta += _bytes(f)
         elif f.number == 2:
@@ -219,8 +219,12 @@ def decode_object_meta(raw: bytes) -> dict[str, Any]:
             owners.append(_owner_reference(_bytes(f)))
         elif f.number == 14:
             finalizers.append(_str(f))
-    collections: dict[str, Any] = {"labels": labels, "annotations": annotations, "ownerReferences": owners,
-                                   "finalizers": finalizers}
+    collections: dict[str, Any] = {
+        "labels": labels,
+        "annotations": annotations,
+        "ownerReferences": owners,
+        "finalizers": finalizers,
+    }
     meta.update({key: value for key, value in collections.items() if value})
     return meta
 
@@ -233,8 +237,11 @@ def decode_job(body: bytes) -> dict[str, Any]:
     """A POSTed Job, metadata only: the caller fills `spec` from the CronJob's jobTemplate."""
     api_version, kind, raw = decode_unknown(body)
     if api_version != "batch/v1":
-        raise bad_request(f"the API version in the data ({api_version}) does not match the expected API version "
-                          "(batch/v1)")
+        raise bad_request(
+            f"the API version in the data ({api_version}) does not match the expected API version (batch/v1)"
+        )
     if kind != "Job":
-        raise bad_request(f"the kind in the data ({kind}) does not match the expected kind (batch/v1, Kind=Job)")
+        raise bad_request(
+            f"the kind in the data ({kind}) does not match the expected kind (batch/v1, Kind=Job)"
+        )
     return {"apiVersion": api_version, "kind": kind, "metadata": decode_object_meta(raw)}

@@ -90,8 +90,10 @@ class RequestAttributes:
 
 def service_account_user(namespace: str, name: str) -> User:
     """The user a service-account token authenticates as (name and groups as the real token authenticator sets them)."""
-    return User(f"{SERVICE_ACCOUNT_PREFIX}{namespace}:{name}",
-                (_SERVICE_ACCOUNTS, f"{_SERVICE_ACCOUNTS}:{namespace}", _AUTHENTICATED))
+    return User(
+        f"{SERVICE_ACCOUNT_PREFIX}{namespace}:{name}",
+        (_SERVICE_ACCOUNTS, f"{_SERVICE_ACCOUNTS}:{namespace}", _AUTHENTICATED),
+    )
 
 
 def token_for(namespace: str, name: str) -> str:
@@ -113,7 +115,7 @@ def tokens_for(admin_token: str, service_accounts: Iterable[tuple[str, str]]) ->
 def _service_account_of(user: User) -> tuple[str, str] | None:
     if not user.name.startswith(SERVICE_ACCOUNT_PREFIX):
         return None
-    namespace, sep, name = user.name[len(SERVICE_ACCOUNT_PREFIX):].partition(":")
+    namespace, sep, name = user.name[len(SERVICE_ACCOUNT_PREFIX) :].partition(":")
     return (namespace, name) if sep else None
 
 
@@ -129,8 +131,9 @@ class Authenticator:
     a real server stops accepting a service account's tokens once the account is deleted, answering 401.
     """
 
-    def __init__(self, tokens: Mapping[str, User],
-                 service_account_exists: Callable[[str, str], bool] | None = None) -> None:
+    def __init__(
+        self, tokens: Mapping[str, User], service_account_exists: Callable[[str, str], bool] | None = None
+    ) -> None:
         self._tokens = tokens
         self._sa_exists = service_account_exists
 
@@ -199,8 +202,14 @@ def request_verb(method: str, has_name: bool, watch: bool) -> str:
     when asked to watch (see `watch_requested`). DELETE without a name is `deletecollection`.
     An unknown method has the empty verb, which no rule grants.
     """
-    verb = {"POST": "create", "GET": "get", "HEAD": "get", "PUT": "update", "PATCH": "patch",
-            "DELETE": "delete"}.get(method.upper(), "")
+    verb = {
+        "POST": "create",
+        "GET": "get",
+        "HEAD": "get",
+        "PUT": "update",
+        "PATCH": "patch",
+        "DELETE": "delete",
+    }.get(method.upper(), "")
     if not has_name and verb == "get":
         return "watch" if watch else "list"
     if not has_name and verb == "delete":
@@ -252,22 +261,63 @@ Rule = Mapping[str, Any]
 # reaches ordinary users: (subject groups of the ClusterRoleBinding, rules of its ClusterRole).
 _DEFAULT_CLUSTER_POLICY: tuple[tuple[frozenset[str], tuple[Rule, ...]], ...] = (
     # system:discovery
-    (frozenset({_AUTHENTICATED}), ({"verbs": ["get"], "nonResourceURLs": [
-        "/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*",
-        "/readyz", "/version", "/version/"]},)),
+    (
+        frozenset({_AUTHENTICATED}),
+        (
+            {
+                "verbs": ["get"],
+                "nonResourceURLs": [
+                    "/api",
+                    "/api/*",
+                    "/apis",
+                    "/apis/*",
+                    "/healthz",
+                    "/livez",
+                    "/openapi",
+                    "/openapi/*",
+                    "/readyz",
+                    "/version",
+                    "/version/",
+                ],
+            },
+        ),
+    ),
     # system:public-info-viewer: the only paths anonymous requests may read
-    (frozenset({_AUTHENTICATED, _UNAUTHENTICATED}), ({"verbs": ["get"], "nonResourceURLs": [
-        "/healthz", "/livez", "/readyz", "/version", "/version/"]},)),
+    (
+        frozenset({_AUTHENTICATED, _UNAUTHENTICATED}),
+        ({"verbs": ["get"], "nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version", "/version/"]},),
+    ),
     # system:basic-user
-    (frozenset({_AUTHENTICATED}), (
-        {"verbs": ["create"], "apiGroups": ["authorization.k8s.io"],
-         "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]},
-        {"verbs": ["create"], "apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"]},
-    )),
+    (
+        frozenset({_AUTHENTICATED}),
+        (
+            {
+                "verbs": ["create"],
+                "apiGroups": ["authorization.k8s.io"],
+                "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+            },
+            {
+                "verbs": ["create"],
+                "apiGroups": ["authentication.k8s.io"],
+                "resources": ["selfsubjectreviews"],
+            },
+        ),
+    ),
     # system:service-account-issuer-discovery
-    (frozenset({_SERVICE_ACCOUNTS}), ({"verbs": ["get"], "nonResourceURLs": [
-        "/.well-known/openid-configuration", "/.well-known/openid-configuration/",
-        "/openid/v1/jwks", "/openid/v1/jwks/"]},)),
+    (
+        frozenset({_SERVICE_ACCOUNTS}),
+        (
+            {
+                "verbs": ["get"],
+                "nonResourceURLs": [
+                    "/.well-known/openid-configuration",
+                    "/.well-known/openid-configuration/",
+                    "/openid/v1/jwks",
+                    "/openid/v1/jwks/",
+                ],
+            },
+        ),
+    ),
 )
 
 
@@ -308,8 +358,9 @@ def _resource_matches(rule_resources: list[str], resource: str, subresource: str
 
 
 def _url_matches(rule_urls: list[str], path: str) -> bool:
-    return any(u == "*" or u == path or (u.endswith("*") and path.startswith(u.rstrip("*")))
-               for u in rule_urls)
+    return any(
+        u == "*" or u == path or (u.endswith("*") and path.startswith(u.rstrip("*"))) for u in rule_urls
+    )
 
 
 def _applies_to(user: User, subject: Any, binding_namespace: str) -> bool:
@@ -349,10 +400,11 @@ def forbidden(user: User, attrs: RequestAttributes, reason: str = "") -> ApiErro
         sentence = f"User {_quote(user.name)} cannot {attrs.verb} path {_quote(attrs.path)}"
     else:
         resource = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
-        scope = (f"in the namespace {_quote(attrs.namespace)}" if attrs.namespace
-                 else "at the cluster scope")
-        sentence = (f"User {_quote(user.name)} cannot {attrs.verb} resource {_quote(resource)} "
-                    f"in API group {_quote(attrs.api_group)} {scope}")
+        scope = f"in the namespace {_quote(attrs.namespace)}" if attrs.namespace else "at the cluster scope"
+        sentence = (
+            f"User {_quote(user.name)} cannot {attrs.verb} resource {_quote(resource)} "
+            f"in API group {_quote(attrs.api_group)} {scope}"
+        )
     sentence = _sanitize(sentence)
     if reason:
         sentence = f"{sentence}: {reason}"
@@ -398,8 +450,9 @@ class Authorizer:
     (`GET /api/v1/namespaces/<ns>` is authorized in namespace `<ns>`, as on a real server).
     """
 
-    def __init__(self, roles: Callable[[str], list[dict[str, Any]]],
-                 bindings: Callable[[str], list[dict[str, Any]]]) -> None:
+    def __init__(
+        self, roles: Callable[[str], list[dict[str, Any]]], bindings: Callable[[str], list[dict[str, Any]]]
+    ) -> None:
         self._roles = roles
         self._bindings = bindings
 
@@ -453,8 +506,13 @@ def _normalized(attrs: RequestAttributes) -> RequestAttributes:
     A namespace object is addressed as `/api/v1/namespaces/<ns>`, which the real server parses as
     namespace `<ns>`; and a create on a main resource has no name (it is in the body, not the path).
     """
-    if (attrs.is_resource_request and attrs.api_group == "" and attrs.resource == "namespaces"
-            and attrs.name and not attrs.namespace):
+    if (
+        attrs.is_resource_request
+        and attrs.api_group == ""
+        and attrs.resource == "namespaces"
+        and attrs.name
+        and not attrs.namespace
+    ):
         attrs = replace(attrs, namespace=attrs.name)
     if attrs.verb == "create" and not attrs.subresource and attrs.name:
         attrs = replace(attrs, name="")

@@ -81,17 +81,28 @@ def error_response(err: ApiError) -> Response:
 
 
 def _success(target: Target, obj: Obj) -> dict[str, Any]:
-    details = {"name": target.name, "kind": target.resource.plural,
-               "uid": obj.get("metadata", {}).get("uid", "")}
+    details = {
+        "name": target.name,
+        "kind": target.resource.plural,
+        "uid": obj.get("metadata", {}).get("uid", ""),
+    }
     if target.resource.group:
         details["group"] = target.resource.group
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
 
 
 class ApiServer:
-    def __init__(self, store: Store, *, authenticator: Authenticator, authorizer: Authorizer,
-                 evict: DisruptionFn, orphan: OrphanFn, faults: Faults | None = None,
-                 insecure_user: User | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        authenticator: Authenticator,
+        authorizer: Authorizer,
+        evict: DisruptionFn,
+        orphan: OrphanFn,
+        faults: Faults | None = None,
+        insecure_user: User | None = None,
+    ) -> None:
         self.store = store
         self.insecure_user = insecure_user or ADMIN
         self.authenticator = authenticator
@@ -119,25 +130,51 @@ class ApiServer:
             resp = error_response(err)
         except Exception as exc:  # a sandbox bug must still answer like a server would
             resp = error_response(ApiError(500, "InternalError", f"Internal error occurred: {exc!r}"))
-        self.requests.append(RequestRecord(req.method, req.path, _query_string(req.query), user_name,
-                                           resp.status, req.query.get("fieldManager", "")))
+        self.requests.append(
+            RequestRecord(
+                req.method,
+                req.path,
+                _query_string(req.query),
+                user_name,
+                resp.status,
+                req.query.get("fieldManager", ""),
+            )
+        )
         return resp
 
     def _dispatch(self, req: Request, user: User) -> Response:
         path = req.path.rstrip("/") or "/"
         target = parse_resource_path(path)
         if target is None:
-            self.authorizer.authorize(user, RequestAttributes(
-                verb=req.method.lower(), api_group="", resource="", subresource="", name="", namespace="",
-                path=path))
+            self.authorizer.authorize(
+                user,
+                RequestAttributes(
+                    verb=req.method.lower(),
+                    api_group="",
+                    resource="",
+                    subresource="",
+                    name="",
+                    namespace="",
+                    path=path,
+                ),
+            )
             return self._non_resource(req, path)
         if isinstance(target, Unknown):
             raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
         watch = req.query.get("watch", "false") not in ("false", "0")
         verb = request_verb(req.method, bool(target.name), watch)
-        self.authorizer.authorize(user, RequestAttributes(
-            verb=verb, api_group=target.resource.group, resource=target.resource.plural,
-            subresource=target.subresource, name=target.name, namespace=target.namespace, path=path))
+        self.authorizer.authorize(
+            user,
+            RequestAttributes(
+                verb=verb,
+                api_group=target.resource.group,
+                resource=target.resource.plural,
+                subresource=target.subresource,
+                name=target.name,
+                namespace=target.namespace,
+                path=path,
+            ),
+        )
         if watch:
             return self._watch(req, target)
         with self.store.lock:
@@ -156,8 +193,9 @@ class ApiServer:
             if discovery.wants_aggregated(accept):
                 doc = discovery.aggregated(legacy_core=path == "/api")
                 return Response(200, dumps(doc), discovery.AGGREGATED_CONTENT_TYPE)
-            doc = (discovery.api_versions(self.server_address) if path == "/api"
-                   else discovery.api_group_list())
+            doc = (
+                discovery.api_versions(self.server_address) if path == "/api" else discovery.api_group_list()
+            )
             return _json(200, doc)
         parts = [p for p in path.split("/") if p]
         found: dict[str, Any] | None = None
@@ -207,9 +245,13 @@ class ApiServer:
         rt = target.resource
         if self._wants_table(req):
             obj = self.store.get(rt, target.namespace, target.name)
-            table = to_table(rt.kind, [obj], self.store.clock.now(),
-                             include_object=req.query.get("includeObject", "Metadata"),
-                             list_meta={"resourceVersion": obj["metadata"]["resourceVersion"]})
+            table = to_table(
+                rt.kind,
+                [obj],
+                self.store.clock.now(),
+                include_object=req.query.get("includeObject", "Metadata"),
+                list_meta={"resourceVersion": obj["metadata"]["resourceVersion"]},
+            )
             return _json(200, table)
         return Response(200, self.store.get_bytes(rt, target.namespace, target.name))
 
@@ -219,10 +261,14 @@ class ApiServer:
             limit = int(req.query.get("limit", "0") or 0)
         except ValueError:
             raise errors.bad_request(f"invalid limit: {req.query.get('limit')!r}") from None
-        page = self.store.list_page(rt, target.namespace or None,
-                                    label_selector=req.query.get("labelSelector"),
-                                    field_selector=req.query.get("fieldSelector"),
-                                    limit=max(limit, 0), continue_token=req.query.get("continue", ""))
+        page = self.store.list_page(
+            rt,
+            target.namespace or None,
+            label_selector=req.query.get("labelSelector"),
+            field_selector=req.query.get("fieldSelector"),
+            limit=max(limit, 0),
+            continue_token=req.query.get("continue", ""),
+        )
         list_meta: dict[str, Any] = {"resourceVersion": page.resource_version}
         if page.continue_token:
             list_meta["continue"] = page.continue_token
@@ -230,8 +276,13 @@ class ApiServer:
             list_meta["remainingItemCount"] = page.remaining
         if self._wants_table(req):
             objs = [json.loads(b) for b in page.items]
-            table = to_table(rt.kind, objs, self.store.clock.now(),
-                             include_object=req.query.get("includeObject", "Metadata"), list_meta=list_meta)
+            table = to_table(
+                rt.kind,
+                objs,
+                self.store.clock.now(),
+                include_object=req.query.get("includeObject", "Metadata"),
+                list_meta=list_meta,
+            )
             return _json(200, table)
         head = dumps({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": list_meta})
         body = head[:-1] + b',"items":[' + b",".join(page.items) + b"]}"
@@ -258,8 +309,11 @@ class ApiServer:
         ctype = req.header("content-type").split(";")[0].strip()
         if ctype == PROTOBUF:
             if target.resource.kind != "Job":
-                raise ApiError(415, "UnsupportedMediaType",
-                               f"the sandbox reads protobuf bodies only for Jobs, not {target.resource.kind}")
+                raise ApiError(
+                    415,
+                    "UnsupportedMediaType",
+                    f"the sandbox reads protobuf bodies only for Jobs, not {target.resource.kind}",
+                )
             return self._job_from_protobuf(req.body, target)
         body = self._body(req)
         if not isinstance(body, dict):
@@ -273,8 +327,9 @@ class ApiServer:
         owner = next((o for o in meta.get("ownerReferences") or [] if o.get("kind") == "CronJob"), None)
         if owner is None:
             raise errors.bad_request("the sandbox can only decode protobuf Jobs created from a CronJob")
-        cronjob = self.store.get(BY_PLURAL[("batch", "cronjobs")], meta.get("namespace") or target.namespace,
-                                 owner["name"])
+        cronjob = self.store.get(
+            BY_PLURAL[("batch", "cronjobs")], meta.get("namespace") or target.namespace, owner["name"]
+        )
         job["spec"] = copy.deepcopy(cronjob["spec"]["jobTemplate"].get("spec", {}))
         return job
 
@@ -283,17 +338,21 @@ class ApiServer:
         if obj.get("kind") not in (None, rt.kind) or obj.get("apiVersion") not in (None, rt.api_version):
             raise errors.bad_request(
                 f"the API version in the data ({obj.get('apiVersion')}) does not match the expected API "
-                f"version ({rt.api_version})" if obj.get("apiVersion") != rt.api_version else
-                f"the kind in the data ({obj.get('kind')}) does not match the expected kind ({rt.kind})")
+                f"version ({rt.api_version})"
+                if obj.get("apiVersion") != rt.api_version
+                else f"the kind in the data ({obj.get('kind')}) does not match the expected kind ({rt.kind})"
+            )
         meta = obj.setdefault("metadata", {})
         if rt.namespaced:
             if meta.get("namespace") and meta["namespace"] != target.namespace:
                 raise errors.bad_request(
-                    "the namespace of the provided object does not match the namespace sent on the request")
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
             meta["namespace"] = target.namespace
         if target.name and meta.get("name") and meta["name"] != target.name:
             raise errors.bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL ({target.name})")
+                f"the name of the object ({meta['name']}) does not match the name on the URL ({target.name})"
+            )
         if target.name:
             meta["name"] = target.name
 
@@ -313,8 +372,15 @@ class ApiServer:
             obj["metadata"]["name"] = ""
         else:
             validate(rt, obj)
-        managed_fields.record(obj, self._manager(req), "Update", self._body_for_fields(req, obj), "",
-                              rt.api_version, self.store.clock.now())
+        managed_fields.record(
+            obj,
+            self._manager(req),
+            "Update",
+            self._body_for_fields(req, obj),
+            "",
+            rt.api_version,
+            self.store.clock.now(),
+        )
         prepare = generate_selector if rt.kind == "Job" else None
         created = self.store.create(rt, obj, dry_run=self._dry_run(req), prepare=prepare)
         return _json(201, created)
@@ -339,8 +405,9 @@ class ApiServer:
         def attribute(changed: Obj) -> None:  # only a write that changes something is attributed
             managed_fields.record(changed, manager, "Update", operation_body, sub, rt.api_version, now)
 
-        return _json(200, self.store.update(rt, new, subresource=sub, dry_run=self._dry_run(req),
-                                            on_change=attribute))
+        return _json(
+            200, self.store.update(rt, new, subresource=sub, dry_run=self._dry_run(req), on_change=attribute)
+        )
 
     def _update(self, req: Request, target: Target, user: User) -> Response:
         body = self._body(req)
@@ -382,8 +449,14 @@ class ApiServer:
             self.orphan(self.store, obj["metadata"]["uid"])
         if not dry and policy == "Foreground":
             self.store.mutate(rt, target.namespace, target.name, _add_finalizer("foregroundDeletion"))
-        result = self.store.delete(rt, target.namespace, target.name, preconditions=preconditions,
-                                   dry_run=dry, grace_period_seconds=grace if grace else None)
+        result = self.store.delete(
+            rt,
+            target.namespace,
+            target.name,
+            preconditions=preconditions,
+            dry_run=dry,
+            grace_period_seconds=grace if grace else None,
+        )
         still_there = self.store.peek(rt, target.namespace, target.name) is not None
         if dry or still_there or rt.returns_deleted:
             return _json(200, result)
@@ -391,13 +464,21 @@ class ApiServer:
 
     def _delete_collection(self, req: Request, target: Target) -> Response:
         rt = target.resource
-        objs = self.store.list(rt, target.namespace or None, req.query.get("labelSelector"),
-                               req.query.get("fieldSelector"))
+        objs = self.store.list(
+            rt, target.namespace or None, req.query.get("labelSelector"), req.query.get("fieldSelector")
+        )
         dry = self._dry_run(req)
         for o in objs:
             self.store.delete(rt, target.namespace, o["metadata"]["name"], dry_run=dry)
-        return _json(200, {"kind": rt.list_kind, "apiVersion": rt.api_version,
-                           "metadata": {"resourceVersion": str(self.store.resource_version)}, "items": objs})
+        return _json(
+            200,
+            {
+                "kind": rt.list_kind,
+                "apiVersion": rt.api_version,
+                "metadata": {"resourceVersion": str(self.store.resource_version)},
+                "items": objs,
+            },
+        )
 
     def _eviction(self, req: Request, target: Target) -> Response:
         body = self._body(req)
@@ -405,11 +486,15 @@ class ApiServer:
             raise errors.bad_request("the body of the request must be an Eviction object")
         name = (body.get("metadata") or {}).get("name")
         if name and name != target.name:
-            raise errors.bad_request(f"name in URL does not match name in Eviction object: {target.name} != {name}")
+            raise errors.bad_request(
+                f"name in URL does not match name in Eviction object: {target.name} != {name}"
+            )
         opts = body.get("deleteOptions") or {}
         dry = self._dry_run(req) or opts.get("dryRun") == ["All"]
         self.evict(self.store, target.namespace, target.name, body, dry)
-        return _json(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
+        return _json(
+            201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+        )
 
     def _scale(self, req: Request, target: Target, user: User) -> Response:
         rt = target.resource
@@ -430,8 +515,18 @@ class ApiServer:
             raise errors.stale_write(rt.group_resource, rt.group, rt.plural, target.name)
         replicas = (new_scale.get("spec") or {}).get("replicas")
         if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
-            raise errors.invalid("Scale", "autoscaling", target.name, [(
-                "spec.replicas", "FieldValueInvalid", f"Invalid value: {replicas!r}: must be greater than or equal to 0")])
+            raise errors.invalid(
+                "Scale",
+                "autoscaling",
+                target.name,
+                [
+                    (
+                        "spec.replicas",
+                        "FieldValueInvalid",
+                        f"Invalid value: {replicas!r}: must be greater than or equal to 0",
+                    )
+                ],
+            )
         new = copy.deepcopy(obj)
         new["spec"]["replicas"] = replicas
         sub_target = Target(rt, target.namespace, target.name, "")
@@ -444,8 +539,10 @@ class ApiServer:
         for cs in (pod.get("status") or {}).get("containerStatuses") or []:
             term = (cs.get("lastState") or {}).get("terminated") or (cs.get("state") or {}).get("terminated")
             if term:
-                lines.append(f"sandbox: container {cs.get('name')} exited with code {term.get('exitCode')} "
-                             f"({term.get('reason')})")
+                lines.append(
+                    f"sandbox: container {cs.get('name')} exited with code {term.get('exitCode')} "
+                    f"({term.get('reason')})"
+                )
         return Response(200, ("\n".join(lines) + "\n" if lines else "").encode(), "text/plain")
 
     # -- watch --------------------------------------------------------------------------------
@@ -485,14 +582,19 @@ class ApiServer:
                 with self.store.lock:
                     events = self.store.events_since(last)
                     if events is None:
-                        yield dumps({"type": "ERROR", "object": errors.gone("too old resource version").status()})
+                        yield dumps(
+                            {"type": "ERROR", "object": errors.gone("too old resource version").status()}
+                        )
                         return
                     if not events:
                         self.store.changed.wait(timeout=0.5)
                         continue
                     last = events[-1].rv
-                    chunk = [dumps({"type": e.type, "object": e.obj}) + b"\n" for e in events
-                             if e.resource == rt and visible(e.obj)]
+                    chunk = [
+                        dumps({"type": e.type, "object": e.obj}) + b"\n"
+                        for e in events
+                        if e.resource == rt and visible(e.obj)
+                    ]
                 yield from chunk
 
         return Response(200, b"", JSON, {}, stream())
@@ -501,12 +603,18 @@ class ApiServer:
 def _scale_of(obj: Obj) -> dict[str, Any]:
     meta = obj["metadata"]
     return {
-        "kind": "Scale", "apiVersion": "autoscaling/v1",
-        "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                     if k in meta},
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
         "spec": {"replicas": obj.get("spec", {}).get("replicas", 0)},
-        "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
-                   "selector": selector_to_string(obj.get("spec", {}).get("selector"))},
+        "status": {
+            "replicas": (obj.get("status") or {}).get("replicas", 0),
+            "selector": selector_to_string(obj.get("spec", {}).get("selector")),
+        },
     }
 
 
@@ -515,6 +623,7 @@ def _add_finalizer(name: str) -> Callable[[Obj], None]:
         fins = o["metadata"].setdefault("finalizers", [])
         if name not in fins:
             fins.append(name)
+
     return fn
 
 

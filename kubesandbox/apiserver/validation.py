@@ -24,9 +24,14 @@ def _name(meta: Obj, kind: str) -> list[Cause]:
     name = meta.get("name", "")
     pattern = _DNS1123_LABEL if kind in ("Namespace", "Service") else _DNS1123_SUBDOMAIN
     if not isinstance(name, str) or not pattern.match(name) or len(name) > 253:
-        return [("metadata.name", "FieldValueInvalid",
-                 f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case '
-                 "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")]
+        return [
+            (
+                "metadata.name",
+                "FieldValueInvalid",
+                f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case '
+                "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+            )
+        ]
     return []
 
 
@@ -49,13 +54,16 @@ def _containers(spec: Any, path: str) -> list[Cause]:
     seen: set[str] = set()
     for i, c in enumerate(containers):
         if not isinstance(c, dict):
-            causes.append((f"{path}.containers[{i}]", "FieldValueInvalid", "Invalid value: must be an object"))
+            causes.append(
+                (f"{path}.containers[{i}]", "FieldValueInvalid", "Invalid value: must be an object")
+            )
             continue
         if not c.get("name"):
             causes.append((f"{path}.containers[{i}].name", "FieldValueRequired", "Required value"))
         elif c["name"] in seen:
-            causes.append((f"{path}.containers[{i}].name", "FieldValueDuplicate",
-                           f'Duplicate value: "{c["name"]}"'))
+            causes.append(
+                (f"{path}.containers[{i}].name", "FieldValueDuplicate", f'Duplicate value: "{c["name"]}"')
+            )
         seen.add(str(c.get("name")))
         if not c.get("image"):
             causes.append((f"{path}.containers[{i}].image", "FieldValueRequired", "Required value"))
@@ -69,8 +77,9 @@ def _replicas(spec: Obj) -> list[Cause]:
     if isinstance(r, bool) or not isinstance(r, int):
         return [("spec.replicas", "FieldValueInvalid", f"Invalid value: {r!r}: must be an integer")]
     if r < 0:
-        return [("spec.replicas", "FieldValueInvalid",
-                 f"Invalid value: {r}: must be greater than or equal to 0")]
+        return [
+            ("spec.replicas", "FieldValueInvalid", f"Invalid value: {r}: must be greater than or equal to 0")
+        ]
     return []
 
 
@@ -82,8 +91,13 @@ def _selector_and_template(spec: Obj) -> list[Cause]:
     labels = (tmpl.get("metadata") or {}).get("labels") or {}
     causes = []
     if not selector_matches(sel, labels):
-        causes.append(("spec.template.metadata.labels", "FieldValueInvalid",
-                       f"Invalid value: {labels}: `selector` does not match template `labels`"))
+        causes.append(
+            (
+                "spec.template.metadata.labels",
+                "FieldValueInvalid",
+                f"Invalid value: {labels}: `selector` does not match template `labels`",
+            )
+        )
     return causes + _containers(tmpl.get("spec"), "spec.template.spec")
 
 
@@ -101,7 +115,12 @@ def validate(rt: ResourceType, obj: Obj, old: Obj | None = None) -> None:
     if old is not None and rt.kind in ("Deployment", "ReplicaSet", "Job"):
         old_spec = old.get("spec") or {}
         if old_spec.get("selector") is not None and spec.get("selector") != old_spec.get("selector"):
-            causes.append(("spec.selector", "FieldValueInvalid",
-                           f"Invalid value: {spec.get('selector')}: field is immutable"))
+            causes.append(
+                (
+                    "spec.selector",
+                    "FieldValueInvalid",
+                    f"Invalid value: {spec.get('selector')}: field is immutable",
+                )
+            )
     if causes:
         raise errors.invalid(rt.kind, rt.group, str(meta.get("name", "")), causes)

@@ -54,8 +54,16 @@ class ControllerManager:
         self.hpas = HpaController(self.env)
         self.kubelet = Kubelet(self.env)
         self.disruption = DisruptionController(self.env)
-        self._order: tuple[_Controller, ...] = (self.gc, self.hpas, self.deployments, self.replicasets, self.jobs,
-                                                self.cronjobs, self.kubelet, self.disruption)
+        self._order: tuple[_Controller, ...] = (
+            self.gc,
+            self.hpas,
+            self.deployments,
+            self.replicasets,
+            self.jobs,
+            self.cronjobs,
+            self.kubelet,
+            self.disruption,
+        )
 
     def _pod_deleted(self, pod: Obj, rv: int) -> None:
         self.behaviors.restart_event(images_of(pod.get("spec")), rv)
@@ -74,9 +82,14 @@ class ControllerManager:
     def next_change(self) -> float:
         """The earliest time after now at which some controller has something to do (inf: none)."""
         now = to_ts(self.store.clock.now())
-        return min(self.kubelet.next_wakeup(now), self.deployments.next_wakeup(now),
-                   self.replicasets.next_wakeup(now), self.jobs.next_wakeup(now), self.hpas.next_wakeup(now),
-                   self.disruption.next_wakeup(now))
+        return min(
+            self.kubelet.next_wakeup(now),
+            self.deployments.next_wakeup(now),
+            self.replicasets.next_wakeup(now),
+            self.jobs.next_wakeup(now),
+            self.hpas.next_wakeup(now),
+            self.disruption.next_wakeup(now),
+        )
 
     def advance(self, seconds: float) -> None:
         """Move the clock forward by `seconds`, reconciling at every moment something changes."""

@@ -83,34 +83,60 @@ def _go_quote(s: str) -> str:
 
 def pull_error(image: str) -> str:
     ref = normalize_image(image)
-    return (f"rpc error: code = NotFound desc = failed to pull and unpack image {_go_quote(ref)}: "
-            f"failed to resolve reference {_go_quote(ref)}: {ref}: not found")
+    return (
+        f"rpc error: code = NotFound desc = failed to pull and unpack image {_go_quote(ref)}: "
+        f"failed to resolve reference {_go_quote(ref)}: {ref}: not found"
+    )
 
 
 def _base(spec: Spec, waiting_reason: str) -> dict[str, Any]:
-    return {"name": spec.name, "state": {"waiting": {"reason": waiting_reason}}, "lastState": {},
-            "ready": False, "restartCount": 0, "image": spec.image, "imageID": "", "started": False}
+    return {
+        "name": spec.name,
+        "state": {"waiting": {"reason": waiting_reason}},
+        "lastState": {},
+        "ready": False,
+        "restartCount": 0,
+        "image": spec.image,
+        "imageID": "",
+        "started": False,
+    }
 
 
 def _pulled_events(spec: Spec, t: float) -> list[Event]:
     quoted = _go_quote(spec.image)
     if spec.pull_always:
         size = int(hashlib.sha256(spec.image.encode()).hexdigest()[:6], 16) * 64
-        return [(t, "Normal", "Pulling", f"Pulling image {quoted}"),
-                (t, "Normal", "Pulled", f"Successfully pulled image {quoted} in 812ms (812ms including waiting). "
-                                        f"Image size: {size} bytes.")]
+        return [
+            (t, "Normal", "Pulling", f"Pulling image {quoted}"),
+            (
+                t,
+                "Normal",
+                "Pulled",
+                f"Successfully pulled image {quoted} in 812ms (812ms including waiting). "
+                f"Image size: {size} bytes.",
+            ),
+        ]
     return [(t, "Normal", "Pulled", f"Container image {quoted} already present on machine")]
 
 
 def _start_events(spec: Spec, t: float) -> list[Event]:
-    return [*_pulled_events(spec, t),
-            (t, "Normal", "Created", f"Created container: {spec.name}"),
-            (t, "Normal", "Started", f"Started container {spec.name}")]
+    return [
+        *_pulled_events(spec, t),
+        (t, "Normal", "Created", f"Created container: {spec.name}"),
+        (t, "Normal", "Started", f"Started container {spec.name}"),
+    ]
 
 
 def _terminated(spec: Spec, attempt: int, start: float, end: float, code: int, reason: str) -> dict[str, Any]:
-    return {"terminated": {"exitCode": code, "reason": reason, "startedAt": fmt(start), "finishedAt": fmt(end),
-                           "containerID": container_id(spec.pod_uid, spec.name, attempt)}}
+    return {
+        "terminated": {
+            "exitCode": code,
+            "reason": reason,
+            "startedAt": fmt(start),
+            "finishedAt": fmt(end),
+            "containerID": container_id(spec.pod_uid, spec.name, attempt),
+        }
+    }
 
 
 def _ran(status: dict[str, Any], spec: Spec, attempt: int) -> None:
@@ -120,7 +146,17 @@ def _ran(status: dict[str, Any], spec: Spec, attempt: int) -> None:
 
 
 def _order(status: dict[str, Any]) -> dict[str, Any]:
-    keys = ("name", "state", "lastState", "ready", "restartCount", "image", "imageID", "containerID", "started")
+    keys = (
+        "name",
+        "state",
+        "lastState",
+        "ready",
+        "restartCount",
+        "image",
+        "imageID",
+        "containerID",
+        "started",
+    )
     return {k: status[k] for k in keys if k in status}
 
 
@@ -200,17 +236,33 @@ def _crash(spec: Spec, a: float, now: float) -> View:
         restart_at = end + wait
         if now < restart_at:
             _ran(s, spec, attempt)
-            s["state"] = {"waiting": {"reason": "CrashLoopBackOff",
-                                      "message": f"back-off {go_duration(wait)} restarting failed container="
-                                                 f"{spec.name} pod={spec.pod_ref}"}}
+            s["state"] = {
+                "waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": f"back-off {go_duration(wait)} restarting failed container="
+                    f"{spec.name} pod={spec.pod_ref}",
+                }
+            }
             s["lastState"] = _terminated(spec, attempt, start, end, code, reason)
             s["restartCount"] = attempt
-            events.append((end, "Warning", "BackOff",
-                           f"Back-off restarting failed container {spec.name} in pod {spec.pod_ref}"))
+            events.append(
+                (
+                    end,
+                    "Warning",
+                    "BackOff",
+                    f"Back-off restarting failed container {spec.name} in pod {spec.pod_ref}",
+                )
+            )
             return View(s, restart_at, started=True, events=events)
         if wait > 0:
-            events.append((end, "Warning", "BackOff",
-                           f"Back-off restarting failed container {spec.name} in pod {spec.pod_ref}"))
+            events.append(
+                (
+                    end,
+                    "Warning",
+                    "BackOff",
+                    f"Back-off restarting failed container {spec.name} in pod {spec.pod_ref}",
+                )
+            )
             backoff = min(backoff * 2, BACKOFF_MAX)
         last_run = (start, end)
         attempt += 1
@@ -224,17 +276,23 @@ def _image_pull(spec: Spec, a: float, now: float) -> View:
     events: list[Event] = []
     attempt_at, backoff = a, BACKOFF_INITIAL
     while True:
-        events += [(attempt_at, "Normal", "Pulling", f"Pulling image {quoted}"),
-                   (attempt_at, "Warning", "Failed", f"Failed to pull image {quoted}: {err}"),
-                   (attempt_at, "Warning", "Failed", "Error: ErrImagePull")]
+        events += [
+            (attempt_at, "Normal", "Pulling", f"Pulling image {quoted}"),
+            (attempt_at, "Warning", "Failed", f"Failed to pull image {quoted}: {err}"),
+            (attempt_at, "Warning", "Failed", "Error: ErrImagePull"),
+        ]
         if now < attempt_at + 1:
             s["state"] = {"waiting": {"reason": "ErrImagePull", "message": err}}
             return View(s, attempt_at + 1, events=events)
-        events += [(attempt_at + 1, "Normal", "BackOff", f"Back-off pulling image {quoted}"),
-                   (attempt_at + 1, "Warning", "Failed", "Error: ImagePullBackOff")]
+        events += [
+            (attempt_at + 1, "Normal", "BackOff", f"Back-off pulling image {quoted}"),
+            (attempt_at + 1, "Warning", "Failed", "Error: ImagePullBackOff"),
+        ]
         nxt = attempt_at + backoff
         if now < nxt:
-            s["state"] = {"waiting": {"reason": "ImagePullBackOff", "message": f"Back-off pulling image {quoted}"}}
+            s["state"] = {
+                "waiting": {"reason": "ImagePullBackOff", "message": f"Back-off pulling image {quoted}"}
+            }
             return View(s, nxt, events=events)
         attempt_at, backoff = nxt, min(backoff * 2, BACKOFF_MAX)
 
@@ -261,5 +319,7 @@ def config_error_message(container: dict[str, Any], pod_ref: str) -> str:
             return f'secret "{env_from["secretRef"].get("name", "")}" not found'
         if isinstance(env_from.get("configMapRef"), dict) and not env_from["configMapRef"].get("optional"):
             return f'configmap "{env_from["configMapRef"].get("name", "")}" not found'
-    return (f"container has runAsNonRoot and image will run as root (pod: {_go_quote(pod_ref)}, "
-            f"container: {container.get('name', '')})")
+    return (
+        f"container has runAsNonRoot and image will run as root (pod: {_go_quote(pod_ref)}, "
+        f"container: {container.get('name', '')})"
+    )

@@ -22,8 +22,16 @@ REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
-SKIP_ANNOTATIONS = frozenset({"kubectl.kubernetes.io/last-applied-configuration", REVISION, REVISION_HISTORY,
-                              DESIRED_REPLICAS, MAX_REPLICAS, "deprecated.deployment.rollback.to"})
+SKIP_ANNOTATIONS = frozenset(
+    {
+        "kubectl.kubernetes.io/last-applied-configuration",
+        REVISION,
+        REVISION_HISTORY,
+        DESIRED_REPLICAS,
+        MAX_REPLICAS,
+        "deprecated.deployment.rollback.to",
+    }
+)
 MAX_REV_HISTORY_CHARS = 2000
 MAX_INT32 = 2**31 - 1
 INF = math.inf
@@ -41,6 +49,7 @@ MIN_UNAVAILABLE = "MinimumReplicasUnavailable"
 
 
 # -- reading a Deployment (API defaults assumed, absent fields read as their defaults) -----------
+
 
 def spec_of(d: Obj) -> dict[str, Any]:
     spec: dict[str, Any] = d.setdefault("spec", {})
@@ -122,8 +131,11 @@ def _created(rs: Obj) -> float:
 def by_creation(a: Obj, b: Obj) -> int:
     ta, tb = _created(a), _created(b)
     if ta == tb:
-        return -1 if a["metadata"]["name"] < b["metadata"]["name"] else (1 if a["metadata"]["name"] >
-                                                                         b["metadata"]["name"] else 0)
+        return (
+            -1
+            if a["metadata"]["name"] < b["metadata"]["name"]
+            else (1 if a["metadata"]["name"] > b["metadata"]["name"] else 0)
+        )
     return -1 if ta < tb else 1
 
 
@@ -167,6 +179,7 @@ def adopt_by(ref: dict[str, Any]) -> Any:
     def fn(o: Obj) -> None:
         if controller_ref(o) is None:
             o["metadata"].setdefault("ownerReferences", []).append(ref)
+
     return fn
 
 
@@ -257,8 +270,14 @@ def set_new_rs_annotations(d: Obj, rs: Obj, new_revision: str, exists: bool) -> 
 
 
 def new_condition(type_: str, status: str, reason: str, message: str, now: float) -> dict[str, Any]:
-    return {"type": type_, "status": status, "lastUpdateTime": fmt(now), "lastTransitionTime": fmt(now),
-            "reason": reason, "message": message}
+    return {
+        "type": type_,
+        "status": status,
+        "lastUpdateTime": fmt(now),
+        "lastTransitionTime": fmt(now),
+        "reason": reason,
+        "message": message,
+    }
 
 
 def set_condition(status: dict[str, Any], cond: dict[str, Any]) -> None:
@@ -266,7 +285,11 @@ def set_condition(status: dict[str, Any], cond: dict[str, Any]) -> None:
     when only the reason changes; the condition moves to the end of the list."""
     conds = status.get("conditions") or []
     current = get_condition(conds, cond["type"])
-    if current is not None and current.get("status") == cond["status"] and current.get("reason") == cond["reason"]:
+    if (
+        current is not None
+        and current.get("status") == cond["status"]
+        and current.get("reason") == cond["reason"]
+    ):
         return
     if current is not None and current.get("status") == cond["status"]:
         cond["lastTransitionTime"] = current.get("lastTransitionTime", cond["lastTransitionTime"])
@@ -283,9 +306,12 @@ def remove_condition(status: dict[str, Any], type_: str) -> None:
 
 def deployment_complete(d: Obj, status: dict[str, Any]) -> bool:
     r = replicas(d)
-    return (int(status.get("updatedReplicas") or 0) == r and int(status.get("replicas") or 0) == r
-            and int(status.get("availableReplicas") or 0) == r
-            and int(status.get("observedGeneration") or 0) >= int(d["metadata"].get("generation") or 1))
+    return (
+        int(status.get("updatedReplicas") or 0) == r
+        and int(status.get("replicas") or 0) == r
+        and int(status.get("availableReplicas") or 0) == r
+        and int(status.get("observedGeneration") or 0) >= int(d["metadata"].get("generation") or 1)
+    )
 
 
 def deployment_progressing(d: Obj, new: dict[str, Any]) -> bool:
@@ -293,11 +319,15 @@ def deployment_progressing(d: Obj, new: dict[str, Any]) -> bool:
 
     def g(s: dict[str, Any], k: str) -> int:
         return int(s.get(k) or 0)
+
     old_old = g(old, "replicas") - g(old, "updatedReplicas")
     new_old = g(new, "replicas") - g(new, "updatedReplicas")
-    return (g(new, "updatedReplicas") > g(old, "updatedReplicas") or new_old < old_old
-            or g(new, "readyReplicas") > g(old, "readyReplicas")
-            or g(new, "availableReplicas") > g(old, "availableReplicas"))
+    return (
+        g(new, "updatedReplicas") > g(old, "updatedReplicas")
+        or new_old < old_old
+        or g(new, "readyReplicas") > g(old, "readyReplicas")
+        or g(new, "availableReplicas") > g(old, "availableReplicas")
+    )
 
 
 def deployment_timed_out(d: Obj, new: dict[str, Any], now: float) -> bool:

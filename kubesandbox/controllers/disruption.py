@@ -57,8 +57,14 @@ class StatusFailure(ApiError):
     a pod with several budgets."""
 
     def status(self) -> dict[str, Any]:
-        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "code": self.code}
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "code": self.code,
+        }
 
 
 def _too_many_requests(message: str, retry_after: int) -> ApiError:
@@ -71,17 +77,25 @@ def _too_many_requests(message: str, retry_after: int) -> ApiError:
 
 
 def _forbidden(name: str, why: str) -> ApiError:
-    return ApiError(403, "Forbidden", f'poddisruptionbudget.policy "{name}" is forbidden: {why}',
-                    {"name": name, "group": "policy", "kind": "poddisruptionbudget"})
+    return ApiError(
+        403,
+        "Forbidden",
+        f'poddisruptionbudget.policy "{name}" is forbidden: {why}',
+        {"name": name, "group": "policy", "kind": "poddisruptionbudget"},
+    )
 
 
 def _set_allowed_condition(status: dict[str, Any], now: float) -> None:
     """`pdbhelper.UpdateDisruptionAllowedCondition` (meta.SetStatusCondition semantics)."""
     allowed = int(status.get("disruptionsAllowed") or 0) > 0
-    cond = {"type": "DisruptionAllowed", "status": "True" if allowed else "False",
-            "observedGeneration": int(status.get("observedGeneration") or 0),
-            "lastTransitionTime": fmt(now), "reason": "SufficientPods" if allowed else "InsufficientPods",
-            "message": ""}
+    cond = {
+        "type": "DisruptionAllowed",
+        "status": "True" if allowed else "False",
+        "observedGeneration": int(status.get("observedGeneration") or 0),
+        "lastTransitionTime": fmt(now),
+        "reason": "SufficientPods" if allowed else "InsufficientPods",
+        "message": "",
+    }
     _set_status_condition(status, cond)
 
 
@@ -101,8 +115,11 @@ def _set_status_condition(status: dict[str, Any], cond: dict[str, Any]) -> None:
 
 def _matching_pdbs(store: Store, pod: Obj) -> list[Obj]:
     labels = labels_of(pod)
-    return [pdb for pdb in store.iter_live(PDBS, pod["metadata"]["namespace"])
-            if compile_selector((pdb.get("spec") or {}).get("selector"))(labels)]
+    return [
+        pdb
+        for pdb in store.iter_live(PDBS, pod["metadata"]["namespace"])
+        if compile_selector((pdb.get("spec") or {}).get("selector"))(labels)
+    ]
 
 
 def _can_ignore_pdb(pod: Obj) -> bool:
@@ -114,13 +131,23 @@ def _check_preconditions(pod: Obj, pre: dict[str, Any]) -> None:
     name = pod["metadata"]["name"]
     uid, rv = pre.get("uid"), pre.get("resourceVersion")
     if uid and uid != pod["metadata"]["uid"]:
-        raise conflict("Pod", "", "Pod", name,
-                       f"the UID in the precondition ({uid}) does not match the UID in record "
-                       f"({pod['metadata']['uid']}). The object might have been deleted and then recreated")
+        raise conflict(
+            "Pod",
+            "",
+            "Pod",
+            name,
+            f"the UID in the precondition ({uid}) does not match the UID in record "
+            f"({pod['metadata']['uid']}). The object might have been deleted and then recreated",
+        )
     if rv and rv != pod["metadata"]["resourceVersion"]:
-        raise conflict("Pod", "", "Pod", name,
-                       f"the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in "
-                       f"record ({pod['metadata']['resourceVersion']}). The object might have been modified")
+        raise conflict(
+            "Pod",
+            "",
+            "Pod",
+            name,
+            f"the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in "
+            f"record ({pod['metadata']['resourceVersion']}). The object might have been modified",
+        )
 
 
 def _delete(store: Store, pod: Obj, options: dict[str, Any], dry_run: bool) -> None:
@@ -138,14 +165,25 @@ def _delete(store: Store, pod: Obj, options: dict[str, Any], dry_run: bool) -> N
     def add_condition(p: Obj) -> None:
         conds = p.setdefault("status", {}).setdefault("conditions", [])
         cond = get_condition(conds, "DisruptionTarget")
-        if cond is not None and cond.get("status") == "True" and cond.get("reason") == "EvictionByEvictionAPI":
+        if (
+            cond is not None
+            and cond.get("status") == "True"
+            and cond.get("reason") == "EvictionByEvictionAPI"
+        ):
             return
-        new = {"type": "DisruptionTarget", "status": "True", "lastProbeTime": None, "lastTransitionTime": fmt(now),
-               "reason": "EvictionByEvictionAPI", "message": "Eviction API: evicting"}
+        new = {
+            "type": "DisruptionTarget",
+            "status": "True",
+            "lastProbeTime": None,
+            "lastTransitionTime": fmt(now),
+            "reason": "EvictionByEvictionAPI",
+            "message": "Eviction API: evicting",
+        }
         if cond is not None:
             conds[conds.index(cond)] = new
         else:
             conds.append(new)
+
     updated = store.mutate(PODS, ns, name, add_condition, subresource="status")
     P.delete_pod(store, updated, requested, preconditions={"uid": updated["metadata"]["uid"]})
 
@@ -159,8 +197,11 @@ def evict(store: Store, namespace: str, pod_name: str, eviction: dict[str, Any],
         options = copy.deepcopy(eviction.get("deleteOptions") or {})
         body_dry = list(options.get("dryRun") or [])
         if body_dry and dry_run and body_dry != ["All"]:
-            raise ApiError(400, "BadRequest", f"Non-matching dry-run options in request and content: [All] and "
-                                              f"[{' '.join(body_dry)}]")
+            raise ApiError(
+                400,
+                "BadRequest",
+                f"Non-matching dry-run options in request and content: [All] and [{' '.join(body_dry)}]",
+            )
         dry_run = dry_run or bool(body_dry)
         pod = store.get(PODS, namespace, pod_name)
         if _can_ignore_pdb(pod):
@@ -168,8 +209,12 @@ def evict(store: Store, namespace: str, pod_name: str, eviction: dict[str, Any],
             return
         pdbs = _matching_pdbs(store, pod)
         if len(pdbs) > 1:
-            raise StatusFailure(500, "", "This pod has more than one PodDisruptionBudget, which the eviction "
-                                         "subresource does not support.")
+            raise StatusFailure(
+                500,
+                "",
+                "This pod has more than one PodDisruptionBudget, which the eviction "
+                "subresource does not support.",
+            )
         if not pdbs:
             _delete(store, pod, options, dry_run)
             return
@@ -203,10 +248,15 @@ def _check_and_decrement(store: Store, pod: Obj, pdb: Obj, dry_run: bool) -> Non
     if allowed < 0:
         raise _forbidden(name, "pdb disruptions allowed is negative")
     if len(status.get("disruptedPods") or {}) > MAX_DISRUPTED_POD_SIZE:
-        raise _forbidden(name, "DisruptedPods map too big - too many evictions not confirmed by PDB controller")
+        raise _forbidden(
+            name, "DisruptedPods map too big - too many evictions not confirmed by PDB controller"
+        )
     if allowed == 0:
-        raise _too_many_requests(f"The disruption budget {name} needs {int(status.get('desiredHealthy') or 0)} "
-                                 f"healthy pods and has {int(status.get('currentHealthy') or 0)} currently", 0)
+        raise _too_many_requests(
+            f"The disruption budget {name} needs {int(status.get('desiredHealthy') or 0)} "
+            f"healthy pods and has {int(status.get('currentHealthy') or 0)} currently",
+            0,
+        )
     status["disruptionsAllowed"] = allowed - 1
     now = to_ts(store.clock.now())
     if status["disruptionsAllowed"] == 0:
@@ -218,11 +268,19 @@ def _check_and_decrement(store: Store, pod: Obj, pdb: Obj, dry_run: bool) -> Non
 
     def write(o: Obj) -> None:
         o["status"] = new_status
+
     store.mutate(PDBS, pdb["metadata"]["namespace"], name, write, subresource="status")
 
 
-_ORDER = ("observedGeneration", "disruptedPods", "disruptionsAllowed", "currentHealthy", "desiredHealthy",
-          "expectedPods", "conditions")
+_ORDER = (
+    "observedGeneration",
+    "disruptedPods",
+    "disruptionsAllowed",
+    "currentHealthy",
+    "desiredHealthy",
+    "expectedPods",
+    "conditions",
+)
 
 
 def _ordered(status: dict[str, Any]) -> dict[str, Any]:
@@ -248,8 +306,11 @@ class DisruptionController:
     def _inputs(self, pdb: Obj) -> tuple[Any, ...]:
         ns = pdb["metadata"]["namespace"]
         store = self.env.store
-        controllers = tuple((o["metadata"]["uid"], o["metadata"]["resourceVersion"])
-                            for rt in (DEPLOYMENTS, REPLICASETS) for o in store.iter_live(rt, ns))
+        controllers = tuple(
+            (o["metadata"]["uid"], o["metadata"]["resourceVersion"])
+            for rt in (DEPLOYMENTS, REPLICASETS)
+            for o in store.iter_live(rt, ns)
+        )
         return pdb["metadata"]["resourceVersion"], self.env.pods.ns_version.get(ns, 0), controllers
 
     def sync(self, now: float) -> None:
@@ -262,8 +323,9 @@ class DisruptionController:
             if self._cache.unchanged(uid, self._inputs(live), now):
                 continue
             self._pdb_wake = INF
-            self.env.guard(f"pdb {live['metadata']['namespace']}/{live['metadata']['name']}",
-                           self._sync, live, now)
+            self.env.guard(
+                f"pdb {live['metadata']['namespace']}/{live['metadata']['name']}", self._sync, live, now
+            )
             after = self.env.store.peek(PDBS, live["metadata"]["namespace"], live["metadata"]["name"])
             self._cache.synced(uid, self._pdb_wake, self._inputs(after) if after is not None else None)
         self._cache.end()
@@ -283,8 +345,14 @@ class DisruptionController:
         try:
             expected, desired = self._expected_counts(pdb, pods)
         except (_NoController, IntOrPercentError) as exc:
-            self.env.recorder.record(pdb, "Warning", "CalculateExpectedPodCountFailed",
-                                     f"Failed to calculate the number of expected pods: {exc}", DISRUPTION, now)
+            self.env.recorder.record(
+                pdb,
+                "Warning",
+                "CalculateExpectedPodCountFailed",
+                f"Failed to calculate the number of expected pods: {exc}",
+                DISRUPTION,
+                now,
+            )
             self._fail_safe(pdb, str(exc), now)
             return
         disrupted = self._disrupted_map(pdb, pods, now)
@@ -362,35 +430,54 @@ class DisruptionController:
             expected = t + DELETION_TIMEOUT
             if expected < now:
                 self.env.recorder.record(
-                    pod, "Warning", "NotDeleted", f"Pod was expected by PDB {pdb['metadata']['namespace']}/"
-                    f"{pdb['metadata']['name']} to be deleted but it wasn't", DISRUPTION, now)
+                    pod,
+                    "Warning",
+                    "NotDeleted",
+                    f"Pod was expected by PDB {pdb['metadata']['namespace']}/"
+                    f"{pdb['metadata']['name']} to be deleted but it wasn't",
+                    DISRUPTION,
+                    now,
+                )
             else:
                 out[pod["metadata"]["name"]] = str(t_str)
                 self._pdb_wake = min(self._pdb_wake, expected + 1)
         return out
 
-    def _update(self, pdb: Obj, healthy: int, desired: int, expected: int, disrupted: dict[str, str],
-                now: float) -> None:
+    def _update(
+        self, pdb: Obj, healthy: int, desired: int, expected: int, disrupted: dict[str, str], now: float
+    ) -> None:
         allowed = healthy - desired
         if expected <= 0 or allowed <= 0:
             allowed = 0
         old = pdb.get("status") or {}
         generation = int(pdb["metadata"].get("generation") or 1)
         cond = get_condition(old.get("conditions"), "DisruptionAllowed")
-        up_to_date = cond is not None and int(cond.get("observedGeneration") or 0) == int(
-            old.get("observedGeneration") or 0) and cond.get("status") == ("True" if int(
-                old.get("disruptionsAllowed") or 0) > 0 else "False")
-        if (int(old.get("currentHealthy") or 0) == healthy and int(old.get("desiredHealthy") or 0) == desired
-                and int(old.get("expectedPods") or 0) == expected
-                and int(old.get("disruptionsAllowed") or 0) == allowed
-                and (old.get("disruptedPods") or {}) == disrupted
-                and int(old.get("observedGeneration") or 0) == generation and up_to_date):
+        up_to_date = (
+            cond is not None
+            and int(cond.get("observedGeneration") or 0) == int(old.get("observedGeneration") or 0)
+            and cond.get("status") == ("True" if int(old.get("disruptionsAllowed") or 0) > 0 else "False")
+        )
+        if (
+            int(old.get("currentHealthy") or 0) == healthy
+            and int(old.get("desiredHealthy") or 0) == desired
+            and int(old.get("expectedPods") or 0) == expected
+            and int(old.get("disruptionsAllowed") or 0) == allowed
+            and (old.get("disruptedPods") or {}) == disrupted
+            and int(old.get("observedGeneration") or 0) == generation
+            and up_to_date
+        ):
             return
         status: dict[str, Any] = {"observedGeneration": generation}
         if disrupted:
             status["disruptedPods"] = disrupted
-        status.update({"disruptionsAllowed": allowed, "currentHealthy": healthy, "desiredHealthy": desired,
-                       "expectedPods": expected})
+        status.update(
+            {
+                "disruptionsAllowed": allowed,
+                "currentHealthy": healthy,
+                "desiredHealthy": desired,
+                "expectedPods": expected,
+            }
+        )
         status["conditions"] = copy.deepcopy(old.get("conditions") or [])
         _set_allowed_condition(status, now)
         self._write(pdb, _ordered(status))
@@ -400,14 +487,23 @@ class DisruptionController:
         status["disruptionsAllowed"] = 0
         for k in ("currentHealthy", "desiredHealthy", "expectedPods"):
             status.setdefault(k, 0)
-        _set_status_condition(status, {"type": "DisruptionAllowed", "status": "False",
-                                       "observedGeneration": int(status.get("observedGeneration") or 0),
-                                       "lastTransitionTime": fmt(now), "reason": "SyncFailed", "message": message})
+        _set_status_condition(
+            status,
+            {
+                "type": "DisruptionAllowed",
+                "status": "False",
+                "observedGeneration": int(status.get("observedGeneration") or 0),
+                "lastTransitionTime": fmt(now),
+                "reason": "SyncFailed",
+                "message": message,
+            },
+        )
         if status != pdb.get("status"):
             self._write(pdb, _ordered(status))
 
     def _write(self, pdb: Obj, status: dict[str, Any]) -> None:
         def fn(o: Obj) -> None:
             o["status"] = status
+
         m = pdb["metadata"]
         self.env.store.mutate(PDBS, m["namespace"], m["name"], fn, subresource="status")

@@ -44,8 +44,9 @@ class EventRecorder:
         self._seq = 0
         self._seen: dict[tuple[str, ...], tuple[str, str]] = {}  # correlation key → (namespace, name)
 
-    def record(self, obj: Obj, type_: str, reason: str, message: str, source: Source, ts: float,
-               field_path: str = "") -> None:
+    def record(
+        self, obj: Obj, type_: str, reason: str, message: str, source: Source, ts: float, field_path: str = ""
+    ) -> None:
         m = obj["metadata"]
         namespace = m.get("namespace") or "default"
         key = (m.get("uid", ""), field_path, type_, reason, message, source.component, source.host)
@@ -53,14 +54,21 @@ class EventRecorder:
         if seen is not None:
             existing = self.store.peek(EVENTS, seen[0], seen[1])
             if existing is not None:
+
                 def bump(ev: Obj) -> None:
                     ev["count"] = int(ev.get("count") or 1) + 1
                     ev["lastTimestamp"] = fmt(ts)
+
                 self.store.mutate(EVENTS, seen[0], seen[1], bump)
                 return
-        involved = {"kind": obj.get("kind", ""), "namespace": m.get("namespace", ""), "name": m["name"],
-                    "uid": m.get("uid", ""), "apiVersion": obj.get("apiVersion", ""),
-                    "resourceVersion": m.get("resourceVersion", "")}
+        involved = {
+            "kind": obj.get("kind", ""),
+            "namespace": m.get("namespace", ""),
+            "name": m["name"],
+            "uid": m.get("uid", ""),
+            "apiVersion": obj.get("apiVersion", ""),
+            "resourceVersion": m.get("resourceVersion", ""),
+        }
         if not involved["namespace"]:
             del involved["namespace"]
         if field_path:
@@ -68,14 +76,20 @@ class EventRecorder:
         self._seq += 1
         name = f"{m['name']}.{int(ts * 1e9) + self._seq:x}"
         event: Obj = {
-            "apiVersion": "v1", "kind": "Event",
+            "apiVersion": "v1",
+            "kind": "Event",
             "metadata": {"name": name, "namespace": namespace},
             "involvedObject": involved,
-            "reason": reason, "message": message,
+            "reason": reason,
+            "message": message,
             "source": {"component": source.component, **({"host": source.host} if source.host else {})},
-            "firstTimestamp": fmt(ts), "lastTimestamp": fmt(ts), "count": 1, "type": type_,
+            "firstTimestamp": fmt(ts),
+            "lastTimestamp": fmt(ts),
+            "count": 1,
+            "type": type_,
             "eventTime": None,
-            "reportingComponent": source.component, "reportingInstance": source.reporting_instance,
+            "reportingComponent": source.component,
+            "reportingInstance": source.reporting_instance,
         }
         try:
             self.store.create(EVENTS, event)
@@ -88,15 +102,26 @@ class EventRecorder:
         m = pod["metadata"]
         self._seq += 1
         event: Obj = {
-            "apiVersion": "v1", "kind": "Event",
+            "apiVersion": "v1",
+            "kind": "Event",
             "metadata": {"name": f"{m['name']}.{int(ts * 1e9) + self._seq:x}", "namespace": m["namespace"]},
-            "involvedObject": {"kind": "Pod", "namespace": m["namespace"], "name": m["name"],
-                               "uid": m.get("uid", ""), "apiVersion": "v1"},
+            "involvedObject": {
+                "kind": "Pod",
+                "namespace": m["namespace"],
+                "name": m["name"],
+                "uid": m.get("uid", ""),
+                "apiVersion": "v1",
+            },
             "reason": "Scheduled",
             "message": f"Successfully assigned {m['namespace']}/{m['name']} to {NODE_NAME}",
-            "source": {}, "firstTimestamp": None, "lastTimestamp": None, "type": "Normal",
-            "eventTime": fmt_micro(ts), "action": "Binding",
-            "reportingComponent": "default-scheduler", "reportingInstance": "default-scheduler-" + NODE_NAME,
+            "source": {},
+            "firstTimestamp": None,
+            "lastTimestamp": None,
+            "type": "Normal",
+            "eventTime": fmt_micro(ts),
+            "action": "Binding",
+            "reportingComponent": "default-scheduler",
+            "reportingInstance": "default-scheduler-" + NODE_NAME,
         }
         try:
             self.store.create(EVENTS, event)

@@ -37,6 +37,7 @@ def _without_refs_to(uids: set[str]) -> Any:
             o["metadata"]["ownerReferences"] = refs
         else:
             o["metadata"].pop("ownerReferences", None)
+
     return fn
 
 
@@ -47,6 +48,7 @@ def _without_finalizer(name: str) -> Any:
             o["metadata"]["finalizers"] = fins
         else:
             o["metadata"].pop("finalizers", None)
+
     return fn
 
 
@@ -55,6 +57,7 @@ def _with_finalizer(name: str) -> Any:
         fins = o["metadata"].setdefault("finalizers", [])
         if name not in fins:
             fins.append(name)
+
     return fn
 
 
@@ -127,7 +130,8 @@ class GarbageCollector:
                     if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
                         cache[key] = "dangling"
                     elif owner["metadata"].get("deletionTimestamp") and FOREGROUND in (
-                            owner["metadata"].get("finalizers") or []):
+                        owner["metadata"].get("finalizers") or []
+                    ):
                         cache[key] = "waiting"
                     else:
                         cache[key] = "solid"
@@ -170,9 +174,14 @@ class GarbageCollector:
                     store.mutate(rt, _ns(rt, obj), m["name"], _without_finalizer(ORPHAN))
                     continue
                 if FOREGROUND in fins:
-                    blocking = [d for d in deps_of(uid) if any(
-                        r.get("uid") == uid and r.get("blockOwnerDeletion")
-                        for r in d[1]["metadata"].get("ownerReferences") or [])]
+                    blocking = [
+                        d
+                        for d in deps_of(uid)
+                        if any(
+                            r.get("uid") == uid and r.get("blockOwnerDeletion")
+                            for r in d[1]["metadata"].get("ownerReferences") or []
+                        )
+                    ]
                     if not blocking:
                         store.mutate(rt, _ns(rt, obj), m["name"], _without_finalizer(FOREGROUND))
             except ApiError:
@@ -188,8 +197,10 @@ class GarbageCollector:
             if not bucket:
                 continue
             sample = next(iter(bucket.values()))
-            ref = next((r for r in sample["metadata"].get("ownerReferences") or [] if r.get("uid") == owner_uid),
-                       None)
+            ref = next(
+                (r for r in sample["metadata"].get("ownerReferences") or [] if r.get("uid") == owner_uid),
+                None,
+            )
             if ref is None:
                 continue
             if classify(ref, sample["metadata"].get("namespace", "")) == "solid":

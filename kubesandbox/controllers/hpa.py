@@ -24,16 +24,32 @@ from kubesandbox.store import Obj
 HPAS = BY_PLURAL[("autoscaling", "horizontalpodautoscalers")]
 SYNC_PERIOD = 15.0
 INF = math.inf
-NO_RESOURCE_METRICS = ("unable to fetch metrics from resource metrics API: the server could not find the requested "
-                       "resource (get pods.metrics.k8s.io)")
-NO_CUSTOM_METRICS = ("unable to fetch metrics from custom metrics API: no custom metrics API "
-                     "(custom.metrics.k8s.io) registered")
-NO_EXTERNAL_METRICS = ("unable to fetch metrics from external metrics API: no external metrics API "
-                       "(external.metrics.k8s.io) registered")
-DEFAULT_METRICS = [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization",
-                                                                                "averageUtilization": 80}}}]
-_STATUS_ORDER = ("observedGeneration", "lastScaleTime", "currentReplicas", "desiredReplicas", "currentMetrics",
-                 "conditions")
+NO_RESOURCE_METRICS = (
+    "unable to fetch metrics from resource metrics API: the server could not find the requested "
+    "resource (get pods.metrics.k8s.io)"
+)
+NO_CUSTOM_METRICS = (
+    "unable to fetch metrics from custom metrics API: no custom metrics API "
+    "(custom.metrics.k8s.io) registered"
+)
+NO_EXTERNAL_METRICS = (
+    "unable to fetch metrics from external metrics API: no external metrics API "
+    "(external.metrics.k8s.io) registered"
+)
+DEFAULT_METRICS = [
+    {
+        "type": "Resource",
+        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}},
+    }
+]
+_STATUS_ORDER = (
+    "observedGeneration",
+    "lastScaleTime",
+    "currentReplicas",
+    "desiredReplicas",
+    "currentMetrics",
+    "conditions",
+)
 
 
 def _metric_failure(spec: dict[str, Any], namespace: str) -> tuple[str, str, str]:
@@ -44,11 +60,16 @@ def _metric_failure(spec: dict[str, Any], namespace: str) -> tuple[str, str, str
         name = src.get("name", "cpu")
         target = src.get("target") or {}
         what = "usage" if target.get("averageValue") is not None else "utilization"
-        inner = f"failed to get {name} {what}: unable to get metrics for resource {name}: {NO_RESOURCE_METRICS}"
+        inner = (
+            f"failed to get {name} {what}: unable to get metrics for resource {name}: {NO_RESOURCE_METRICS}"
+        )
         if kind == "Resource":
             return "FailedGetResourceMetric", inner, f"failed to get {name} resource metric value: {inner}"
-        return ("FailedGetContainerResourceMetric", inner,
-                f"failed to get {name} container resource metric value: {inner}")
+        return (
+            "FailedGetContainerResourceMetric",
+            inner,
+            f"failed to get {name} container resource metric value: {inner}",
+        )
     if kind == "Pods":
         name = ((spec.get("pods") or {}).get("metric") or {}).get("name", "")
         inner = f"unable to get metric {name}: {NO_CUSTOM_METRICS}"
@@ -57,15 +78,19 @@ def _metric_failure(spec: dict[str, Any], namespace: str) -> tuple[str, str, str
         obj = spec.get("object") or {}
         name = (obj.get("metric") or {}).get("name", "")
         described = obj.get("describedObject") or {}
-        inner = (f"unable to get metric {name}: {described.get('kind', '')} on {namespace} "
-                 f"{described.get('name', '')}/{NO_CUSTOM_METRICS}")
+        inner = (
+            f"unable to get metric {name}: {described.get('kind', '')} on {namespace} "
+            f"{described.get('name', '')}/{NO_CUSTOM_METRICS}"
+        )
         return "FailedGetObjectMetric", inner, f"failed to get object metric value: {inner}"
     name = (((spec.get("external") or {}).get("metric")) or {}).get("name", "")
     inner = f"unable to get external metric {namespace}/{name}/nil: {NO_EXTERNAL_METRICS}"
     return "FailedGetExternalMetric", inner, f"failed to get {name} external metric: {inner}"
 
 
-def _set_condition(status: dict[str, Any], type_: str, cstatus: str, reason: str, message: str, now: float) -> None:
+def _set_condition(
+    status: dict[str, Any], type_: str, cstatus: str, reason: str, message: str, now: float
+) -> None:
     """`setConditionInList`: lastTransitionTime moves only when the status changes."""
     conds = status.setdefault("conditions", [])
     cond = get_condition(conds, type_)
@@ -116,6 +141,7 @@ class HpaController:
 
         def fn(o: Obj) -> None:
             o["status"] = new
+
         self.env.store.mutate(HPAS, m["namespace"], m["name"], fn, subresource="status")
 
     def _reconcile(self, hpa: Obj, now: float) -> None:
@@ -125,7 +151,11 @@ class HpaController:
         status: dict[str, Any] = copy.deepcopy(hpa.get("status") or {})
         status.setdefault("desiredReplicas", 0)
         ref = spec.get("scaleTargetRef") or {}
-        api_version, kind, name = str(ref.get("apiVersion", "")), str(ref.get("kind", "")), str(ref.get("name", ""))
+        api_version, kind, name = (
+            str(ref.get("apiVersion", "")),
+            str(ref.get("kind", "")),
+            str(ref.get("name", "")),
+        )
         group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
         rt = resource_for_kind(api_version, kind)
         if rt is None:
@@ -143,12 +173,24 @@ class HpaController:
                 error = f'{rt.group_resource} "{name}" not found'
         if rt is None or target is None or error:
             self._event(hpa, "Warning", "FailedGetScale", error, now)
-            _set_condition(status, "AbleToScale", "False", "FailedGetScale",
-                           f"the HPA controller was unable to get the target's current scale: {error}", now)
+            _set_condition(
+                status,
+                "AbleToScale",
+                "False",
+                "FailedGetScale",
+                f"the HPA controller was unable to get the target's current scale: {error}",
+                now,
+            )
             self._write(hpa, status)
             return
-        _set_condition(status, "AbleToScale", "True", "SucceededGetScale",
-                       "the HPA controller was able to get the target's current scale", now)
+        _set_condition(
+            status,
+            "AbleToScale",
+            "True",
+            "SucceededGetScale",
+            "the HPA controller was able to get the target's current scale",
+            now,
+        )
         r = (target.get("spec") or {}).get("replicas")
         current = 1 if r is None else int(r)
         min_replicas = spec.get("minReplicas")
@@ -157,16 +199,28 @@ class HpaController:
         rescale, desired, reason = True, 0, ""
         if current == 0 and min_replicas != 0:
             rescale = False
-            _set_condition(status, "ScalingActive", "False", "ScalingDisabled",
-                           "scaling is disabled since the replica count of the target is zero", now)
+            _set_condition(
+                status,
+                "ScalingActive",
+                "False",
+                "ScalingDisabled",
+                "scaling is disabled since the replica count of the target is zero",
+                now,
+            )
         elif current > max_replicas:
             reason, desired = "Current number of replicas above Spec.MaxReplicas", max_replicas
         elif current < min_replicas:
             reason, desired = "Current number of replicas below Spec.MinReplicas", min_replicas
         else:
             if not selector_to_string((target.get("spec") or {}).get("selector")):
-                _set_condition(status, "ScalingActive", "False", "InvalidSelector",
-                               "the HPA target's scale is missing a selector", now)
+                _set_condition(
+                    status,
+                    "ScalingActive",
+                    "False",
+                    "InvalidSelector",
+                    "the HPA target's scale is missing a selector",
+                    now,
+                )
                 self._event(hpa, "Warning", "SelectorRequired", "selector is required", now)
                 status["currentReplicas"] = current
                 self._write(hpa, status)
@@ -176,21 +230,39 @@ class HpaController:
             for m in metrics:
                 r_reason, inner, _ = _metric_failure(m, ns)
                 self._event(hpa, "Warning", r_reason, inner, now)
-            _set_condition(status, "ScalingActive", "False", first[0],
-                           f"the HPA was unable to compute the replica count: {first[1]}", now)
+            _set_condition(
+                status,
+                "ScalingActive",
+                "False",
+                first[0],
+                f"the HPA was unable to compute the replica count: {first[1]}",
+                now,
+            )
             status["currentReplicas"] = current
             status["currentMetrics"] = [{"type": ""} for _ in metrics]
             self._write(hpa, status)
-            self._event(hpa, "Warning", "FailedComputeMetricsReplicas",
-                        f"invalid metrics ({len(metrics)} invalid out of {len(metrics)}), first error is: {first[2]}",
-                        now)
+            self._event(
+                hpa,
+                "Warning",
+                "FailedComputeMetricsReplicas",
+                f"invalid metrics ({len(metrics)} invalid out of {len(metrics)}), first error is: {first[2]}",
+                now,
+            )
             return
         if rescale:
+
             def scale(o: Obj) -> None:
                 o.setdefault("spec", {})["replicas"] = desired
+
             store.mutate(rt, ns, name, scale)
-            _set_condition(status, "AbleToScale", "True", "SucceededRescale",
-                           f"the HPA controller was able to update the target scale to {desired}", now)
+            _set_condition(
+                status,
+                "AbleToScale",
+                "True",
+                "SucceededRescale",
+                f"the HPA controller was able to update the target scale to {desired}",
+                now,
+            )
             self._event(hpa, "Normal", "SuccessfulRescale", f"New size: {desired}; reason: {reason}", now)
             status["lastScaleTime"] = fmt(now)
         else:

@@ -41,8 +41,19 @@ POD_FAILURE_BACKOFF = 10.0
 POD_FAILURE_BACKOFF_MAX = 600.0
 INF = math.inf
 
-_STATUS_ORDER = ("conditions", "startTime", "completionTime", "active", "succeeded", "failed", "terminating",
-                 "completedIndexes", "failedIndexes", "uncountedTerminatedPods", "ready")
+_STATUS_ORDER = (
+    "conditions",
+    "startTime",
+    "completionTime",
+    "active",
+    "succeeded",
+    "failed",
+    "terminating",
+    "completedIndexes",
+    "failedIndexes",
+    "uncountedTerminatedPods",
+    "ready",
+)
 
 
 def is_finished(job: Obj) -> str:
@@ -62,8 +73,14 @@ def _finish_time(pod: Obj) -> float | None:
 
 
 def _condition(type_: str, reason: str, message: str, now: float, status: str = "True") -> dict[str, Any]:
-    return {"type": type_, "status": status, "lastProbeTime": fmt(now), "lastTransitionTime": fmt(now),
-            "reason": reason, "message": message}
+    return {
+        "type": type_,
+        "status": status,
+        "lastProbeTime": fmt(now),
+        "lastTransitionTime": fmt(now),
+        "reason": reason,
+        "message": message,
+    }
 
 
 class JobController:
@@ -86,8 +103,11 @@ class JobController:
             current = store.peek(JOBS, m["namespace"], m["name"])
             if current is None:
                 continue
-            inputs = (current["metadata"]["resourceVersion"], idx.owner_version.get(m["uid"], 0),
-                      idx.orphan_version.get(m["namespace"], 0))
+            inputs = (
+                current["metadata"]["resourceVersion"],
+                idx.owner_version.get(m["uid"], 0),
+                idx.orphan_version.get(m["namespace"], 0),
+            )
             if self._cache.unchanged(m["uid"], inputs, now):
                 continue
             before = store.resource_version
@@ -104,8 +124,11 @@ class JobController:
                 continue
             for pod in self.env.pods.owned_by(owner_uid):
                 ref = controller_ref(pod)
-                if ref is not None and ref.get("kind") == "Job" and TRACKING_FINALIZER in (
-                        pod["metadata"].get("finalizers") or []):
+                if (
+                    ref is not None
+                    and ref.get("kind") == "Job"
+                    and TRACKING_FINALIZER in (pod["metadata"].get("finalizers") or [])
+                ):
                     self._remove_finalizer(pod)
 
     def _remove_finalizer(self, pod: Obj) -> None:
@@ -115,6 +138,7 @@ class JobController:
                 p["metadata"]["finalizers"] = fins
             else:
                 p["metadata"].pop("finalizers", None)
+
         m = pod["metadata"]
         if self.env.store.peek(PODS, m["namespace"], m["name"]) is not None:
             self.env.store.mutate(PODS, m["namespace"], m["name"], fn)
@@ -129,6 +153,7 @@ class JobController:
                 o["spec"] = spec
                 if not o["metadata"].get("labels"):
                     o["metadata"]["labels"] = labels
+
             job = copy.deepcopy(store.mutate(JOBS, m["namespace"], m["name"], fix))
             m = job["metadata"]
         spec = job.get("spec") or {}
@@ -139,7 +164,9 @@ class JobController:
         new_succeeded = new_failed = 0
         for pod in pods:
             phase = pod_phase(pod)
-            if phase in ("Succeeded", "Failed") and TRACKING_FINALIZER in (pod["metadata"].get("finalizers") or []):
+            if phase in ("Succeeded", "Failed") and TRACKING_FINALIZER in (
+                pod["metadata"].get("finalizers") or []
+            ):
                 if not finished:
                     if phase == "Succeeded":
                         new_succeeded += 1
@@ -166,31 +193,48 @@ class JobController:
         if target is None:
             exceeds = failed > old_failed and len(active) != parallelism and failed > backoff_limit
             if exceeds or self._past_backoff_on_failure(spec, active, backoff_limit):
-                finish = _condition("FailureTarget", "BackoffLimitExceeded",
-                                    "Job has reached the specified backoff limit", now)
+                finish = _condition(
+                    "FailureTarget",
+                    "BackoffLimitExceeded",
+                    "Job has reached the specified backoff limit",
+                    now,
+                )
             elif self._past_deadline(spec, status, now):
-                finish = _condition("FailureTarget", "DeadlineExceeded",
-                                    "Job was active longer than specified deadline", now)
-            elif (succeeded > 0 and not active) if completions is None else (
-                    succeeded >= int(completions) and not active):
-                finish = _condition("SuccessCriteriaMet", "CompletionsReached",
-                                    "Reached expected number of succeeded pods", now)
+                finish = _condition(
+                    "FailureTarget", "DeadlineExceeded", "Job was active longer than specified deadline", now
+                )
+            elif (
+                (succeeded > 0 and not active)
+                if completions is None
+                else (succeeded >= int(completions) and not active)
+            ):
+                finish = _condition(
+                    "SuccessCriteriaMet",
+                    "CompletionsReached",
+                    "Reached expected number of succeeded pods",
+                    now,
+                )
             if finish is not None:
                 conditions = [*conditions, finish]
                 target = finish
         if target is not None and target["type"] == "FailureTarget":
             for pod in active:
                 P.delete_pod(store, pod)
-                self.env.recorder.record(job, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
-                                         JOB, now)
+                self.env.recorder.record(
+                    job, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", JOB, now
+                )
             terminating += active
             active = []
         elif target is None:
-            active = self._manage(job, spec, active, pods, succeeded, parallelism, completions, suspended, now)
+            active = self._manage(
+                job, spec, active, pods, succeeded, parallelism, completions, suspended, now
+            )
         if target is not None and not terminating and not active:
             if target["type"] == "FailureTarget":
                 done = _condition("Failed", str(target["reason"]), str(target["message"]), now)
-                self.env.recorder.record(job, "Warning", str(target["reason"]), str(target["message"]), JOB, now)
+                self.env.recorder.record(
+                    job, "Warning", str(target["reason"]), str(target["message"]), JOB, now
+                )
             else:
                 done = _condition("Complete", str(target["reason"]), str(target["message"]), now)
                 status["completionTime"] = fmt(now)
@@ -210,8 +254,10 @@ class JobController:
         new = {k: status[k] for k in _STATUS_ORDER if k in status}
         new.update({k: v for k, v in status.items() if k not in new})
         if new != job.get("status"):
+
             def write(o: Obj) -> None:
                 o["status"] = new
+
             store.mutate(JOBS, m["namespace"], m["name"], write, subresource="status")
 
     @staticmethod
@@ -236,8 +282,18 @@ class JobController:
         self._job_wake = min(self._job_wake, start + int(ads))
         return False
 
-    def _manage(self, job: Obj, spec: dict[str, Any], active: list[Obj], pods: list[Obj], succeeded: int,
-                parallelism: int, completions: Any, suspended: bool, now: float) -> list[Obj]:
+    def _manage(
+        self,
+        job: Obj,
+        spec: dict[str, Any],
+        active: list[Obj],
+        pods: list[Obj],
+        succeeded: int,
+        parallelism: int,
+        completions: Any,
+        suspended: bool,
+        now: float,
+    ) -> list[Obj]:
         want = parallelism
         if completions is not None:
             want = max(min(int(completions) - succeeded, parallelism), 0)
@@ -246,11 +302,12 @@ class JobController:
         if suspended:
             want = 0
         if len(active) > want:
-            doomed = rank_for_deletion(active, now)[:len(active) - want]
+            doomed = rank_for_deletion(active, now)[: len(active) - want]
             for pod in doomed:
                 P.delete_pod(self.env.store, pod)
-                self.env.recorder.record(job, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
-                                         JOB, now)
+                self.env.recorder.record(
+                    job, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", JOB, now
+                )
             return [p for p in active if p not in doomed]
         if len(active) < want:
             failures = [p for p in pods if pod_phase(p) == "Failed"]
@@ -262,12 +319,14 @@ class JobController:
                     return active
             created = list(active)
             for _ in range(want - len(active)):
-                new_pod = P.create_from_template(self.env.store, spec.get("template") or {}, job,
-                                                 finalizers=(TRACKING_FINALIZER,))
+                new_pod = P.create_from_template(
+                    self.env.store, spec.get("template") or {}, job, finalizers=(TRACKING_FINALIZER,)
+                )
                 if new_pod is None:
                     break
                 created.append(new_pod)
-                self.env.recorder.record(job, "Normal", "SuccessfulCreate",
-                                         f"Created pod: {new_pod['metadata']['name']}", JOB, now)
+                self.env.recorder.record(
+                    job, "Normal", "SuccessfulCreate", f"Created pod: {new_pod['metadata']['name']}", JOB, now
+                )
             return created
         return active

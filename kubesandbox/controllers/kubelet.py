@@ -57,11 +57,21 @@ class Kubelet:
         for uid, pod in list(idx.live.items()):
             if uid in idx.terminating:
                 continue
-            self.env.guard(f"kubelet pod {pod['metadata'].get('namespace')}/{pod['metadata'].get('name')}",
-                           self._run_pod, uid, pod, now)
+            self.env.guard(
+                f"kubelet pod {pod['metadata'].get('namespace')}/{pod['metadata'].get('name')}",
+                self._run_pod,
+                uid,
+                pod,
+                now,
+            )
         for uid, pod in list(idx.terminating.items()):
-            self.env.guard(f"kubelet pod {pod['metadata'].get('namespace')}/{pod['metadata'].get('name')}",
-                           self._terminate, uid, pod, now)
+            self.env.guard(
+                f"kubelet pod {pod['metadata'].get('namespace')}/{pod['metadata'].get('name')}",
+                self._terminate,
+                uid,
+                pod,
+                now,
+            )
         for uid in [u for u in self.runs if u not in idx.all]:
             del self.runs[uid]
         self._killed &= idx.terminating.keys()
@@ -92,6 +102,7 @@ class Kubelet:
 
         def bind(p: Obj) -> None:
             p["spec"]["nodeName"] = NODE_NAME
+
         self.env.store.mutate(PODS, m["namespace"], m["name"], bind)
         self.env.recorder.scheduled(pod, now)
 
@@ -119,8 +130,10 @@ class Kubelet:
             self.env.recorder.record(pod, type_, reason, message, KUBELET, ts, field_path)
         run.emitted = now
         if status != pod.get("status"):
+
             def write(p: Obj) -> None:
                 p["status"] = status
+
             pod = self.env.store.mutate(PODS, m["namespace"], m["name"], write, subresource="status")
         run.rv = pod["metadata"]["resourceVersion"]
 
@@ -132,14 +145,21 @@ class Kubelet:
         born = self.env.pods.born.get(m.get("uid", ""), 0)
         probe = c.get("readinessProbe") or {}
         return C.Spec(
-            name=str(c.get("name", "")), image=image, behavior=self.env.behaviors.effective(image, born),
-            is_init=is_init, restart_policy=str(spec.get("restartPolicy") or "Always"),
+            name=str(c.get("name", "")),
+            image=image,
+            behavior=self.env.behaviors.effective(image, born),
+            is_init=is_init,
+            restart_policy=str(spec.get("restartPolicy") or "Always"),
             pull_always=c.get("imagePullPolicy") == "Always",
             readiness_delay=float(probe.get("initialDelaySeconds") or 0) if probe else 0.0,
-            config_error=C.config_error_message(c, pod_ref), pod_ref=pod_ref, pod_uid=m.get("uid", ""))
+            config_error=C.config_error_message(c, pod_ref),
+            pod_ref=pod_ref,
+            pod_uid=m.get("uid", ""),
+        )
 
-    def _status(self, pod: Obj, run: _Run, now: float) -> tuple[dict[str, Any], float, list[tuple[
-            float, str, str, str, str]]]:
+    def _status(
+        self, pod: Obj, run: _Run, now: float
+    ) -> tuple[dict[str, Any], float, list[tuple[float, str, str, str, str]]]:
         spec = pod.get("spec") or {}
         inits = [c for c in spec.get("initContainers") or [] if isinstance(c, dict)]
         apps = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
@@ -178,10 +198,15 @@ class Kubelet:
         app_st = [v.status for v in app_views]
         phase = _phase(spec, init_st, app_st)
         old = pod.get("status") or {}
-        conditions = self._conditions(pod, phase, init_st, app_st, now >= a0, any(v.started for v in app_views),
-                                      now)
-        status: dict[str, Any] = {"phase": phase, "conditions": conditions, "hostIP": HOST_IP,
-                                  "hostIPs": [{"ip": HOST_IP}]}
+        conditions = self._conditions(
+            pod, phase, init_st, app_st, now >= a0, any(v.started for v in app_views), now
+        )
+        status: dict[str, Any] = {
+            "phase": phase,
+            "conditions": conditions,
+            "hostIP": HOST_IP,
+            "hostIPs": [{"ip": HOST_IP}],
+        }
         if now >= a0:
             status["podIP"] = run.ip
             status["podIPs"] = [{"ip": run.ip}]
@@ -194,51 +219,86 @@ class Kubelet:
             nxt = INF
         return status, nxt, sorted(events, key=lambda e: e[0])
 
-    def _conditions(self, pod: Obj, phase: str, init_st: list[dict[str, Any]], app_st: list[dict[str, Any]],
-                    sandbox: bool, app_started: bool, now: float) -> list[dict[str, Any]]:
+    def _conditions(
+        self,
+        pod: Obj,
+        phase: str,
+        init_st: list[dict[str, Any]],
+        app_st: list[dict[str, Any]],
+        sandbox: bool,
+        app_started: bool,
+        now: float,
+    ) -> list[dict[str, Any]]:
         spec = pod.get("spec") or {}
         old = (pod.get("status") or {}).get("conditions") or []
         terminal = phase in ("Succeeded", "Failed")
-        new: list[dict[str, Any]] = [{"type": "PodReadyToStartContainers",
-                                      "status": "True" if sandbox and not terminal else "False"}]
+        new: list[dict[str, Any]] = [
+            {"type": "PodReadyToStartContainers", "status": "True" if sandbox and not terminal else "False"}
+        ]
         # Initialized (GeneratePodInitializedCondition)
-        incomplete = [s["name"] for s in init_st
-                      if not ("terminated" in s["state"] and s["state"]["terminated"]["exitCode"] == 0)]
+        incomplete = [
+            s["name"]
+            for s in init_st
+            if not ("terminated" in s["state"] and s["state"]["terminated"]["exitCode"] == 0)
+        ]
         if phase == "Succeeded":
             new.append({"type": "Initialized", "status": "True", "reason": "PodCompleted"})
         elif app_started or not incomplete:
             new.append({"type": "Initialized", "status": "True"})
         else:
-            new.append({"type": "Initialized", "status": "False", "reason": "ContainersNotInitialized",
-                        "message": f"containers with incomplete status: [{' '.join(incomplete)}]"})
+            new.append(
+                {
+                    "type": "Initialized",
+                    "status": "False",
+                    "reason": "ContainersNotInitialized",
+                    "message": f"containers with incomplete status: [{' '.join(incomplete)}]",
+                }
+            )
         # ContainersReady and Ready (GenerateContainersReadyCondition / GeneratePodReadyCondition)
         unready = [s["name"] for s in app_st if not s.get("ready")]
         if terminal:
             reason = "PodCompleted" if phase == "Succeeded" else "PodFailed"
             ready: dict[str, Any] = {"status": "False", "reason": reason}
         elif unready:
-            ready = {"status": "False", "reason": "ContainersNotReady",
-                     "message": f"containers with unready status: [{' '.join(unready)}]"}
+            ready = {
+                "status": "False",
+                "reason": "ContainersNotReady",
+                "message": f"containers with unready status: [{' '.join(unready)}]",
+            }
         else:
             ready = {"status": "True"}
         pod_ready = dict(ready)
         if ready["status"] == "True":
             conds = (pod.get("status") or {}).get("conditions") or []
-            missing = [g.get("conditionType") for g in spec.get("readinessGates") or []
-                       if (get_condition(conds, str(g.get("conditionType"))) or {}).get("status") != "True"]
+            missing = [
+                g.get("conditionType")
+                for g in spec.get("readinessGates") or []
+                if (get_condition(conds, str(g.get("conditionType"))) or {}).get("status") != "True"
+            ]
             if missing:
-                pod_ready = {"status": "False", "reason": "ReadinessGatesNotReady",
-                             "message": f'corresponding condition of pod readiness gate "{missing[0]}" '
-                                        "does not exist."}
+                pod_ready = {
+                    "status": "False",
+                    "reason": "ReadinessGatesNotReady",
+                    "message": f'corresponding condition of pod readiness gate "{missing[0]}" '
+                    "does not exist.",
+                }
         new.append({"type": "Ready", **pod_ready})
         new.append({"type": "ContainersReady", **ready})
         new.append({"type": "PodScheduled", "status": "True"})
         out: list[dict[str, Any]] = []
         for c in new:
             prev = get_condition(old, c["type"])
-            ltt = prev["lastTransitionTime"] if prev is not None and prev.get("status") == c["status"] \
-                and prev.get("lastTransitionTime") else fmt(now)
-            cond = {"type": c["type"], "status": c["status"], "lastProbeTime": None, "lastTransitionTime": ltt}
+            ltt = (
+                prev["lastTransitionTime"]
+                if prev is not None and prev.get("status") == c["status"] and prev.get("lastTransitionTime")
+                else fmt(now)
+            )
+            cond = {
+                "type": c["type"],
+                "status": c["status"],
+                "lastProbeTime": None,
+                "lastTransitionTime": ltt,
+            }
             for k in ("reason", "message"):
                 if k in c:
                     cond[k] = c[k]
@@ -271,11 +331,21 @@ class Kubelet:
             if m.get("deletionGracePeriodSeconds"):
                 requested -= float(m["deletionGracePeriodSeconds"])
             st = pod.get("status") or {}
-            for field, key in (("initContainerStatuses", "initContainers"), ("containerStatuses", "containers")):
+            for field, key in (
+                ("initContainerStatuses", "initContainers"),
+                ("containerStatuses", "containers"),
+            ):
                 for cs in st.get(field) or []:
                     if "running" in (cs.get("state") or {}):
-                        self.env.recorder.record(pod, "Normal", "Killing", f"Stopping container {cs['name']}",
-                                                 KUBELET, min(requested, now), f"spec.{key}{{{cs['name']}}}")
+                        self.env.recorder.record(
+                            pod,
+                            "Normal",
+                            "Killing",
+                            f"Stopping container {cs['name']}",
+                            KUBELET,
+                            min(requested, now),
+                            f"spec.{key}{{{cs['name']}}}",
+                        )
         due = self._removal_due(pod)
         if due is None or now < due - 1e-6:
             return
@@ -289,8 +359,10 @@ class Kubelet:
         self._finalized.add(uid)
         status = _final_status(pod, now)
         if status != pod.get("status"):
+
             def write(p: Obj) -> None:
                 p["status"] = status
+
             self.env.store.mutate(PODS, m["namespace"], m["name"], write, subresource="status")
 
 
@@ -303,14 +375,23 @@ def _final_status(pod: Obj, now: float) -> dict[str, Any]:
         for cs in st.get(field) or []:
             state = cs.get("state") or {}
             if "running" in state:
-                cs["state"] = {"terminated": {"exitCode": 143, "reason": "Error",
-                                              "startedAt": state["running"].get("startedAt"),
-                                              "finishedAt": fmt(now), "containerID": cs.get("containerID", "")}}
+                cs["state"] = {
+                    "terminated": {
+                        "exitCode": 143,
+                        "reason": "Error",
+                        "startedAt": state["running"].get("startedAt"),
+                        "finishedAt": fmt(now),
+                        "containerID": cs.get("containerID", ""),
+                    }
+                }
                 cs["ready"] = False
                 cs["started"] = False
     st["phase"] = "Failed"
     for c in st.get("conditions") or []:
-        if c.get("type") in ("Ready", "ContainersReady", "PodReadyToStartContainers") and c.get("status") == "True":
+        if (
+            c.get("type") in ("Ready", "ContainersReady", "PodReadyToStartContainers")
+            and c.get("status") == "True"
+        ):
             c["status"] = "False"
             c["lastTransitionTime"] = fmt(now)
             if c["type"] != "PodReadyToStartContainers":
@@ -354,8 +435,12 @@ def _phase(spec: dict[str, Any], init_st: list[dict[str, Any]], app_st: list[dic
     policy = spec.get("restartPolicy") or "Always"
     if failed_init > 0 and policy == "Never":
         return "Failed"
-    started_regular = any("running" in (s.get("state") or {}) or "terminated" in (s.get("state") or {})
-                          or "terminated" in (s.get("lastState") or {}) for s in app_st)
+    started_regular = any(
+        "running" in (s.get("state") or {})
+        or "terminated" in (s.get("state") or {})
+        or "terminated" in (s.get("lastState") or {})
+        for s in app_st
+    )
     if (pending_init > 0 and not started_regular) or waiting > 0:
         return "Pending"
     if running > 0 and unknown == 0:

@@ -69,8 +69,9 @@ class PodIndex:
             if old is not None and not old["metadata"].get("deletionTimestamp"):
                 self._on_delete(ev.obj, ev.rv)
             return
-        if ev.obj["metadata"].get("deletionTimestamp") and (old is None or not old["metadata"].get(
-                "deletionTimestamp")):
+        if ev.obj["metadata"].get("deletionTimestamp") and (
+            old is None or not old["metadata"].get("deletionTimestamp")
+        ):
             self._on_delete(ev.obj, ev.rv)
         self._insert(ev.obj)
 

@@ -14,11 +14,22 @@ from kubesandbox.resources.strategy import grace_period
 from kubesandbox.store import Obj, Store
 
 
-def delete_pod(store: Store, pod: Obj, requested: int | None = None,
-               preconditions: Mapping[str, Any] | None = None, dry_run: bool = False) -> Obj:
+def delete_pod(
+    store: Store,
+    pod: Obj,
+    requested: int | None = None,
+    preconditions: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+) -> Obj:
     m = pod["metadata"]
-    return store.delete(PODS, m["namespace"], m["name"], preconditions=preconditions, dry_run=dry_run,
-                        grace_period_seconds=grace_period(pod, requested))
+    return store.delete(
+        PODS,
+        m["namespace"],
+        m["name"],
+        preconditions=preconditions,
+        dry_run=dry_run,
+        grace_period_seconds=grace_period(pod, requested),
+    )
 
 
 def pod_prefix(owner_name: str) -> str:
@@ -26,23 +37,32 @@ def pod_prefix(owner_name: str) -> str:
     return f"{owner_name}-"
 
 
-def create_from_template(store: Store, template: Mapping[str, Any], owner: Obj, *,
-                         finalizers: tuple[str, ...] = ()) -> Obj | None:
+def create_from_template(
+    store: Store, template: Mapping[str, Any], owner: Obj, *, finalizers: tuple[str, ...] = ()
+) -> Obj | None:
     """`GetPodFromTemplate` + create: labels, annotations and finalizers from the template,
     a controller ownerReference, `generateName: <owner>-`; the API server's defaults applied."""
     tmeta = template.get("metadata") or {}
-    meta: dict[str, Any] = {"generateName": pod_prefix(owner["metadata"]["name"]),
-                            "namespace": owner["metadata"]["namespace"]}
+    meta: dict[str, Any] = {
+        "generateName": pod_prefix(owner["metadata"]["name"]),
+        "namespace": owner["metadata"]["namespace"],
+    }
     if tmeta.get("labels"):
         meta["labels"] = dict(tmeta["labels"])
     if tmeta.get("annotations"):
         meta["annotations"] = dict(tmeta["annotations"])
-    fins = list(tmeta.get("finalizers") or []) + [f for f in finalizers if f not in (tmeta.get("finalizers") or [])]
+    fins = list(tmeta.get("finalizers") or []) + [
+        f for f in finalizers if f not in (tmeta.get("finalizers") or [])
+    ]
     if fins:
         meta["finalizers"] = fins
     meta["ownerReferences"] = [new_controller_ref(owner)]
-    pod: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
-                "spec": copy.deepcopy(template.get("spec") or {})}
+    pod: Obj = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": copy.deepcopy(template.get("spec") or {}),
+    }
     apply_defaults(pod)
     pod["status"] = {"phase": "Pending", "qosClass": qos_class(pod["spec"])}
     for _ in range(5):  # a generated name can collide; the real controller retries too

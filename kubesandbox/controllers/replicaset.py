@@ -45,6 +45,7 @@ def adopt(env: Env, pod: Obj, owner: Obj) -> None:
         refs = p["metadata"].setdefault("ownerReferences", [])
         if not any(r.get("controller") for r in refs):
             refs.append(ref)
+
     env.store.mutate(PODS, m["namespace"], m["name"], fn)
 
 
@@ -57,6 +58,7 @@ def release(env: Env, pod: Obj, owner_uid: str) -> None:
             p["metadata"]["ownerReferences"] = refs
         else:
             p["metadata"].pop("ownerReferences", None)
+
     env.store.mutate(PODS, m["namespace"], m["name"], fn)
 
 
@@ -85,8 +87,10 @@ def _deletion_cost(pod: Obj) -> int:
 
 
 def _max_restarts(pod: Obj) -> int:
-    return max((int(cs.get("restartCount") or 0) for cs in (pod.get("status") or {}).get("containerStatuses") or []),
-               default=0)
+    return max(
+        (int(cs.get("restartCount") or 0) for cs in (pod.get("status") or {}).get("containerStatuses") or []),
+        default=0,
+    )
 
 
 def _log_rank(t: float, now: float) -> int:
@@ -122,7 +126,10 @@ def rank_for_deletion(pods: list[Obj], now: float) -> list[Obj]:
         xa, xb = _max_restarts(a), _max_restarts(b)
         if xa != xb:
             return -1 if xa > xb else 1
-        ta2, tb2 = parse_ts(a["metadata"].get("creationTimestamp")), parse_ts(b["metadata"].get("creationTimestamp"))
+        ta2, tb2 = (
+            parse_ts(a["metadata"].get("creationTimestamp")),
+            parse_ts(b["metadata"].get("creationTimestamp")),
+        )
         if ta2 != tb2 and ta2 is not None and tb2 is not None:
             diff = _log_rank(ta2, now) - _log_rank(tb2, now)
             if diff != 0:
@@ -144,7 +151,11 @@ class ReplicaSetController:
     def _inputs(self, rs: Obj) -> tuple[str, int, int]:
         m = rs["metadata"]
         idx = self.env.pods
-        return (m["resourceVersion"], idx.owner_version.get(m["uid"], 0), idx.orphan_version.get(m["namespace"], 0))
+        return (
+            m["resourceVersion"],
+            idx.owner_version.get(m["uid"], 0),
+            idx.orphan_version.get(m["namespace"], 0),
+        )
 
     def sync(self, now: float) -> None:
         self._cache.begin()
@@ -156,9 +167,15 @@ class ReplicaSetController:
             if self._cache.unchanged(uid, self._inputs(current), now):
                 continue
             self._rs_wake = INF
-            self.env.guard(f"replicaset {current['metadata']['namespace']}/{current['metadata']['name']}",
-                           self._sync, current, now)
-            after = self.env.store.peek(REPLICASETS, current["metadata"]["namespace"], current["metadata"]["name"])
+            self.env.guard(
+                f"replicaset {current['metadata']['namespace']}/{current['metadata']['name']}",
+                self._sync,
+                current,
+                now,
+            )
+            after = self.env.store.peek(
+                REPLICASETS, current["metadata"]["namespace"], current["metadata"]["name"]
+            )
             self._cache.synced(uid, self._rs_wake, self._inputs(after) if after is not None else None)
         self._cache.end()
 
@@ -183,14 +200,26 @@ class ReplicaSetController:
                 pod = P.create_from_template(self.env.store, template, rs)
                 if pod is None:
                     break
-                self.env.recorder.record(rs, "Normal", "SuccessfulCreate",
-                                         f"Created pod: {pod['metadata']['name']}", REPLICASET, now)
+                self.env.recorder.record(
+                    rs,
+                    "Normal",
+                    "SuccessfulCreate",
+                    f"Created pod: {pod['metadata']['name']}",
+                    REPLICASET,
+                    now,
+                )
         elif diff > 0:
             victims = active if diff >= len(active) else rank_for_deletion(active, now)[:diff]
             for pod in victims[:BURST_REPLICAS]:
                 P.delete_pod(self.env.store, pod)
-                self.env.recorder.record(rs, "Normal", "SuccessfulDelete",
-                                         f"Deleted pod: {pod['metadata']['name']}", REPLICASET, now)
+                self.env.recorder.record(
+                    rs,
+                    "Normal",
+                    "SuccessfulDelete",
+                    f"Deleted pod: {pod['metadata']['name']}",
+                    REPLICASET,
+                    now,
+                )
 
     def _status(self, rs: Obj, active: list[Obj], now: float) -> None:
         spec = rs.get("spec") or {}
@@ -211,14 +240,20 @@ class ReplicaSetController:
                         self._rs_wake = min(self._rs_wake, t + mrs + 1)
         old = rs.get("status") or {}
         status: dict[str, Any] = {"replicas": len(active)}
-        for k, v in (("fullyLabeledReplicas", full), ("readyReplicas", ready), ("availableReplicas", available),
-                     ("observedGeneration", int(rs["metadata"].get("generation") or 1))):
+        for k, v in (
+            ("fullyLabeledReplicas", full),
+            ("readyReplicas", ready),
+            ("availableReplicas", available),
+            ("observedGeneration", int(rs["metadata"].get("generation") or 1)),
+        ):
             if v:
                 status[k] = v
         if old.get("conditions"):
             status["conditions"] = old["conditions"]
         if status != old:
+
             def write(o: Obj) -> None:
                 o["status"] = status
+
             m = rs["metadata"]
             self.env.store.mutate(REPLICASETS, m["namespace"], m["name"], write, subresource="status")

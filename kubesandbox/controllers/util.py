@@ -78,8 +78,9 @@ def scaled_value(value: Any, total: int, round_up: bool) -> int:
         try:
             pct = int(value[:-1])
         except ValueError:
-            raise IntOrPercentError(f'invalid value "{value}": strconv.Atoi: parsing "{value[:-1]}": '
-                                    "invalid syntax") from None
+            raise IntOrPercentError(
+                f'invalid value "{value}": strconv.Atoi: parsing "{value[:-1]}": invalid syntax'
+            ) from None
         exact = pct * total / 100
         return math.ceil(exact) if round_up else math.floor(exact)
     raise IntOrPercentError(f"invalid value for IntOrString: invalid type: {type(value).__name__}")
@@ -126,8 +127,14 @@ def controller_ref(obj: Obj) -> dict[str, Any] | None:
 
 def new_controller_ref(owner: Obj) -> dict[str, Any]:
     """`metav1.NewControllerRef`: controller and blockOwnerDeletion both true."""
-    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
-            "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def is_controlled_by(obj: Obj, owner: Obj) -> bool:
@@ -220,11 +227,24 @@ def compute_hash(template: Any, collision_count: int | None) -> str:
 
 # -- quantities and QoS -----------------------------------------------------------------------
 
-_SUFFIX = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
-           "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9, "T": Decimal(10) ** 12,
-           "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
-           "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30, "Ti": Decimal(2) ** 40,
-           "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60}
+_SUFFIX = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal(10) ** 3,
+    "M": Decimal(10) ** 6,
+    "G": Decimal(10) ** 9,
+    "T": Decimal(10) ** 12,
+    "P": Decimal(10) ** 15,
+    "E": Decimal(10) ** 18,
+    "Ki": Decimal(2) ** 10,
+    "Mi": Decimal(2) ** 20,
+    "Gi": Decimal(2) ** 30,
+    "Ti": Decimal(2) ** 40,
+    "Pi": Decimal(2) ** 50,
+    "Ei": Decimal(2) ** 60,
+}
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([a-zA-Z]*)$")
 
 
@@ -250,7 +270,9 @@ def qos_class(spec: Mapping[str, Any]) -> str:
     containers = list(spec.get("initContainers") or []) + list(spec.get("containers") or [])
     for c in containers:
         res = c.get("resources") or {}
-        c_req = {k: parse_quantity(v) for k, v in (res.get("requests") or {}).items() if k in ("cpu", "memory")}
+        c_req = {
+            k: parse_quantity(v) for k, v in (res.get("requests") or {}).items() if k in ("cpu", "memory")
+        }
         c_lim = {k: parse_quantity(v) for k, v in (res.get("limits") or {}).items() if k in ("cpu", "memory")}
         for k, v in c_req.items():
             if v is not None and v != 0:

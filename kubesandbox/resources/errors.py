@@ -8,8 +8,14 @@ from typing import Any
 class ApiError(Exception):
     """An error the sandbox answers with a `meta/v1 Status` body."""
 
-    def __init__(self, code: int, reason: str, message: str, details: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        reason: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason
@@ -47,18 +53,28 @@ def not_found(group_resource: str, group: str, plural: str, name: str) -> ApiErr
 
 
 def already_exists(group_resource: str, group: str, plural: str, name: str) -> ApiError:
-    return ApiError(409, "AlreadyExists", f'{group_resource} "{name}" already exists',
-                    _details(group, plural, name))
+    return ApiError(
+        409, "AlreadyExists", f'{group_resource} "{name}" already exists', _details(group, plural, name)
+    )
 
 
 def conflict(group_resource: str, group: str, plural: str, name: str, why: str) -> ApiError:
-    return ApiError(409, "Conflict", f'Operation cannot be fulfilled on {group_resource} "{name}": {why}',
-                    _details(group, plural, name))
+    return ApiError(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {group_resource} "{name}": {why}',
+        _details(group, plural, name),
+    )
 
 
 def stale_write(group_resource: str, group: str, plural: str, name: str) -> ApiError:
-    return conflict(group_resource, group, plural, name,
-                    "the object has been modified; please apply your changes to the latest version and try again")
+    return conflict(
+        group_resource,
+        group,
+        plural,
+        name,
+        "the object has been modified; please apply your changes to the latest version and try again",
+    )
 
 
 def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]) -> ApiError:
@@ -79,11 +95,17 @@ def gone(message: str) -> ApiError:
     return ApiError(410, "Expired", message)
 
 
-def method_not_allowed(message: str = "the server does not allow this method on the requested resource") -> ApiError:
+def method_not_allowed(
+    message: str = "the server does not allow this method on the requested resource",
+) -> ApiError:
     return ApiError(405, "MethodNotAllowed", message)
 
 
 def unsupported_media_type(content_type: str) -> ApiError:
     """415 for an unknown patch type (the real message does not repeat the type it got)."""
     del content_type
-    return ApiError(415, "UnsupportedMediaType", 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json')
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json",
+    )

@@ -10,8 +10,10 @@ from typing import Any
 from kubesandbox.resources.errors import ApiError, bad_request
 
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-                        r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,9 @@ def _check_key(key: str, selector: str) -> None:
 
 def _check_value(value: str, selector: str) -> None:
     if len(value) > 63 or not _LABEL_VALUE.match(value):
-        raise bad_request(f'unable to parse requirement: invalid label value: "{value}" in selector "{selector}"')
+        raise bad_request(
+            f'unable to parse requirement: invalid label value: "{value}" in selector "{selector}"'
+        )
 
 
 def parse_label_selector(selector: str) -> list[Requirement]:
@@ -148,10 +152,10 @@ def field_matcher(selector: str | None, kind: str) -> Callable[[Mapping[str, Any
     for part in _split_top_level(selector):
         m = re.match(r"^([^!=]+)(==|=|!=)(.*)$", part)
         if not m:
-            raise bad_request(f'invalid selector: \'{selector}\'; can\'t understand \'{part}\'')
+            raise bad_request(f"invalid selector: '{selector}'; can't understand '{part}'")
         field, op, value = m[1].strip(), m[2], m[3].strip()
         getter = _FIELD_GETTERS.get(field)
         if getter is None:
-            raise ApiError(400, "BadRequest", f'field label not supported: {field}')
+            raise ApiError(400, "BadRequest", f"field label not supported: {field}")
         checks.append((getter, op != "!=", value))
     return lambda o: all((g(o) == v) == eq for g, eq, v in checks)

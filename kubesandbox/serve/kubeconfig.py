@@ -38,8 +38,15 @@ def context_name(namespace: str, name: str) -> str:
     return f"sa-{namespace}-{name}"
 
 
-def kubeconfig(server: str, namespace: str, admin_token: str, service_accounts: Iterable[tuple[str, str]],
-               *, secure_server: str | None = None, ca_pem: bytes | str | None = None) -> dict[str, Any]:
+def kubeconfig(
+    server: str,
+    namespace: str,
+    admin_token: str,
+    service_accounts: Iterable[tuple[str, str]],
+    *,
+    secure_server: str | None = None,
+    ca_pem: bytes | str | None = None,
+) -> dict[str, Any]:
     """The kubeconfig document: cluster `sandbox` (plain HTTP, no TLS), context `admin` current.
 
     Each ServiceAccount (namespace, name) gets a user and a context named `sa-<ns>-<name>` whose
@@ -56,7 +63,9 @@ def kubeconfig(server: str, namespace: str, admin_token: str, service_accounts: 
         if entry in owners:
             if owners[entry] != (sa_namespace, sa_name):
                 other = "/".join(owners[entry])
-                raise ValueError(f"ServiceAccounts {other} and {sa_namespace}/{sa_name} would both be context {entry!r}")
+                raise ValueError(
+                    f"ServiceAccounts {other} and {sa_namespace}/{sa_name} would both be context {entry!r}"
+                )
             continue
         owners[entry] = (sa_namespace, sa_name)
         users.append({"name": entry, "user": {"token": token_for(sa_namespace, sa_name)}})
@@ -68,10 +77,19 @@ def kubeconfig(server: str, namespace: str, admin_token: str, service_accounts: 
         if not ca_pem:
             raise ValueError("a TLS server needs the PEM of its CA")
         pem = ca_pem.encode() if isinstance(ca_pem, str) else ca_pem
-        clusters.append({"name": TLS_CLUSTER_NAME, "cluster": {
-            "server": secure_server, "certificate-authority-data": base64.b64encode(pem).decode("ascii")}})
+        clusters.append(
+            {
+                "name": TLS_CLUSTER_NAME,
+                "cluster": {
+                    "server": secure_server,
+                    "certificate-authority-data": base64.b64encode(pem).decode("ascii"),
+                },
+            }
+        )
         sa_cluster = TLS_CLUSTER_NAME
-    entries = [_context(user, CLUSTER_NAME if user == ADMIN_NAME else sa_cluster, ns) for user, ns in contexts]
+    entries = [
+        _context(user, CLUSTER_NAME if user == ADMIN_NAME else sa_cluster, ns) for user, ns in contexts
+    ]
     return {
         "apiVersion": "v1",
         "kind": "Config",
@@ -87,12 +105,20 @@ def _context(name: str, cluster: str, namespace: str) -> dict[str, Any]:
     return {"name": name, "context": {"cluster": cluster, "user": name, "namespace": namespace}}
 
 
-def write_kubeconfig(path: Path, server: str, namespace: str, admin_token: str,
-                     service_accounts: Iterable[tuple[str, str]], *, secure_server: str | None = None,
-                     ca_pem: bytes | str | None = None) -> None:
+def write_kubeconfig(
+    path: Path,
+    server: str,
+    namespace: str,
+    admin_token: str,
+    service_accounts: Iterable[tuple[str, str]],
+    *,
+    secure_server: str | None = None,
+    ca_pem: bytes | str | None = None,
+) -> None:
     """Write `kubeconfig(...)` to `path` atomically with mode 0600 (see the module docstring)."""
-    document = kubeconfig(server, namespace, admin_token, service_accounts,
-                          secure_server=secure_server, ca_pem=ca_pem)
+    document = kubeconfig(
+        server, namespace, admin_token, service_accounts, secure_server=secure_server, ca_pem=ca_pem
+    )
     text = yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

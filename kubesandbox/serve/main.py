@@ -29,8 +29,9 @@ def _err(message: str) -> None:
     print(f"{_prog()}: {message}", file=sys.stderr)
 
 
-def serve(scenario: str, *, port: int = 0, kubeconfig: str | None = None,
-          rbac_from: Sequence[str] = ()) -> int:
+def serve(
+    scenario: str, *, port: int = 0, kubeconfig: str | None = None, rbac_from: Sequence[str] = ()
+) -> int:
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as exc:
@@ -41,8 +42,13 @@ def serve(scenario: str, *, port: int = 0, kubeconfig: str | None = None,
             _err(f"--rbac-from {path}: no such file")
             return 2
     try:
-        sb = Sandbox(loaded, rbac_from=rbac_from, wall_clock=True, port=port,
-                     kubeconfig=kubeconfig or "sandbox.kubeconfig")
+        sb = Sandbox(
+            loaded,
+            rbac_from=rbac_from,
+            wall_clock=True,
+            port=port,
+            kubeconfig=kubeconfig or "sandbox.kubeconfig",
+        )
     except ScenarioError as exc:
         _err(str(exc))
         return 2
@@ -62,14 +68,21 @@ def serve(scenario: str, *, port: int = 0, kubeconfig: str | None = None,
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=_prog(), description="A Kubernetes API server emulator for kubectl and clients.")
+    p = argparse.ArgumentParser(
+        prog=_prog(), description="A Kubernetes API server emulator for kubectl and clients."
+    )
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="serve a scenario on 127.0.0.1 until interrupted")
     s.add_argument("--scenario", default="ea-plan-v5", help="a scenario file, or a bundled name")
     s.add_argument("--port", type=int, default=0, help="0 picks a free port")
     s.add_argument("--kubeconfig", default=None, help="where to write the kubeconfig (sandbox.kubeconfig)")
-    s.add_argument("--rbac-from", action="append", default=[], metavar="MANIFEST_FILE",
-                   help="ServiceAccounts, Roles and RoleBindings to enforce (repeatable)")
+    s.add_argument(
+        "--rbac-from",
+        action="append",
+        default=[],
+        metavar="MANIFEST_FILE",
+        help="ServiceAccounts, Roles and RoleBindings to enforce (repeatable)",
+    )
     return p
 
 

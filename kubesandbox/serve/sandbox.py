@@ -69,9 +69,16 @@ def _rbac_documents(paths: Sequence[str | os.PathLike[str]]) -> list[Obj]:
 
 
 class Sandbox:
-    def __init__(self, scenario: Scenario, *, rbac_from: Sequence[str | os.PathLike[str]] = (),
-                 wall_clock: bool = False, port: int = 0, kubeconfig: str | os.PathLike[str] | None = None,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        rbac_from: Sequence[str | os.PathLike[str]] = (),
+        wall_clock: bool = False,
+        port: int = 0,
+        kubeconfig: str | os.PathLike[str] | None = None,
+        seed: int = 0,
+    ) -> None:
         self.namespace = scenario.namespace
         # The clock starts where the scenario was captured (scenario.timeline): a frozen clock at that very
         # moment; wall time at now, with the scenario moved to now so every age is what it was at capture.
@@ -89,24 +96,38 @@ class Sandbox:
                 meta = doc.setdefault("metadata", {})
                 meta.setdefault("namespace", scenario.namespace)
                 if self.store.peek(rt, meta.get("namespace"), meta.get("name", "")) is None:
-                    if meta.get("namespace") and self.store.peek(BY_PLURAL[("", "namespaces")], None,
-                                                                 meta["namespace"]) is None:
-                        self.store.load(BY_PLURAL[("", "namespaces")],
-                                        {"metadata": {"name": meta["namespace"]}})
+                    if (
+                        meta.get("namespace")
+                        and self.store.peek(BY_PLURAL[("", "namespaces")], None, meta["namespace"]) is None
+                    ):
+                        self.store.load(
+                            BY_PLURAL[("", "namespaces")], {"metadata": {"name": meta["namespace"]}}
+                        )
                     self.store.load(rt, doc)
         self.service_accounts = service_accounts_in(rbac_docs, default_namespace=scenario.namespace)
         tokens = tokens_for(ADMIN_TOKEN, self.service_accounts)
-        roles, bindings = BY_PLURAL[("rbac.authorization.k8s.io", "roles")], \
-            BY_PLURAL[("rbac.authorization.k8s.io", "rolebindings")]
+        roles, bindings = (
+            BY_PLURAL[("rbac.authorization.k8s.io", "roles")],
+            BY_PLURAL[("rbac.authorization.k8s.io", "rolebindings")],
+        )
         self.controllers = ControllerManager(self.store, scenario.behaviors, frozen)
         self.faults = Faults()
         self.api = ApiServer(
             self.store,
-            authenticator=Authenticator(tokens, service_account_exists=lambda ns, name: self.store.peek(
-                BY_PLURAL[("", "serviceaccounts")], ns, name) is not None),
-            authorizer=Authorizer(lambda ns: list(self.store.iter_live(roles, ns)),
-                                  lambda ns: list(self.store.iter_live(bindings, ns))),
-            evict=evict, orphan=orphan_dependents, faults=self.faults)
+            authenticator=Authenticator(
+                tokens,
+                service_account_exists=lambda ns, name: (
+                    self.store.peek(BY_PLURAL[("", "serviceaccounts")], ns, name) is not None
+                ),
+            ),
+            authorizer=Authorizer(
+                lambda ns: list(self.store.iter_live(roles, ns)),
+                lambda ns: list(self.store.iter_live(bindings, ns)),
+            ),
+            evict=evict,
+            orphan=orphan_dependents,
+            faults=self.faults,
+        )
         self._tmp = tempfile.mkdtemp(prefix="selfheal-sandbox-")
         self._http = HttpServer(self.api, port)
         self.cert = mint()
@@ -131,10 +152,19 @@ class Sandbox:
     def serve(self) -> None:
         self._http.start()
         self._https.start()
-        write_kubeconfig(self.kubeconfig, self.url, self.namespace, ADMIN_TOKEN, self.service_accounts,
-                         secure_server=self.secure_url, ca_pem=self.cert.ca_pem)
+        write_kubeconfig(
+            self.kubeconfig,
+            self.url,
+            self.namespace,
+            ADMIN_TOKEN,
+            self.service_accounts,
+            secure_server=self.secure_url,
+            ca_pem=self.cert.ca_pem,
+        )
         if self.clock.wall:
-            self._ticker = threading.Thread(target=self._tick_forever, name="sandbox-controllers", daemon=True)
+            self._ticker = threading.Thread(
+                target=self._tick_forever, name="sandbox-controllers", daemon=True
+            )
             self._ticker.start()
 
     def _tick_forever(self) -> None:
@@ -179,7 +209,9 @@ class Sandbox:
         obj = self.store.peek(rt, (namespace or self.namespace) if rt.namespaced else None, name)
         return copy.deepcopy(obj) if obj is not None else None
 
-    def list(self, kind: str, namespace: str | None = None, label_selector: str | None = None) -> builtins.list[Obj]:
+    def list(
+        self, kind: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> builtins.list[Obj]:
         rt = resource_type(kind)
         return self.store.list(rt, (namespace or self.namespace) if rt.namespaced else None, label_selector)
 
@@ -219,16 +251,23 @@ class Sandbox:
         config.load_kube_config(config_file=str(self.kubeconfig), context=context, client_configuration=cfg)
         return client.ApiClient(cfg)
 
-    def kubectl(self, *args: str, context: str | None = None, check: bool = False,
-                input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def kubectl(
+        self,
+        *args: str,
+        context: str | None = None,
+        check: bool = False,
+        input: str | None = None,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
         """Run the machine's real kubectl against this sandbox with a private cache dir."""
         cache = Path(self._tmp) / "kubectl-cache"
         cmd = ["kubectl", f"--kubeconfig={self.kubeconfig}", f"--cache-dir={cache}"]
         if context:
             cmd.append(f"--context={context}")
         env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
-        return subprocess.run([*cmd, *args], capture_output=True, text=True, check=check, input=input,
-                              timeout=timeout, env=env)
+        return subprocess.run(
+            [*cmd, *args], capture_output=True, text=True, check=check, input=input, timeout=timeout, env=env
+        )
 
 
 def sandbox_contexts(service_accounts: Iterable[tuple[str, str]]) -> list[str]:

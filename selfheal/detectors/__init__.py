@@ -25,8 +25,9 @@ REGISTRY: Mapping[str, Detector] = {
 }
 
 
-def run_detectors(snapshot: Snapshot, config: DetectorConfig, now: datetime,
-                  registry: Mapping[str, Detector] = REGISTRY) -> tuple[Finding, ...]:
+def run_detectors(
+    snapshot: Snapshot, config: DetectorConfig, now: datetime, registry: Mapping[str, Detector] = REGISTRY
+) -> tuple[Finding, ...]:
     findings = [f for detect in registry.values() for f in detect(snapshot, config, now)]
     return tuple(sorted(findings, key=Finding.sort_key))
 

@@ -42,10 +42,10 @@ NAME = "bad_revision"
 # What an established revision failing in every pod most likely means, by how its containers fail.
 ENVIRONMENT_HINTS = {
     Failure.APP_ERROR: "it ran fine until now, so look at what it depends on (a database, a downstream "
-                       "service, a rotated secret, a full disk) rather than at its code",
+    "service, a rotated secret, a full disk) rather than at its code",
     Failure.OOM_KILLED: "raise the memory limit or find the leak",
     Failure.BAD_COMMAND: "its command now ends on its own: look at what it reads at start (config, flags, "
-                         "a file that is gone)",
+    "a file that is gone)",
     Failure.IMAGE_PULL: "the registry, its credentials, or a deleted tag: the image no longer pulls",
     Failure.CONTAINER_CONFIG: "a ConfigMap or Secret it reads is gone or lost a key",
 }
@@ -72,10 +72,12 @@ def dominant_cause(health: RevisionHealth) -> Failure:
 
 def _evidence(health: RevisionHealth, now: datetime) -> list[str]:
     new = health.new
-    evidence = [f"current ReplicaSet {new.metadata.name} (revision {new.revision()}): "
-                f"{len(health.failing)}/{len(health.pods)} pods failing, {new.status.available_replicas} available",
-                f"revision {new.revision()} became current at {when(health.became_current)} "
-                f"({age_text(health.age_seconds(now))}); failures since {when(health.onset)}"]
+    evidence = [
+        f"current ReplicaSet {new.metadata.name} (revision {new.revision()}): "
+        f"{len(health.failing)}/{len(health.pods)} pods failing, {new.status.available_replicas} available",
+        f"revision {new.revision()} became current at {when(health.became_current)} "
+        f"({age_text(health.age_seconds(now))}); failures since {when(health.onset)}",
+    ]
     for failing in health.failing[:3]:
         evidence.append(f"pod {failing.pod.metadata.name}: {failing.problems[0].evidence()}")
     progressing = health.deployment.condition("Progressing")
@@ -88,15 +90,34 @@ def _environment_finding(health: RevisionHealth, now: datetime) -> Finding:
     dep, cause = health.deployment, dominant_cause(health)
     workload = ref_of("Deployment", dep.metadata)
     age = age_text(health.age_seconds(now))
-    summary = (f"{cause.value} in {len(health.failing)} of {len(health.pods)} pods of a {age} revision "
-               f"({health.new.revision()}) of {dep.metadata.name}: {ENVIRONMENT_HINTS[cause]}")
-    refusal = Refusal(SkipCode.NEEDS_HUMAN,
-                      f"{summary} (an established revision is not rolled back: the change is elsewhere)")
-    action = propose(ActionKind.ROLLBACK, workload, (), reason=CauseCode.ENVIRONMENT.value, ladder=Ladder.HEALTH,
-                     detector=NAME, severity=Severity.CRITICAL, summary=f"roll back {dep.metadata.name}",
-                     refusal=refusal)
-    return Finding(NAME, workload, Severity.CRITICAL, Cause(CauseCode.ENVIRONMENT, summary, reason=cause.value),
-                   tuple(_evidence(health, now)), (action,), failing=True)
+    summary = (
+        f"{cause.value} in {len(health.failing)} of {len(health.pods)} pods of a {age} revision "
+        f"({health.new.revision()}) of {dep.metadata.name}: {ENVIRONMENT_HINTS[cause]}"
+    )
+    refusal = Refusal(
+        SkipCode.NEEDS_HUMAN,
+        f"{summary} (an established revision is not rolled back: the change is elsewhere)",
+    )
+    action = propose(
+        ActionKind.ROLLBACK,
+        workload,
+        (),
+        reason=CauseCode.ENVIRONMENT.value,
+        ladder=Ladder.HEALTH,
+        detector=NAME,
+        severity=Severity.CRITICAL,
+        summary=f"roll back {dep.metadata.name}",
+        refusal=refusal,
+    )
+    return Finding(
+        NAME,
+        workload,
+        Severity.CRITICAL,
+        Cause(CauseCode.ENVIRONMENT, summary, reason=cause.value),
+        tuple(_evidence(health, now)),
+        (action,),
+        failing=True,
+    )
 
 
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
@@ -116,19 +137,47 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
         evidence = _evidence(health, now)
         workload = ref_of("Deployment", dep.metadata)
         if target is None:
-            action = propose(ActionKind.ROLLBACK, workload, (), reason=code.value, ladder=Ladder.HEALTH,
-                             detector=NAME, severity=Severity.CRITICAL, summary=f"roll back {dep.metadata.name}",
-                             refusal=Refusal(SkipCode.NO_PREVIOUS_REVISION, "no older revision to roll back to"))
+            action = propose(
+                ActionKind.ROLLBACK,
+                workload,
+                (),
+                reason=code.value,
+                ladder=Ladder.HEALTH,
+                detector=NAME,
+                severity=Severity.CRITICAL,
+                summary=f"roll back {dep.metadata.name}",
+                refusal=Refusal(SkipCode.NO_PREVIOUS_REVISION, "no older revision to roll back to"),
+            )
         else:
-            evidence.append(f"previous ReplicaSet {target.metadata.name} (revision {target.revision()}): "
-                            f"{target.status.available_replicas} available")
-            action = propose(ActionKind.ROLLBACK, workload, (requests.rollback(dep, target),), reason=code.value,
-                             ladder=Ladder.HEALTH, detector=NAME, severity=Severity.CRITICAL,
-                             summary=f"roll back {dep.metadata.name} to revision {target.revision()}")
+            evidence.append(
+                f"previous ReplicaSet {target.metadata.name} (revision {target.revision()}): "
+                f"{target.status.available_replicas} available"
+            )
+            action = propose(
+                ActionKind.ROLLBACK,
+                workload,
+                (requests.rollback(dep, target),),
+                reason=code.value,
+                ladder=Ladder.HEALTH,
+                detector=NAME,
+                severity=Severity.CRITICAL,
+                summary=f"roll back {dep.metadata.name} to revision {target.revision()}",
+            )
         revision = health.new.revision()
-        summary = (f"newest revision {revision} of {dep.metadata.name} is failing" if health.systemic
-                   else f"newest revision {revision} of {dep.metadata.name} never became available")
-        findings.append(Finding(
-            detector=NAME, workload=workload, severity=Severity.CRITICAL, cause=Cause(code, summary),
-            evidence=tuple(evidence), actions=(action,), failing=True))
+        summary = (
+            f"newest revision {revision} of {dep.metadata.name} is failing"
+            if health.systemic
+            else f"newest revision {revision} of {dep.metadata.name} never became available"
+        )
+        findings.append(
+            Finding(
+                detector=NAME,
+                workload=workload,
+                severity=Severity.CRITICAL,
+                cause=Cause(code, summary),
+                evidence=tuple(evidence),
+                actions=(action,),
+                failing=True,
+            )
+        )
     return findings

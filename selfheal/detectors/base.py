@@ -41,13 +41,24 @@ class Detector(Protocol):
     def __call__(self, snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]: ...
 
 
-def propose(kind: ActionKind, workload: ObjectRef, writes: tuple[Write, ...], *, reason: str, summary: str,
-            ladder: Ladder, detector: str, severity: Severity, target: ObjectRef | None = None,
-            refusal: Refusal | None = None) -> PlannedAction:
+def propose(
+    kind: ActionKind,
+    workload: ObjectRef,
+    writes: tuple[Write, ...],
+    *,
+    reason: str,
+    summary: str,
+    ladder: Ladder,
+    detector: str,
+    severity: Severity,
+    target: ObjectRef | None = None,
+    refusal: Refusal | None = None,
+) -> PlannedAction:
     """An action proposed for `workload` (written to `target`, the workload itself unless given).
     With a `refusal` and no writes it is the natural action the detector says must not be taken."""
-    return PlannedAction(kind, workload, target or workload, reason, summary, writes, ladder, detector, severity,
-                         refusal)
+    return PlannedAction(
+        kind, workload, target or workload, reason, summary, writes, ladder, detector, severity, refusal
+    )
 
 
 def rollback_to_previous(snapshot: Snapshot, dep: Deployment, *, detector: str) -> PlannedAction | None:
@@ -55,7 +66,13 @@ def rollback_to_previous(snapshot: Snapshot, dep: Deployment, *, detector: str) 
     target = previous_revision(snapshot.replicasets_of(dep))
     if target is None or equal_ignore_hash(target.template_doc(), dep.template_doc()):
         return None
-    return propose(ActionKind.ROLLBACK, ref_of("Deployment", dep.metadata), (requests.rollback(dep, target),),
-                   reason="restarts_did_not_help", ladder=Ladder.HEALTH, detector=detector,
-                   severity=Severity.CRITICAL,
-                   summary=f"roll back {dep.metadata.name} to revision {target.revision()} (restarts did not help)")
+    return propose(
+        ActionKind.ROLLBACK,
+        ref_of("Deployment", dep.metadata),
+        (requests.rollback(dep, target),),
+        reason="restarts_did_not_help",
+        ladder=Ladder.HEALTH,
+        detector=detector,
+        severity=Severity.CRITICAL,
+        summary=f"roll back {dep.metadata.name} to revision {target.revision()} (restarts did not help)",
+    )

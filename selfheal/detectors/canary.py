@@ -43,38 +43,89 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
         split = traffic_split(holder)
         workload = ref_of("Deployment", canary.metadata)
         name = canary.metadata.name
-        evidence = [f"traffic split {holder.metadata.annotations.get(ANN_TRAFFIC_SPLIT)} on {holder.metadata.name}"]
+        evidence = [
+            f"traffic split {holder.metadata.annotations.get(ANN_TRAFFIC_SPLIT)} on {holder.metadata.name}"
+        ]
         rate = signals.error_rates.get(name) if signals.state == SourceState.AVAILABLE else None
         if rate is None:
-            why = (f"prometheus {signals.state.value}: {signals.detail}" if signals.state != SourceState.AVAILABLE
-                   else "no requests in the query window")
-            findings.append(Finding(NAME, workload, Severity.INFO,
-                                    Cause(CauseCode.CANARY_UNKNOWN, f"error rate of {name} unknown ({why})"),
-                                    (*evidence, why)))
+            why = (
+                f"prometheus {signals.state.value}: {signals.detail}"
+                if signals.state != SourceState.AVAILABLE
+                else "no requests in the query window"
+            )
+            findings.append(
+                Finding(
+                    NAME,
+                    workload,
+                    Severity.INFO,
+                    Cause(CauseCode.CANARY_UNKNOWN, f"error rate of {name} unknown ({why})"),
+                    (*evidence, why),
+                )
+            )
             continue
         evidence.append(f"error rate {rate:.2%} (threshold {config.canary_error_threshold:.2%})")
         if rate > config.canary_error_threshold:
             summary = f"canary {name} error rate {rate:.2%} exceeds {config.canary_error_threshold:.2%}"
-            action = propose(ActionKind.CANARY_ABORT, workload, requests.canary_abort(holder, canary),
-                             reason=CauseCode.CANARY_ERRORS.value, ladder=Ladder.CANARY, detector=NAME,
-                             severity=Severity.CRITICAL,
-                             summary=f"abort canary {name}: traffic to stable, canary scaled to 0")
-            findings.append(Finding(NAME, workload, Severity.CRITICAL, Cause(CauseCode.CANARY_ERRORS, summary),
-                                    tuple(evidence), (action,), failing=True))
+            action = propose(
+                ActionKind.CANARY_ABORT,
+                workload,
+                requests.canary_abort(holder, canary),
+                reason=CauseCode.CANARY_ERRORS.value,
+                ladder=Ladder.CANARY,
+                detector=NAME,
+                severity=Severity.CRITICAL,
+                summary=f"abort canary {name}: traffic to stable, canary scaled to 0",
+            )
+            findings.append(
+                Finding(
+                    NAME,
+                    workload,
+                    Severity.CRITICAL,
+                    Cause(CauseCode.CANARY_ERRORS, summary),
+                    tuple(evidence),
+                    (action,),
+                    failing=True,
+                )
+            )
             continue
         rs = new_replicaset(canary, snapshot.replicasets_of(canary))
-        started = (rs.metadata.creation_timestamp if rs is not None else None) or canary.metadata.creation_timestamp
+        started = (
+            rs.metadata.creation_timestamp if rs is not None else None
+        ) or canary.metadata.creation_timestamp
         baked = started is not None and (now - started).total_seconds() >= config.canary_bake_seconds
         if not baked:
-            findings.append(Finding(NAME, workload, Severity.INFO,
-                                    Cause(CauseCode.CANARY_BAKING, f"canary {name} healthy, baking"), tuple(evidence)))
+            findings.append(
+                Finding(
+                    NAME,
+                    workload,
+                    Severity.INFO,
+                    Cause(CauseCode.CANARY_BAKING, f"canary {name} healthy, baking"),
+                    tuple(evidence),
+                )
+            )
             continue
         proposed: tuple[PlannedAction, ...] = ()
         if config.canary_auto_promote and requests.image_updates(stable, canary) and split is not None:
-            proposed = (propose(ActionKind.CANARY_PROMOTE, workload, requests.canary_promote(stable, canary, holder),
-                                reason=CauseCode.CANARY_HEALTHY.value, ladder=Ladder.CANARY, detector=NAME,
-                                severity=Severity.INFO, summary=f"promote canary {name} into {stable.metadata.name}"),)
-        findings.append(Finding(NAME, workload, Severity.INFO,
-                                Cause(CauseCode.CANARY_HEALTHY, f"canary {name} healthy past its bake time"),
-                                tuple(evidence), proposed))
+            proposed = (
+                propose(
+                    ActionKind.CANARY_PROMOTE,
+                    workload,
+                    requests.canary_promote(stable, canary, holder),
+                    reason=CauseCode.CANARY_HEALTHY.value,
+                    ladder=Ladder.CANARY,
+                    detector=NAME,
+                    severity=Severity.INFO,
+                    summary=f"promote canary {name} into {stable.metadata.name}",
+                ),
+            )
+        findings.append(
+            Finding(
+                NAME,
+                workload,
+                Severity.INFO,
+                Cause(CauseCode.CANARY_HEALTHY, f"canary {name} healthy past its bake time"),
+                tuple(evidence),
+                proposed,
+            )
+        )
     return findings

@@ -79,10 +79,20 @@ def _hash_finding(snapshot: Snapshot, dep: Deployment) -> Finding | None:
     name = dep.metadata.name
     if not is_config_hash(recorded):
         text = f"{ANN_CONFIG_HASH}={recorded!r} is not sha256:<64 hex>"
-        action = propose(ActionKind.RESTORE_TEMPLATE, workload, (), reason=CauseCode.INVALID_ANNOTATION.value,
-                         ladder=Ladder.CONFIG, detector=NAME, severity=Severity.WARNING,
-                         summary=f"restore the template of {name}", refusal=Refusal(SkipCode.INVALID_ANNOTATION, text))
-        return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.INVALID_ANNOTATION, text), (text,), (action,))
+        action = propose(
+            ActionKind.RESTORE_TEMPLATE,
+            workload,
+            (),
+            reason=CauseCode.INVALID_ANNOTATION.value,
+            ladder=Ladder.CONFIG,
+            detector=NAME,
+            severity=Severity.WARNING,
+            summary=f"restore the template of {name}",
+            refusal=Refusal(SkipCode.INVALID_ANNOTATION, text),
+        )
+        return Finding(
+            NAME, workload, Severity.WARNING, Cause(CauseCode.INVALID_ANNOTATION, text), (text,), (action,)
+        )
     live = dep.template_doc()
     live_hash = config_hash(live)
     if live_hash == recorded:
@@ -92,22 +102,49 @@ def _hash_finding(snapshot: Snapshot, dep: Deployment) -> Finding | None:
     if source is None:
         summary = f"the live template of {name} differs from the recorded config hash"
         action = propose(
-            ActionKind.RESTORE_TEMPLATE, workload, (), reason=CauseCode.CONFIG_HASH_DRIFT.value, ladder=Ladder.CONFIG,
-            detector=NAME, severity=Severity.WARNING, summary=f"restore the template of {name}",
-            refusal=Refusal(SkipCode.NO_RESTORE_SOURCE, "neither last-applied-configuration nor any ReplicaSet has a "
-                                                        "template with the recorded hash"))
-        return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.CONFIG_HASH_DRIFT, summary),
-                       tuple(evidence), (action,))
+            ActionKind.RESTORE_TEMPLATE,
+            workload,
+            (),
+            reason=CauseCode.CONFIG_HASH_DRIFT.value,
+            ladder=Ladder.CONFIG,
+            detector=NAME,
+            severity=Severity.WARNING,
+            summary=f"restore the template of {name}",
+            refusal=Refusal(
+                SkipCode.NO_RESTORE_SOURCE,
+                "neither last-applied-configuration nor any ReplicaSet has a template with the recorded hash",
+            ),
+        )
+        return Finding(
+            NAME,
+            workload,
+            Severity.WARNING,
+            Cause(CauseCode.CONFIG_HASH_DRIFT, summary),
+            tuple(evidence),
+            (action,),
+        )
     origin, template = source
     fields = drifted_fields(template, live)
     summary = f"drifted: {', '.join(fields[:5])}" + (f" (+{len(fields) - 5} more)" if len(fields) > 5 else "")
     evidence += [f"drifted field {f}" for f in fields[:10]] + [f"restore from {origin}"]
-    action = propose(ActionKind.RESTORE_TEMPLATE, workload,
-                     (requests.restore_template(dep, _with_live_ignored_annotations(template, live)),),
-                     reason=CauseCode.CONFIG_HASH_DRIFT.value, ladder=Ladder.CONFIG, detector=NAME,
-                     severity=Severity.WARNING, summary=f"restore the template of {name} from {origin}")
-    return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.CONFIG_HASH_DRIFT, summary), tuple(evidence),
-                   (action,))
+    action = propose(
+        ActionKind.RESTORE_TEMPLATE,
+        workload,
+        (requests.restore_template(dep, _with_live_ignored_annotations(template, live)),),
+        reason=CauseCode.CONFIG_HASH_DRIFT.value,
+        ladder=Ladder.CONFIG,
+        detector=NAME,
+        severity=Severity.WARNING,
+        summary=f"restore the template of {name} from {origin}",
+    )
+    return Finding(
+        NAME,
+        workload,
+        Severity.WARNING,
+        Cause(CauseCode.CONFIG_HASH_DRIFT, summary),
+        tuple(evidence),
+        (action,),
+    )
 
 
 def _checksum_finding(snapshot: Snapshot, dep: Deployment, now: datetime) -> Finding | None:
@@ -121,19 +158,34 @@ def _checksum_finding(snapshot: Snapshot, dep: Deployment, now: datetime) -> Fin
         return None
     workload = ref_of("Deployment", dep.metadata)
     summary = f"ConfigMaps {', '.join(names)} changed since the pods started"
-    evidence = (f"recorded {recorded}", f"current {current}",
-                *(f"configmap {n}: {c or 'missing'}" for n, c in per_cm.items()))
-    action = propose(ActionKind.ROLLOUT_RESTART, workload, (requests.template_annotation(dep, ANN_CONFIG_CHECKSUM, current),),
-                     reason=CauseCode.CONFIGMAP_CHANGED.value, ladder=Ladder.CONFIG, detector=NAME,
-                     severity=Severity.WARNING,
-                     summary=f"rolling restart of {dep.metadata.name} with the new config checksum")
+    evidence = (
+        f"recorded {recorded}",
+        f"current {current}",
+        *(f"configmap {n}: {c or 'missing'}" for n, c in per_cm.items()),
+    )
+    action = propose(
+        ActionKind.ROLLOUT_RESTART,
+        workload,
+        (requests.template_annotation(dep, ANN_CONFIG_CHECKSUM, current),),
+        reason=CauseCode.CONFIGMAP_CHANGED.value,
+        ladder=Ladder.CONFIG,
+        detector=NAME,
+        severity=Severity.WARNING,
+        summary=f"rolling restart of {dep.metadata.name} with the new config checksum",
+    )
     missing = [n for n, c in per_cm.items() if c is None]
     if missing:  # the running pods still have the old content; new ones would not start at all
-        action = replace(action, refusal=Refusal(
-            SkipCode.CONFIGMAP_MISSING,
-            f"ConfigMap {', '.join(missing)} is gone: restarted pods would fail with CreateContainerConfigError "
-            "(restore it, or remove the reference)"))
-    return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.CONFIGMAP_CHANGED, summary), evidence, (action,))
+        action = replace(
+            action,
+            refusal=Refusal(
+                SkipCode.CONFIGMAP_MISSING,
+                f"ConfigMap {', '.join(missing)} is gone: restarted pods would fail with CreateContainerConfigError "
+                "(restore it, or remove the reference)",
+            ),
+        )
+    return Finding(
+        NAME, workload, Severity.WARNING, Cause(CauseCode.CONFIGMAP_CHANGED, summary), evidence, (action,)
+    )
 
 
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:

@@ -25,10 +25,17 @@ from selfheal.view import Snapshot
 NAME = "crashloop"
 
 
-def _established_and_failing(snapshot: Snapshot, dep: Deployment, config: DetectorConfig, now: datetime) -> bool:
-    health = revision_health(dep, snapshot.replicasets_of(dep), snapshot.pods_of_replicaset, config.containers, now)
-    return (health is not None and health.systemic
-            and not health.is_recent_change(now, config.rollback_window_seconds))
+def _established_and_failing(
+    snapshot: Snapshot, dep: Deployment, config: DetectorConfig, now: datetime
+) -> bool:
+    health = revision_health(
+        dep, snapshot.replicasets_of(dep), snapshot.pods_of_replicaset, config.containers, now
+    )
+    return (
+        health is not None
+        and health.systemic
+        and not health.is_recent_change(now, config.rollback_window_seconds)
+    )
 
 
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
@@ -41,15 +48,28 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
         main = primary_problem(problems)
         workload = snapshot.workload_of(pod)
         pod_ref = ref_of("Pod", pod.metadata)
-        cause = Cause(CauseCode(main.cause), main.evidence(), main.container, main.last_reason or main.waiting_reason,
-                      main.exit_code)
+        cause = Cause(
+            CauseCode(main.cause),
+            main.evidence(),
+            main.container,
+            main.last_reason or main.waiting_reason,
+            main.exit_code,
+        )
         refusal = None
         if not main.restart_helps:
             refusal = Refusal(SkipCode.RESTART_NOT_HELPFUL, WHY_RESTART_DOES_NOT_HELP[main.cause])
-        restart = propose(ActionKind.RESTART_POD, workload, (requests.eviction(pod),), target=pod_ref,
-                          reason=main.cause.value, ladder=Ladder.HEALTH, detector=NAME, severity=Severity.CRITICAL,
-                          refusal=refusal, summary=f"restart pod {pod.metadata.name} ({main.cause.value} in "
-                                                   f"{main.container})")
+        restart = propose(
+            ActionKind.RESTART_POD,
+            workload,
+            (requests.eviction(pod),),
+            target=pod_ref,
+            reason=main.cause.value,
+            ladder=Ladder.HEALTH,
+            detector=NAME,
+            severity=Severity.CRITICAL,
+            refusal=refusal,
+            summary=f"restart pod {pod.metadata.name} ({main.cause.value} in {main.container})",
+        )
         dep = snapshot.deployment_of(pod)
         escalation = None
         if dep is not None and refusal is None:
@@ -57,8 +77,17 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
                 environment[dep.metadata.uid] = _established_and_failing(snapshot, dep, config, now)
             if not environment[dep.metadata.uid]:
                 escalation = rollback_to_previous(snapshot, dep, detector=NAME)
-        findings.append(Finding(
-            detector=NAME, workload=workload, severity=Severity.CRITICAL, cause=cause,
-            evidence=tuple(p.evidence() for p in problems), actions=(restart,), escalation=escalation,
-            failing=True, subject=pod_ref))
+        findings.append(
+            Finding(
+                detector=NAME,
+                workload=workload,
+                severity=Severity.CRITICAL,
+                cause=cause,
+                evidence=tuple(p.evidence() for p in problems),
+                actions=(restart,),
+                escalation=escalation,
+                failing=True,
+                subject=pod_ref,
+            )
+        )
     return findings

@@ -49,7 +49,9 @@ def desired_replicas(dep: Deployment) -> int | None:
         return None
     spec = applied.get("spec") if isinstance(applied, dict) else None
     replicas = spec.get("replicas") if isinstance(spec, dict) else None
-    return replicas if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 0 else None
+    return (
+        replicas if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 0 else None
+    )
 
 
 def _replica_finding(snapshot: Snapshot, dep: Deployment) -> Finding | None:
@@ -66,34 +68,79 @@ def _replica_finding(snapshot: Snapshot, dep: Deployment) -> Finding | None:
         if target == current:
             return None
         summary = f"spec.replicas {current} is outside HPA {hpa.metadata.name} bounds [{lo}, {hi}]"
-        action = propose(ActionKind.SCALE, workload, (requests.replicas(dep, target),), reason=CauseCode.HPA_CLAMP.value,
-                         ladder=Ladder.REPLICAS, detector=NAME, severity=Severity.WARNING,
-                         summary=f"scale {dep.metadata.name} to {target} (HPA bound)")
-        return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.HPA_CLAMP, summary),
-                       (summary, f"HPA {hpa.metadata.name} wants {hpa.status.desired_replicas}"), (action,))
+        action = propose(
+            ActionKind.SCALE,
+            workload,
+            (requests.replicas(dep, target),),
+            reason=CauseCode.HPA_CLAMP.value,
+            ladder=Ladder.REPLICAS,
+            detector=NAME,
+            severity=Severity.WARNING,
+            summary=f"scale {dep.metadata.name} to {target} (HPA bound)",
+        )
+        return Finding(
+            NAME,
+            workload,
+            Severity.WARNING,
+            Cause(CauseCode.HPA_CLAMP, summary),
+            (summary, f"HPA {hpa.metadata.name} wants {hpa.status.desired_replicas}"),
+            (action,),
+        )
     try:
         desired = desired_replicas(dep)
     except InvalidDesired as exc:
-        action = propose(ActionKind.SCALE, workload, (), reason=CauseCode.INVALID_ANNOTATION.value,
-                         ladder=Ladder.REPLICAS, detector=NAME, severity=Severity.WARNING,
-                         summary=f"scale {dep.metadata.name}", refusal=Refusal(SkipCode.INVALID_ANNOTATION, str(exc)))
-        return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.INVALID_ANNOTATION, str(exc)),
-                       (str(exc),), (action,))
+        action = propose(
+            ActionKind.SCALE,
+            workload,
+            (),
+            reason=CauseCode.INVALID_ANNOTATION.value,
+            ladder=Ladder.REPLICAS,
+            detector=NAME,
+            severity=Severity.WARNING,
+            summary=f"scale {dep.metadata.name}",
+            refusal=Refusal(SkipCode.INVALID_ANNOTATION, str(exc)),
+        )
+        return Finding(
+            NAME,
+            workload,
+            Severity.WARNING,
+            Cause(CauseCode.INVALID_ANNOTATION, str(exc)),
+            (str(exc),),
+            (action,),
+        )
     if desired is None or desired == current:
         return None
-    source = ANN_DESIRED_REPLICAS if ANN_DESIRED_REPLICAS in dep.metadata.annotations else "last-applied-configuration"
+    source = (
+        ANN_DESIRED_REPLICAS
+        if ANN_DESIRED_REPLICAS in dep.metadata.annotations
+        else "last-applied-configuration"
+    )
     summary = f"spec.replicas is {current}, desired {desired} ({source})"
-    action = propose(ActionKind.SCALE, workload, (requests.replicas(dep, desired),),
-                     reason=CauseCode.REPLICA_DRIFT.value, ladder=Ladder.REPLICAS, detector=NAME,
-                     severity=Severity.WARNING, summary=f"scale {dep.metadata.name} to {desired}")
-    return Finding(NAME, workload, Severity.WARNING, Cause(CauseCode.REPLICA_DRIFT, summary), (summary,), (action,))
+    action = propose(
+        ActionKind.SCALE,
+        workload,
+        (requests.replicas(dep, desired),),
+        reason=CauseCode.REPLICA_DRIFT.value,
+        ladder=Ladder.REPLICAS,
+        detector=NAME,
+        severity=Severity.WARNING,
+        summary=f"scale {dep.metadata.name} to {desired}",
+    )
+    return Finding(
+        NAME, workload, Severity.WARNING, Cause(CauseCode.REPLICA_DRIFT, summary), (summary,), (action,)
+    )
 
 
 def _rollout_in_progress(dep: Deployment) -> bool:
     progressing = dep.condition("Progressing")
-    return (dep.status.observed_generation < dep.metadata.generation
-            or dep.status.updated_replicas < dep.spec.replicas
-            or (progressing is not None and progressing.reason in ("ReplicaSetUpdated", "ProgressDeadlineExceeded")))
+    return (
+        dep.status.observed_generation < dep.metadata.generation
+        or dep.status.updated_replicas < dep.spec.replicas
+        or (
+            progressing is not None
+            and progressing.reason in ("ReplicaSetUpdated", "ProgressDeadlineExceeded")
+        )
+    )
 
 
 def _availability_finding(snapshot: Snapshot, dep: Deployment, now: datetime) -> Finding | None:
@@ -107,11 +154,17 @@ def _availability_finding(snapshot: Snapshot, dep: Deployment, now: datetime) ->
     for pod in pods:
         ready = pod.condition("Ready")
         if ready is None or ready.status != "True":
-            moment = (ready.last_transition_time if ready is not None else None) or pod.metadata.creation_timestamp
+            moment = (
+                ready.last_transition_time if ready is not None else None
+            ) or pod.metadata.creation_timestamp
             if moment is not None:
                 since.append(moment)
     available_cond = dep.condition("Available")
-    if available_cond is not None and available_cond.status == "False" and available_cond.last_transition_time:
+    if (
+        available_cond is not None
+        and available_cond.status == "False"
+        and available_cond.last_transition_time
+    ):
         since.append(available_cond.last_transition_time)
     if not since:
         return None
@@ -119,15 +172,32 @@ def _availability_finding(snapshot: Snapshot, dep: Deployment, now: datetime) ->
     if waited < dep.spec.progress_deadline_seconds:
         return None
     workload = ref_of("Deployment", dep.metadata)
-    summary = (f"{available}/{replicas} replicas available for {int(waited)}s "
-               f"(progressDeadlineSeconds {dep.spec.progress_deadline_seconds})")
+    summary = (
+        f"{available}/{replicas} replicas available for {int(waited)}s "
+        f"(progressDeadlineSeconds {dep.spec.progress_deadline_seconds})"
+    )
     not_ready = [p.metadata.name for p in pods if (c := p.condition("Ready")) is None or c.status != "True"]
     evidence = (summary, f"not ready: {', '.join(sorted(not_ready)[:5]) or 'no pods'}")
-    action = propose(ActionKind.ROLLOUT_RESTART, workload, (requests.rollout_restart(dep, now),),
-                     reason=CauseCode.UNAVAILABLE.value, ladder=Ladder.HEALTH, detector=NAME,
-                     severity=Severity.CRITICAL, summary=f"rolling restart of {dep.metadata.name}")
-    return Finding(NAME, workload, Severity.CRITICAL, Cause(CauseCode.UNAVAILABLE, summary), evidence, (action,),
-                   escalation=rollback_to_previous(snapshot, dep, detector=NAME), failing=True)
+    action = propose(
+        ActionKind.ROLLOUT_RESTART,
+        workload,
+        (requests.rollout_restart(dep, now),),
+        reason=CauseCode.UNAVAILABLE.value,
+        ladder=Ladder.HEALTH,
+        detector=NAME,
+        severity=Severity.CRITICAL,
+        summary=f"rolling restart of {dep.metadata.name}",
+    )
+    return Finding(
+        NAME,
+        workload,
+        Severity.CRITICAL,
+        Cause(CauseCode.UNAVAILABLE, summary),
+        evidence,
+        (action,),
+        escalation=rollback_to_previous(snapshot, dep, detector=NAME),
+        failing=True,
+    )
 
 
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:

@@ -51,8 +51,10 @@ def guarded_body(write: Write, uid: str, resource_version: str) -> bytes:
         return write.body
     doc = json.loads(write.body)
     if write.content_type == ContentType.JSON_PATCH:
-        guard = [{"op": "replace", "path": "/metadata/uid", "value": uid},
-                 {"op": "replace", "path": "/metadata/resourceVersion", "value": resource_version}]
+        guard = [
+            {"op": "replace", "path": "/metadata/uid", "value": uid},
+            {"op": "replace", "path": "/metadata/resourceVersion", "value": resource_version},
+        ]
         return json.dumps([*guard, *doc], separators=(",", ":")).encode()
     meta = dict(doc.get("metadata") or {})
     meta.update({"uid": uid, "resourceVersion": resource_version})
@@ -60,8 +62,15 @@ def guarded_body(write: Write, uid: str, resource_version: str) -> bytes:
 
 
 class Executor:
-    def __init__(self, transport: Transport, *, dry_run: bool, keep_alive: Callable[[], None] = lambda: None,
-                 retry_attempts: int = 4, sleep: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        dry_run: bool,
+        keep_alive: Callable[[], None] = lambda: None,
+        retry_attempts: int = 4,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self.transport = transport
         self.dry_run = dry_run
         self.keep_alive = keep_alive
@@ -81,9 +90,11 @@ class Executor:
         if meta.get("deletionTimestamp"):
             raise Refused(SkipCode.TERMINATING.value, f"{t} is terminating")
         if t.generation and meta.get("generation") not in (None, t.generation):
-            raise Refused("changed_since_read",
-                          f"{t} spec was edited since it was read (generation {t.generation} -> "
-                          f"{meta.get('generation')}); the next pass decides again")
+            raise Refused(
+                "changed_since_read",
+                f"{t} spec was edited since it was read (generation {t.generation} -> "
+                f"{meta.get('generation')}); the next pass decides again",
+            )
         return fresh
 
     def _send(self, write: Write, fresh: dict[str, Any], body: bytes | None = None) -> None:
@@ -93,13 +104,21 @@ class Executor:
         if self.dry_run:
             query.append(("dryRun", "All"))
         method = "POST" if write.verb == "create" else "PATCH"
-        payload = body if body is not None else guarded_body(write, str(meta.get("uid", "")),
-                                                             str(meta.get("resourceVersion", "")))
+        payload = (
+            body
+            if body is not None
+            else guarded_body(write, str(meta.get("uid", "")), str(meta.get("resourceVersion", "")))
+        )
 
         def once() -> None:
             try:
-                self.transport.request(method, object_path(t.kind, t.namespace, t.name, write.subresource),
-                                       query=query, content_type=str(write.content_type), body=payload)
+                self.transport.request(
+                    method,
+                    object_path(t.kind, t.namespace, t.name, write.subresource),
+                    query=query,
+                    content_type=str(write.content_type),
+                    body=payload,
+                )
             except ApiFailure as exc:
                 if write.subresource == "eviction" and exc.status == 429:
                     raise EvictionBlocked(exc.message) from None
@@ -134,8 +153,12 @@ class Executor:
     # -- one action ---------------------------------------------------------------------------------
     def execute(self, action: PlannedAction) -> ActionOutcome:
         sent: list[Write] = []
-        fields = {"action": action.action.value, "kind": action.target.kind, "name": action.target.name,
-                  "reason": action.reason}
+        fields = {
+            "action": action.action.value,
+            "kind": action.target.kind,
+            "name": action.target.name,
+            "reason": action.reason,
+        }
         try:
             for write in action.writes:
                 self.keep_alive()
@@ -144,7 +167,9 @@ class Executor:
         except Refused as exc:
             undone = self._undo(sent) if sent and not self.dry_run else ""
             log.info("action.skipped", **fields, code=exc.code, detail=exc.text)
-            return ActionOutcome(action, Result.SKIPPED, exc.code, "; ".join(filter(None, [exc.text, undone])))
+            return ActionOutcome(
+                action, Result.SKIPPED, exc.code, "; ".join(filter(None, [exc.text, undone]))
+            )
         except EvictionBlocked as exc:
             log.info("action.skipped", **fields, code=SkipCode.PDB_BLOCKED.value, detail=str(exc))
             return ActionOutcome(action, Result.SKIPPED, SkipCode.PDB_BLOCKED.value, str(exc))

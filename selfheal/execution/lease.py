@@ -46,8 +46,15 @@ class LeaseLost(Exception):
 
 
 class LeaseLock:
-    def __init__(self, transport: Transport, namespace: str, name: str, identity: str,
-                 duration_seconds: int, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        namespace: str,
+        name: str,
+        identity: str,
+        duration_seconds: int,
+        clock: Callable[[], datetime],
+    ) -> None:
         self.transport = transport
         self.namespace = namespace
         self.name = name
@@ -61,9 +68,13 @@ class LeaseLock:
         return object_path("Lease", self.namespace, name)
 
     def _spec(self, now: datetime, transitions: int, acquired: datetime | None = None) -> dict[str, Any]:
-        return {"holderIdentity": self.identity, "leaseDurationSeconds": self.duration,
-                "acquireTime": micro_time(acquired or now), "renewTime": micro_time(now),
-                "leaseTransitions": transitions}
+        return {
+            "holderIdentity": self.identity,
+            "leaseDurationSeconds": self.duration,
+            "acquireTime": micro_time(acquired or now),
+            "renewTime": micro_time(now),
+            "leaseTransitions": transitions,
+        }
 
     def acquire(self) -> LeaseState:
         now = self.clock()
@@ -85,13 +96,24 @@ class LeaseLock:
         return self._put(current, now)
 
     def _create(self, now: datetime) -> LeaseState:
-        body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                "metadata": {"name": self.name, "namespace": self.namespace,
-                             "labels": {"app.kubernetes.io/managed-by": "selfheal"}},
-                "spec": self._spec(now, 0)}
+        body = {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {
+                "name": self.name,
+                "namespace": self.namespace,
+                "labels": {"app.kubernetes.io/managed-by": "selfheal"},
+            },
+            "spec": self._spec(now, 0),
+        }
         try:
-            resp = self.transport.request("POST", self._path(), query=[("fieldManager", "selfheal")],
-                                          content_type="application/json", body=json.dumps(body).encode())
+            resp = self.transport.request(
+                "POST",
+                self._path(),
+                query=[("fieldManager", "selfheal")],
+                content_type="application/json",
+                body=json.dumps(body).encode(),
+            )
         except ApiFailure as exc:
             if exc.status == 409:  # created by someone else a moment ago
                 return LeaseState(False, "another run")
@@ -101,8 +123,13 @@ class LeaseLock:
 
     def _put(self, lease: dict[str, Any], now: datetime) -> LeaseState:
         try:
-            resp = self.transport.request("PUT", self._path(self.name), query=[("fieldManager", "selfheal")],
-                                          content_type="application/json", body=json.dumps(lease).encode())
+            resp = self.transport.request(
+                "PUT",
+                self._path(self.name),
+                query=[("fieldManager", "selfheal")],
+                content_type="application/json",
+                body=json.dumps(lease).encode(),
+            )
         except ApiFailure as exc:
             if exc.status == 409:  # updated by someone else since we read it
                 return LeaseState(False, "another run")
@@ -131,7 +158,9 @@ class LeaseLock:
             return
         lease = dict(self._lease)
         spec = dict(lease.get("spec") or {})
-        spec.update({"holderIdentity": None, "leaseDurationSeconds": 1, "renewTime": micro_time(self.clock())})
+        spec.update(
+            {"holderIdentity": None, "leaseDurationSeconds": 1, "renewTime": micro_time(self.clock())}
+        )
         lease["spec"] = spec
         try:
             self._put(lease, self.clock())

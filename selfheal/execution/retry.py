@@ -30,9 +30,19 @@ def _wait(base: Callable[[RetryCallState], float], cap: float) -> Callable[[Retr
     return wait
 
 
-def call_with_retries(fn: Callable[[], T], *, attempts: int = 4, initial: float = 0.5, cap: float = 8.0,
-                      sleep: Callable[[float], None] | None = None) -> T:
-    retrying = Retrying(retry=retry_if_exception(is_transient), stop=stop_after_attempt(attempts),
-                        wait=_wait(wait_exponential(multiplier=initial, max=cap), cap), reraise=True,
-                        sleep=sleep or time.sleep)
+def call_with_retries(
+    fn: Callable[[], T],
+    *,
+    attempts: int = 4,
+    initial: float = 0.5,
+    cap: float = 8.0,
+    sleep: Callable[[float], None] | None = None,
+) -> T:
+    retrying = Retrying(
+        retry=retry_if_exception(is_transient),
+        stop=stop_after_attempt(attempts),
+        wait=_wait(wait_exponential(multiplier=initial, max=cap), cap),
+        reraise=True,
+        sleep=sleep or time.sleep,
+    )
     return retrying(fn)

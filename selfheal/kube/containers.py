@@ -35,6 +35,7 @@ class Rules:
     restart_threshold: int = 3  # restarts before a crash loop counts
     waiting_grace_seconds: int = 300  # image-pull / config errors younger than this are not reported
 
+
 CRASH_LOOP = "CrashLoopBackOff"
 IMAGE_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"})
 CONFIG_REASONS = frozenset({"CreateContainerConfigError", "CreateContainerError", "RunContainerError"})
@@ -97,7 +98,9 @@ def _problem(status: ContainerStatus, init: bool, rules: Rules, old_enough: bool
     if waiting.reason in IMAGE_PULL_REASONS:
         return ContainerProblem(status.name, init, Failure.IMAGE_PULL, waiting.reason, status.restart_count)
     if waiting.reason in CONFIG_REASONS:
-        return ContainerProblem(status.name, init, Failure.CONTAINER_CONFIG, waiting.reason, status.restart_count)
+        return ContainerProblem(
+            status.name, init, Failure.CONTAINER_CONFIG, waiting.reason, status.restart_count
+        )
     return None
 
 
@@ -106,8 +109,13 @@ def container_problems(pod: Pod, rules: Rules, now: datetime) -> tuple[Container
     created = pod.metadata.creation_timestamp
     old_enough = created is None or (now - created).total_seconds() >= rules.waiting_grace_seconds
     found = [
-        p for init, statuses in ((True, pod.status.init_container_statuses), (False, pod.status.container_statuses))
-        for s in statuses if (p := _problem(s, init, rules, old_enough)) is not None
+        p
+        for init, statuses in (
+            (True, pod.status.init_container_statuses),
+            (False, pod.status.container_statuses),
+        )
+        for s in statuses
+        if (p := _problem(s, init, rules, old_enough)) is not None
     ]
     return tuple(found)
 
@@ -120,4 +128,6 @@ def primary_problem(problems: tuple[ContainerProblem, ...]) -> ContainerProblem:
 def waiting_on_failure(pod: Pod) -> bool:
     """Any container waiting for a failure reason, whatever its restart count (explains unavailability)."""
     statuses = pod.status.init_container_statuses + pod.status.container_statuses
-    return any(s.state.waiting is not None and s.state.waiting.reason in FAILURE_WAITING_REASONS for s in statuses)
+    return any(
+        s.state.waiting is not None and s.state.waiting.reason in FAILURE_WAITING_REASONS for s in statuses
+    )

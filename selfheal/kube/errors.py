@@ -20,7 +20,9 @@ TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 class ApiFailure(Exception):
     """An answer other than 2xx, or no answer. `status` is None for timeouts and broken connections."""
 
-    def __init__(self, status: int | None, reason: str, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, status: int | None, reason: str, message: str, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
@@ -64,4 +66,5 @@ def failure_code(exc: ApiFailure) -> str:
     if exc.status is None:
         return "unreachable"
     return {403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid", 429: "throttled"}.get(
-        exc.status, "server_error" if exc.status >= 500 else f"http_{exc.status}")
+        exc.status, "server_error" if exc.status >= 500 else f"http_{exc.status}"
+    )

@@ -164,14 +164,24 @@ class PodTemplate(_Wire, frozen=True):
             if v.config_map is not None and v.config_map.name:
                 names.add(v.config_map.name)
             if v.projected is not None:
-                names.update(s.config_map.name for s in v.projected.sources
-                             if s.config_map is not None and s.config_map.name)
+                names.update(
+                    s.config_map.name
+                    for s in v.projected.sources
+                    if s.config_map is not None and s.config_map.name
+                )
         for c in self.spec.init_containers + self.spec.containers:
-            names.update(e.config_map_ref.name for e in c.env_from
-                         if e.config_map_ref is not None and e.config_map_ref.name)
-            names.update(e.value_from.config_map_key_ref.name for e in c.env
-                         if e.value_from is not None and e.value_from.config_map_key_ref is not None
-                         and e.value_from.config_map_key_ref.name)
+            names.update(
+                e.config_map_ref.name
+                for e in c.env_from
+                if e.config_map_ref is not None and e.config_map_ref.name
+            )
+            names.update(
+                e.value_from.config_map_key_ref.name
+                for e in c.env
+                if e.value_from is not None
+                and e.value_from.config_map_key_ref is not None
+                and e.value_from.config_map_key_ref.name
+            )
         return tuple(sorted(names))
 
 

@@ -22,4 +22,6 @@ class ObjectRef:
 
 def ref_of(kind: str, meta: Any) -> ObjectRef:
     """The reference to an object from its decoded metadata (`ObjectMeta` or `PodMeta`)."""
-    return ObjectRef(kind, meta.name, meta.namespace, meta.uid, meta.resource_version, getattr(meta, "generation", 0))
+    return ObjectRef(
+        kind, meta.name, meta.namespace, meta.uid, meta.resource_version, getattr(meta, "generation", 0)
+    )

@@ -70,15 +70,18 @@ class Write:
     def inverse_document(self) -> Any:
         return None if self.inverse is None else msgspec.json.decode(self.inverse)
 
+
 # kubectl's `annotationsToSkip`: kept from the Deployment, never copied from the ReplicaSet.
-ROLLBACK_ANNOTATIONS_TO_SKIP = frozenset({
-    ANN_LAST_APPLIED,
-    ANN_REVISION,
-    "deployment.kubernetes.io/revision-history",
-    "deployment.kubernetes.io/desired-replicas",
-    "deployment.kubernetes.io/max-replicas",
-    "deprecated.deployment.rollback.to",
-})
+ROLLBACK_ANNOTATIONS_TO_SKIP = frozenset(
+    {
+        ANN_LAST_APPLIED,
+        ANN_REVISION,
+        "deployment.kubernetes.io/revision-history",
+        "deployment.kubernetes.io/desired-replicas",
+        "deployment.kubernetes.io/max-replicas",
+        "deprecated.deployment.rollback.to",
+    }
+)
 
 
 def _json(value: Any) -> bytes:
@@ -103,13 +106,22 @@ def eviction(pod: Pod) -> Write:
         "metadata": {"name": meta.name, "namespace": meta.namespace},
         "deleteOptions": {"preconditions": {"uid": meta.uid}},
     }
-    return Write("create", ref_of("Pod", meta), ContentType.JSON, _json(body), None, subresource="eviction",
-                 inverse_note="an evicted pod is replaced by its controller; there is nothing to undo")
+    return Write(
+        "create",
+        ref_of("Pod", meta),
+        ContentType.JSON,
+        _json(body),
+        None,
+        subresource="eviction",
+        inverse_note="an evicted pod is replaced by its controller; there is nothing to undo",
+    )
 
 
 def rollback_annotations(dep: Deployment, rs: ReplicaSet) -> dict[str, str]:
     annotations = {k: v for k, v in dep.metadata.annotations.items() if k in ROLLBACK_ANNOTATIONS_TO_SKIP}
-    annotations.update({k: v for k, v in rs.metadata.annotations.items() if k not in ROLLBACK_ANNOTATIONS_TO_SKIP})
+    annotations.update(
+        {k: v for k, v in rs.metadata.annotations.items() if k not in ROLLBACK_ANNOTATIONS_TO_SKIP}
+    )
     return dict(sorted(annotations.items()))
 
 
@@ -122,7 +134,11 @@ def rollback(dep: Deployment, rs: ReplicaSet) -> Write:
     ]
     inverse = [
         {"op": "replace", "path": "/spec/template", "value": dep.template_doc()},
-        {"op": "replace", "path": "/metadata/annotations", "value": dict(sorted(dep.metadata.annotations.items()))},
+        {
+            "op": "replace",
+            "path": "/metadata/annotations",
+            "value": dict(sorted(dep.metadata.annotations.items())),
+        },
     ]
     return Write("patch", deployment_ref(dep), ContentType.JSON_PATCH, _json(body), _json(inverse))
 
@@ -134,9 +150,14 @@ def _template_annotation_patch(key: str, value: str | None) -> bytes:
 def template_annotation(dep: Deployment, annotation: str, value: str) -> Write:
     """A rolling restart by changing one template annotation (`kubectl rollout restart` uses restartedAt)."""
     old_value = dep.spec.template.metadata.annotations.get(annotation)
-    return Write("patch", deployment_ref(dep), ContentType.STRATEGIC_MERGE_PATCH,
-                 _template_annotation_patch(annotation, value), _template_annotation_patch(annotation, old_value),
-                 inverse_note="applying the inverse starts another rolling restart")
+    return Write(
+        "patch",
+        deployment_ref(dep),
+        ContentType.STRATEGIC_MERGE_PATCH,
+        _template_annotation_patch(annotation, value),
+        _template_annotation_patch(annotation, old_value),
+        inverse_note="applying the inverse starts another rolling restart",
+    )
 
 
 def rollout_restart(dep: Deployment, now: datetime) -> Write:
@@ -146,8 +167,13 @@ def rollout_restart(dep: Deployment, now: datetime) -> Write:
 
 def replicas(dep: Deployment, count: int) -> Write:
     """A merge patch of `spec.replicas`."""
-    return Write("patch", deployment_ref(dep), ContentType.MERGE_PATCH, _json({"spec": {"replicas": count}}),
-                 _json({"spec": {"replicas": dep.spec.replicas}}))
+    return Write(
+        "patch",
+        deployment_ref(dep),
+        ContentType.MERGE_PATCH,
+        _json({"spec": {"replicas": count}}),
+        _json({"spec": {"replicas": dep.spec.replicas}}),
+    )
 
 
 def restore_template(dep: Deployment, template: Mapping[str, Any]) -> Write:
@@ -164,9 +190,13 @@ def traffic_split_value(canary: int, stable: int) -> str:
 def traffic_split(annotated: Deployment, canary_percent: int) -> Write:
     old = annotated.metadata.annotations.get(ANN_TRAFFIC_SPLIT)
     new = traffic_split_value(canary_percent, 100 - canary_percent)
-    return Write("patch", deployment_ref(annotated), ContentType.MERGE_PATCH,
-                 _json({"metadata": {"annotations": {ANN_TRAFFIC_SPLIT: new}}}),
-                 _json({"metadata": {"annotations": {ANN_TRAFFIC_SPLIT: old}}}))
+    return Write(
+        "patch",
+        deployment_ref(annotated),
+        ContentType.MERGE_PATCH,
+        _json({"metadata": {"annotations": {ANN_TRAFFIC_SPLIT: new}}}),
+        _json({"metadata": {"annotations": {ANN_TRAFFIC_SPLIT: old}}}),
+    )
 
 
 def canary_abort(annotated: Deployment, canary: Deployment) -> tuple[Write, ...]:
@@ -177,8 +207,11 @@ def canary_abort(annotated: Deployment, canary: Deployment) -> tuple[Write, ...]
 def image_updates(stable: Deployment, canary: Deployment) -> list[tuple[int, str, str, str]]:
     """(index, container name, stable image, canary image) for same-named containers whose image differs."""
     images = {c.name: c.image for c in canary.spec.template.spec.containers}
-    return [(i, c.name, c.image, images[c.name]) for i, c in enumerate(stable.spec.template.spec.containers)
-            if c.name in images and images[c.name] != c.image]
+    return [
+        (i, c.name, c.image, images[c.name])
+        for i, c in enumerate(stable.spec.template.spec.containers)
+        if c.name in images and images[c.name] != c.image
+    ]
 
 
 def canary_promote(stable: Deployment, canary: Deployment, annotated: Deployment) -> tuple[Write, ...]:
@@ -187,9 +220,13 @@ def canary_promote(stable: Deployment, canary: Deployment, annotated: Deployment
     inverse: list[dict[str, Any]] = []
     for i, name, old, new in image_updates(stable, canary):
         path = f"/spec/template/spec/containers/{i}"
-        body += [{"op": "test", "path": f"{path}/name", "value": name},
-                 {"op": "replace", "path": f"{path}/image", "value": new}]
-        inverse += [{"op": "test", "path": f"{path}/name", "value": name},
-                    {"op": "replace", "path": f"{path}/image", "value": old}]
+        body += [
+            {"op": "test", "path": f"{path}/name", "value": name},
+            {"op": "replace", "path": f"{path}/image", "value": new},
+        ]
+        inverse += [
+            {"op": "test", "path": f"{path}/name", "value": name},
+            {"op": "replace", "path": f"{path}/image", "value": old},
+        ]
     images = Write("patch", deployment_ref(stable), ContentType.JSON_PATCH, _json(body), _json(inverse))
     return (images, traffic_split(annotated, 0), replicas(canary, 0))

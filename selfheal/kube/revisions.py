@@ -42,8 +42,11 @@ def new_replicaset(deployment: Deployment, replicasets: tuple[ReplicaSet, ...]) 
 
 def latest_and_previous(replicasets: tuple[ReplicaSet, ...]) -> tuple[ReplicaSet | None, ReplicaSet | None]:
     """(highest revision, second highest revision), as `kubectl rollout undo` picks them."""
-    ranked = sorted(((rev, rs.metadata.name, rs) for rs in replicasets if (rev := rs.revision()) is not None),
-                    key=lambda t: (t[0], t[1]), reverse=True)
+    ranked = sorted(
+        ((rev, rs.metadata.name, rs) for rs in replicasets if (rev := rs.revision()) is not None),
+        key=lambda t: (t[0], t[1]),
+        reverse=True,
+    )
     latest = ranked[0][2] if ranked else None
     previous = ranked[1][2] if len(ranked) > 1 else None
     return latest, previous

@@ -85,12 +85,19 @@ def became_current(dep: Deployment, new: ReplicaSet) -> datetime | None:
 
 def rollout_complete(dep: Deployment, new: ReplicaSet, replicasets: tuple[ReplicaSet, ...]) -> bool:
     progressing = dep.condition("Progressing")
-    others_have_pods = any(rs.status.replicas > 0 for rs in replicasets if rs.metadata.uid != new.metadata.uid)
+    others_have_pods = any(
+        rs.status.replicas > 0 for rs in replicasets if rs.metadata.uid != new.metadata.uid
+    )
     return progressing is not None and progressing.reason == COMPLETE_REASON and not others_have_pods
 
 
-def revision_health(dep: Deployment, replicasets: tuple[ReplicaSet, ...], pods_of: Callable[[ReplicaSet], tuple[Pod, ...]],
-                    rules: Rules, now: datetime) -> RevisionHealth | None:
+def revision_health(
+    dep: Deployment,
+    replicasets: tuple[ReplicaSet, ...],
+    pods_of: Callable[[ReplicaSet], tuple[Pod, ...]],
+    rules: Rules,
+    now: datetime,
+) -> RevisionHealth | None:
     """The current revision's health; None when the Deployment has no ReplicaSet for its template yet."""
     new = new_replicaset(dep, replicasets)
     if new is None:
@@ -98,6 +105,12 @@ def revision_health(dep: Deployment, replicasets: tuple[ReplicaSet, ...], pods_o
     pods = tuple(p for p in pods_of(new) if p.metadata.deletion_timestamp is None)
     failing = tuple(FailingPod(p, problems) for p in pods if (problems := container_problems(p, rules, now)))
     progressing = dep.condition("Progressing")
-    return RevisionHealth(dep, new, pods, failing, rollout_complete(dep, new, replicasets),
-                          progressing is not None and progressing.reason == DEADLINE_REASON,
-                          became_current(dep, new))
+    return RevisionHealth(
+        dep,
+        new,
+        pods,
+        failing,
+        rollout_complete(dep, new, replicasets),
+        progressing is not None and progressing.reason == DEADLINE_REASON,
+        became_current(dep, new),
+    )

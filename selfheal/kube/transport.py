@@ -81,8 +81,15 @@ class Transport:
         """Through a `kubernetes.client.ApiClient`: its pool, TLS settings and credentials."""
         return cls(_ApiClientSender(api_client, timeout_seconds))
 
-    def request(self, method: str, path: str, *, query: list[tuple[str, str]] | None = None,
-                content_type: str = "", body: bytes | None = None) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        content_type: str = "",
+        body: bytes | None = None,
+    ) -> Response:
         resp = self.send(Request(method, path, tuple(query or ()), content_type, body))
         if resp.status >= 400:
             raise ApiFailure.from_answer(resp.status, resp.body, resp.headers)
@@ -107,12 +114,28 @@ class _ApiClientSender:
         if req.content_type:
             headers["Content-Type"] = req.content_type
         method, url, headers, _, _ = self.api.param_serialize(
-            req.method, req.path, query_params=list(req.query), header_params=headers, auth_settings=["BearerToken"])
+            req.method,
+            req.path,
+            query_params=list(req.query),
+            header_params=headers,
+            auth_settings=["BearerToken"],
+        )
         try:
             resp = self.api.rest_client.pool_manager.request(
-                method, url, body=req.body, headers=headers, timeout=self.timeout, retries=False,
-                preload_content=True)
-        except (urllib3.exceptions.TimeoutError, urllib3.exceptions.ProtocolError,
-                urllib3.exceptions.NewConnectionError, urllib3.exceptions.SSLError, OSError) as exc:
+                method,
+                url,
+                body=req.body,
+                headers=headers,
+                timeout=self.timeout,
+                retries=False,
+                preload_content=True,
+            )
+        except (
+            urllib3.exceptions.TimeoutError,
+            urllib3.exceptions.ProtocolError,
+            urllib3.exceptions.NewConnectionError,
+            urllib3.exceptions.SSLError,
+            OSError,
+        ) as exc:
             raise ApiFailure(None, type(exc).__name__, " ".join(str(exc).split())[:300]) from None
         return Response(resp.status, resp.data, resp.headers)

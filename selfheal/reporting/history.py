@@ -35,8 +35,15 @@ def _records(writes: Sequence[Write], inverse: bool) -> tuple[PatchRecord, ...] 
         body = w.inverse if inverse else w.body
         if body is None:
             continue
-        out.append(PatchRecord(kind=w.target.kind, name=w.target.name, subresource=w.subresource,
-                               content_type=w.content_type.value, body=msgspec.Raw(body)))
+        out.append(
+            PatchRecord(
+                kind=w.target.kind,
+                name=w.target.name,
+                subresource=w.subresource,
+                content_type=w.content_type.value,
+                body=msgspec.Raw(body),
+            )
+        )
     return tuple(out) or None
 
 
@@ -46,10 +53,21 @@ def entry_for(outcome: ActionOutcome, *, run_id: str, namespace: str, ts: dateti
     a = outcome.action
     writes = a.writes if outcome.result != Result.SKIPPED else ()
     return HistoryEntry(
-        ts=ts, run_id=run_id, namespace=namespace, action=a.action.value, kind=a.target.kind, name=a.target.name,
-        reason=outcome.reason or a.reason, result=outcome.result.value, message=outcome.message or a.summary,
-        workload=str(a.workload), detector=a.detector, ladder=a.ladder.value,
-        patch=_records(writes, inverse=False), inverse=_records(writes, inverse=True))
+        ts=ts,
+        run_id=run_id,
+        namespace=namespace,
+        action=a.action.value,
+        kind=a.target.kind,
+        name=a.target.name,
+        reason=outcome.reason or a.reason,
+        result=outcome.result.value,
+        message=outcome.message or a.summary,
+        workload=str(a.workload),
+        detector=a.detector,
+        ladder=a.ladder.value,
+        patch=_records(writes, inverse=False),
+        inverse=_records(writes, inverse=True),
+    )
 
 
 def encode_lines(entries: Iterable[HistoryEntry]) -> bytes:
@@ -64,7 +82,9 @@ def append_history(path: str | Path, entries: Iterable[HistoryEntry]) -> int:
     payload = encode_lines(lines)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(p, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)  # RDWR: to check the last byte
+    fd = os.open(
+        p, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
+    )  # RDWR: to check the last byte
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
@@ -95,7 +115,9 @@ class HistoryRead:
     problems: tuple[HistoryProblem, ...]
 
 
-def read_history(path: str | Path, *, since: datetime | None = None, namespace: str | None = None) -> HistoryRead:
+def read_history(
+    path: str | Path, *, since: datetime | None = None, namespace: str | None = None
+) -> HistoryRead:
     """All parseable lines (optionally only those at/after `since` and of `namespace`), in file order.
 
     A missing file is an empty history. Unparseable lines become `problems`, never an exception.

@@ -83,28 +83,39 @@ class _RunCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         m = self._m
-        actions = CounterMetricFamily("self_healing_actions", "Self-healing actions decided, by action and result",
-                                      labels=["action", "result"])
+        actions = CounterMetricFamily(
+            "self_healing_actions",
+            "Self-healing actions decided, by action and result",
+            labels=["action", "result"],
+        )
         for (action, result), n in sorted(m.action_totals.items()):
             actions.add_metric([action, result], n)
         yield actions
-        yield CounterMetricFamily("config_drift_detected", "Configuration drift detections", value=m.drift_total)
+        yield CounterMetricFamily(
+            "config_drift_detected", "Configuration drift detections", value=m.drift_total
+        )
         yield GaugeMetricFamily("aiops_risk_score", "Predicted deployment risk (0-1)", value=m.risk_score)
-        canary = GaugeMetricFamily("canary_traffic_percentage", "Canary traffic allocation (percent)",
-                                   labels=["deployment"])
+        canary = GaugeMetricFamily(
+            "canary_traffic_percentage", "Canary traffic allocation (percent)", labels=["deployment"]
+        )
         for name, pct in sorted(m.canary_traffic.items()):
             canary.add_metric([name], pct)
         yield canary
-        last = GaugeMetricFamily("selfheal_last_run_actions", "Actions decided by the last pass",
-                                 labels=["action", "result"])
+        last = GaugeMetricFamily(
+            "selfheal_last_run_actions", "Actions decided by the last pass", labels=["action", "result"]
+        )
         for (action, result), n in sorted(m.run_actions.items()):
             last.add_metric([action, result], n)
         yield last
-        yield GaugeMetricFamily("selfheal_run_duration_seconds", "Wall time of the last pass",
-                                value=m.run_duration_seconds)
+        yield GaugeMetricFamily(
+            "selfheal_run_duration_seconds", "Wall time of the last pass", value=m.run_duration_seconds
+        )
         if m.last_success_timestamp is not None:
-            yield GaugeMetricFamily("selfheal_last_success_timestamp_seconds",
-                                    "Unix time of the last successful pass", value=m.last_success_timestamp)
+            yield GaugeMetricFamily(
+                "selfheal_last_success_timestamp_seconds",
+                "Unix time of the last successful pass",
+                value=m.last_success_timestamp,
+            )
 
 
 def build_registry(metrics: RunMetrics) -> CollectorRegistry:
@@ -113,10 +124,17 @@ def build_registry(metrics: RunMetrics) -> CollectorRegistry:
     return registry
 
 
-def push(registry: CollectorRegistry, url: str, job: str = DEFAULT_JOB,
-         grouping_key: Mapping[str, str] | None = None, timeout: float = 5.0) -> None:
+def push(
+    registry: CollectorRegistry,
+    url: str,
+    job: str = DEFAULT_JOB,
+    grouping_key: Mapping[str, str] | None = None,
+    timeout: float = 5.0,
+) -> None:
     """POST (pushadd) the registry to the Pushgateway at `url`; raises OSError/URLError on failure.
 
     Pass `grouping_key={"namespace": ns}` so several namespaces do not overwrite each other.
     """
-    pushadd_to_gateway(url, job=job, registry=registry, grouping_key=dict(grouping_key or {}), timeout=timeout)
+    pushadd_to_gateway(
+        url, job=job, registry=registry, grouping_key=dict(grouping_key or {}), timeout=timeout
+    )

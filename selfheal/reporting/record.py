@@ -63,9 +63,15 @@ def record(outputs: Outputs, rec: PassRecord) -> RiskReport:
     lines = [entry_for(o, run_id=rec.run_id, namespace=rec.namespace, ts=rec.at) for o in rec.outcomes]
     if rec.acted:
         append_history(outputs.history_file, lines)
-    report = build_risk_report(namespace=rec.namespace, findings=rec.findings, snapshot=rec.snapshot,
-                               outcomes=rec.outcomes, generated_at=rec.at, sources=rec.sources,
-                               canary_error_threshold=outputs.canary_error_threshold)
+    report = build_risk_report(
+        namespace=rec.namespace,
+        findings=rec.findings,
+        snapshot=rec.snapshot,
+        outcomes=rec.outcomes,
+        generated_at=rec.at,
+        sources=rec.sources,
+        canary_error_threshold=outputs.canary_error_threshold,
+    )
     write_risk_report(outputs.risk_file, report)
     log.info("risk.written", path=str(outputs.risk_file), risk_score=report.risk_score, level=report.level)
     if rec.acted and outputs.pushgateway_url:
@@ -75,9 +81,15 @@ def record(outputs: Outputs, rec: PassRecord) -> RiskReport:
 
 def _push(url: str, rec: PassRecord, entries: Sequence[HistoryEntry], report: RiskReport) -> None:
     success = not any(o.result is Result.FAILED for o in rec.outcomes)
-    metrics = RunMetrics(action_totals(entries), drift_total(entries), run_actions(rec.outcomes), report.risk_score,
-                         canary_traffic(rec.snapshot), rec.duration_seconds,
-                         rec.at.timestamp() if success else None)
+    metrics = RunMetrics(
+        action_totals(entries),
+        drift_total(entries),
+        run_actions(rec.outcomes),
+        report.risk_score,
+        canary_traffic(rec.snapshot),
+        rec.duration_seconds,
+        rec.at.timestamp() if success else None,
+    )
     try:
         push(build_registry(metrics), url, grouping_key={"namespace": rec.namespace})
         log.info("metrics.pushed", url=url)

@@ -48,8 +48,16 @@ WEIGHTS: Mapping[str, float] = {
 }
 LEVELS: Sequence[tuple[float, str]] = ((0.70, "critical"), (0.40, "high"), (0.15, "medium"), (0.0, "low"))
 
-_CRASH = frozenset({CauseCode.APP_ERROR, CauseCode.OOM_KILLED, CauseCode.BAD_COMMAND, CauseCode.IMAGE_PULL,
-                    CauseCode.CONTAINER_CONFIG, CauseCode.ENVIRONMENT})
+_CRASH = frozenset(
+    {
+        CauseCode.APP_ERROR,
+        CauseCode.OOM_KILLED,
+        CauseCode.BAD_COMMAND,
+        CauseCode.IMAGE_PULL,
+        CauseCode.CONTAINER_CONFIG,
+        CauseCode.ENVIRONMENT,
+    }
+)
 _REVISION = frozenset({CauseCode.BAD_REVISION, CauseCode.ROLLOUT_STUCK})
 _UNAVAILABLE = frozenset({CauseCode.UNAVAILABLE, CauseCode.REPLICA_DRIFT, CauseCode.HPA_CLAMP})
 _DRIFT = frozenset({CauseCode.CONFIG_HASH_DRIFT, CauseCode.CONFIGMAP_CHANGED})
@@ -101,13 +109,19 @@ def level_for(score: float) -> str:
 
 
 def _share(findings: Iterable[Finding], codes: frozenset[CauseCode], total: int) -> tuple[float, str]:
-    names = sorted({f.workload.name for f in findings if f.cause.code in codes and f.workload.kind == "Deployment"})
+    names = sorted(
+        {f.workload.name for f in findings if f.cause.code in codes and f.workload.kind == "Deployment"}
+    )
     value = min(1.0, len(names) / total) if total else 0.0
     return value, f"{len(names)}/{total} Deployments" + (f": {', '.join(names[:5])}" if names else "")
 
 
-def compute_factors(findings: Sequence[Finding], snapshot: Snapshot, outcomes: Sequence[ActionOutcome],
-                    canary_error_threshold: float) -> list[RiskFactor]:
+def compute_factors(
+    findings: Sequence[Finding],
+    snapshot: Snapshot,
+    outcomes: Sequence[ActionOutcome],
+    canary_error_threshold: float,
+) -> list[RiskFactor]:
     total = len(snapshot.deployments)
     values: dict[str, tuple[float, str]] = {
         "crash_loops": _share(findings, _CRASH, total),
@@ -117,17 +131,24 @@ def compute_factors(findings: Sequence[Finding], snapshot: Snapshot, outcomes: S
     }
     containers = snapshot.container_count()
     missing = sum(len(f.evidence) for f in findings if f.cause.code == CauseCode.MISSING_PROBES)
-    values["missing_probes"] = (min(1.0, missing / containers) if containers else 0.0,
-                                f"{missing}/{containers} containers")
+    values["missing_probes"] = (
+        min(1.0, missing / containers) if containers else 0.0,
+        f"{missing}/{containers} containers",
+    )
     canaries = {c.metadata.name for _, c in snapshot.canary_pairs()}
     rates = {n: r for n, r in snapshot.canary.error_rates.items() if n in canaries and r is not None}
     worst = max(rates.values(), default=0.0)
-    values["canary_errors"] = (min(1.0, worst / canary_error_threshold) if canary_error_threshold else 0.0,
-                               f"worst error rate {worst:.2%} of {len(rates)} measured canaries "
-                               f"(prometheus {snapshot.canary.state.value})")
+    values["canary_errors"] = (
+        min(1.0, worst / canary_error_threshold) if canary_error_threshold else 0.0,
+        f"worst error rate {worst:.2%} of {len(rates)} measured canaries "
+        f"(prometheus {snapshot.canary.state.value})",
+    )
     attempted = [o for o in outcomes if o.result in (Result.APPLIED, Result.DRY_RUN, Result.FAILED)]
     failed = sum(1 for o in attempted if o.result == Result.FAILED)
-    values["failed_actions"] = (failed / len(attempted) if attempted else 0.0, f"{failed}/{len(attempted)} actions")
+    values["failed_actions"] = (
+        failed / len(attempted) if attempted else 0.0,
+        f"{failed}/{len(attempted)} actions",
+    )
     factors = []
     for name, weight in WEIGHTS.items():
         value, detail = values[name]
@@ -156,12 +177,31 @@ def build_risk_report(
         risk_score=score,
         level=level_for(score),
         factors=factors,
-        findings=[RiskFinding(f.detector, f.workload.kind, f.workload.name, f.severity.label, f.cause.code.value,
-                              f.cause.summary, list(f.evidence), str(f.subject) if f.subject else None)
-                  for f in findings],
-        actions=[RiskAction(o.action.action.value, o.action.target.kind, o.action.target.name,
-                            str(o.action.workload), o.result.value, o.reason or o.action.reason,
-                            o.message or o.action.summary) for o in outcomes],
+        findings=[
+            RiskFinding(
+                f.detector,
+                f.workload.kind,
+                f.workload.name,
+                f.severity.label,
+                f.cause.code.value,
+                f.cause.summary,
+                list(f.evidence),
+                str(f.subject) if f.subject else None,
+            )
+            for f in findings
+        ],
+        actions=[
+            RiskAction(
+                o.action.action.value,
+                o.action.target.kind,
+                o.action.target.name,
+                str(o.action.workload),
+                o.result.value,
+                o.reason or o.action.reason,
+                o.message or o.action.summary,
+            )
+            for o in outcomes
+        ],
         sources=dict(sorted(sources.items())),
     )
 

@@ -17,8 +17,10 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 def findings_table(findings: Sequence[Finding]) -> str:
     if not findings:
         return "no findings"
-    return table(["SEVERITY", "DETECTOR", "WORKLOAD", "CAUSE", "SUMMARY"],
-                 [(f.severity.label, f.detector, f.workload, f.cause.code.value, f.cause.summary) for f in findings])
+    return table(
+        ["SEVERITY", "DETECTOR", "WORKLOAD", "CAUSE", "SUMMARY"],
+        [(f.severity.label, f.detector, f.workload, f.cause.code.value, f.cause.summary) for f in findings],
+    )
 
 
 def plan_table(the_plan: Plan) -> str:
@@ -32,19 +34,35 @@ def plan_table(the_plan: Plan) -> str:
 def outcomes_table(outcomes: Sequence[ActionOutcome]) -> str:
     if not outcomes:
         return "nothing to do"
-    return table(["RESULT", "ACTION", "TARGET", "REASON", "DETAIL"],
-                 [(o.result.value, o.action.action.value, o.action.target, o.reason, o.message) for o in outcomes])
+    return table(
+        ["RESULT", "ACTION", "TARGET", "REASON", "DETAIL"],
+        [(o.result.value, o.action.action.value, o.action.target, o.reason, o.message) for o in outcomes],
+    )
 
 
 def risk_line(report: RiskReport) -> str:
     top = sorted(report.factors, key=lambda f: f.contribution, reverse=True)[:3]
-    parts = ", ".join(f"{f.name} {f.contribution:.2f}" for f in top if f.contribution > 0) or "no contributing factor"
+    parts = (
+        ", ".join(f"{f.name} {f.contribution:.2f}" for f in top if f.contribution > 0)
+        or "no contributing factor"
+    )
     return f"risk {report.risk_score:.2f} ({report.level}): {parts}"
 
 
 def history_table(entries: Sequence[HistoryEntry]) -> str:
     if not entries:
         return "no history yet"
-    return table(["TIME", "RUN", "ACTION", "TARGET", "RESULT", "REASON"],
-                 [(e.ts.strftime("%Y-%m-%d %H:%M:%S"), e.run_id[:8], e.action, f"{e.kind}/{e.name}", e.result,
-                   e.reason) for e in entries])
+    return table(
+        ["TIME", "RUN", "ACTION", "TARGET", "RESULT", "REASON"],
+        [
+            (
+                e.ts.strftime("%Y-%m-%d %H:%M:%S"),
+                e.run_id[:8],
+                e.action,
+                f"{e.kind}/{e.name}",
+                e.result,
+                e.reason,
+            )
+            for e in entries
+        ],
+    )

@@ -112,8 +112,10 @@ def decode_page(kind: str, data: bytes, *, where: str = "") -> Page:
     if kind in _WITH_TEMPLATES:
         raw = msgspec.json.decode(data, type=_RawTemplateList)
         # bytes(...) copies: the page buffer is not kept alive by the snapshot.
-        items = tuple(msgspec.structs.replace(obj, template_json=bytes(r.spec.template))
-                      for obj, r in zip(items, raw.items, strict=True))
+        items = tuple(
+            msgspec.structs.replace(obj, template_json=bytes(r.spec.template))
+            for obj, r in zip(items, raw.items, strict=True)
+        )
     return Page(items, page.metadata.continue_)
 
 

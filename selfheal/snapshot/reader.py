@@ -20,8 +20,14 @@ log = structlog.get_logger("selfheal.snapshot")
 
 
 # kind in decode_page -> the object kind whose namespaced collection is listed
-LISTED: Final = {"pods": "Pod", "deployments": "Deployment", "replicasets": "ReplicaSet",
-                 "hpas": "HorizontalPodAutoscaler", "pdbs": "PodDisruptionBudget", "configmaps": "ConfigMap"}
+LISTED: Final = {
+    "pods": "Pod",
+    "deployments": "Deployment",
+    "replicasets": "ReplicaSet",
+    "hpas": "HorizontalPodAutoscaler",
+    "pdbs": "PodDisruptionBudget",
+    "configmaps": "ConfigMap",
+}
 
 
 def list_all(kind: str, transport: Transport, namespace: str, page_size: int) -> list[Any]:
@@ -69,7 +75,14 @@ def read_snapshot(transport: Transport, namespace: str, page_size: int = 500) ->
         pdbs=tuple(lists["pdbs"]),
         configmap_checksums=checksums_of(lists["configmaps"]),
     )
-    log.info("snapshot.read", namespace=namespace, pods=len(snap.pods), deployments=len(snap.deployments),
-             replicasets=len(snap.replicasets), hpas=len(snap.hpas), pdbs=len(snap.pdbs),
-             configmaps=len(snap.configmap_checksums))
+    log.info(
+        "snapshot.read",
+        namespace=namespace,
+        pods=len(snap.pods),
+        deployments=len(snap.deployments),
+        replicasets=len(snap.replicasets),
+        hpas=len(snap.hpas),
+        pdbs=len(snap.pdbs),
+        configmaps=len(snap.configmap_checksums),
+    )
     return snap

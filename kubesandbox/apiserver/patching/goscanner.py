@@ -167,6 +167,7 @@ class _GoScanner:
                 self.fail(c, "in \\u hexadecimal character escape")
             else:
                 self.step = self.in_string if left == 1 else self.in_unicode_escape(left - 1)
+
         return step
 
     def neg(self, c: int) -> None:
@@ -226,6 +227,7 @@ class _GoScanner:
                 self.fail(c, f"in literal {word} (expecting {quote_char(ord(word[at]))})")
             else:
                 self.step = self.end_value if at + 1 == len(word) else self.literal(word, at + 1)
+
         return step
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 def go_stable_sort(items: list[Any], less: Callable[[int, int], bool]) -> None:
     """Sort `items` in place like Go's `sort.SliceStable` (insertion sort in blocks of 20, then SymMerge)."""
+
     def swap(i: int, j: int) -> None:
         items[i], items[j] = items[j], items[i]
 

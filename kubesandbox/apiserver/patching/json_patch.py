@@ -44,17 +44,22 @@ def _decode_json_patch(body: bytes) -> list[dict[str, Any] | None]:
             raise bad_request(f"error decoding patch: {cannot_unmarshal(op, 'handlers.jsonPatchOp')}")
         for name, value in op.items():
             if name in _JSON_PATCH_OP_FIELDS and value is not None and not isinstance(value, str):
-                raise bad_request(f"error decoding patch: json: cannot unmarshal {json_kind(value)} "
-                                  f"into Go struct field jsonPatchOp.{name} of type string")
+                raise bad_request(
+                    f"error decoding patch: json: cannot unmarshal {json_kind(value)} "
+                    f"into Go struct field jsonPatchOp.{name} of type string"
+                )
     return ops
 
 
 def apply_json_patch(original: dict[str, Any], body: bytes) -> dict[str, Any]:
     ops = _decode_json_patch(body)
     if len(ops) > MAX_JSON_PATCH_OPERATIONS:
-        raise ApiError(413, "RequestEntityTooLarge",
-                       "Request entity too large: The allowed maximum operations in a JSON patch is "
-                       f"{MAX_JSON_PATCH_OPERATIONS}, got {len(ops)}")
+        raise ApiError(
+            413,
+            "RequestEntityTooLarge",
+            "Request entity too large: The allowed maximum operations in a JSON patch is "
+            f"{MAX_JSON_PATCH_OPERATIONS}, got {len(ops)}",
+        )
     doc: Any = clone(original)
     copied = [0]  # bytes added by `copy` operations so far
     try:
@@ -209,20 +214,24 @@ def _apply_operation(doc: Any, op: dict[str, Any], copied: list[int]) -> Any:
         moved = _container_get(*found)
         _container_remove(*found)
         path = _op_field(op, "path", kind)
-        target = _located(doc, path,
-                          f"move operation does not apply: doc is missing destination path: {path}")
+        target = _located(
+            doc, path, f"move operation does not apply: doc is missing destination path: {path}"
+        )
         _container_add(target[0], target[1], moved)
     elif kind == "copy":
         source = _op_field(op, "from", kind)
         found = _located(doc, source, f"copy operation does not apply: doc is missing from path: {source}")
         duplicate = clone(_container_get(*found))
         path = _op_field(op, "path", kind)
-        target = _located(doc, path,
-                          f"copy operation does not apply: doc is missing destination path: {path}")
+        target = _located(
+            doc, path, f"copy operation does not apply: doc is missing destination path: {path}"
+        )
         copied[0] += len(json.dumps(duplicate, separators=(",", ":"), ensure_ascii=False).encode())
         if copied[0] > MAX_JSON_PATCH_COPY_BYTES:
-            raise _PatchFailed("Unable to complete the copy, the accumulated size increase of copy is "
-                               f"{copied[0]}, exceeding the limit {MAX_JSON_PATCH_COPY_BYTES}")
+            raise _PatchFailed(
+                "Unable to complete the copy, the accumulated size increase of copy is "
+                f"{copied[0]}, exceeding the limit {MAX_JSON_PATCH_COPY_BYTES}"
+            )
         _container_add(target[0], target[1], duplicate)
     elif kind == "test":
         _test_operation(doc, op)
@@ -254,11 +263,17 @@ def _test_equal(actual: Any, expected: Any) -> bool:
     (`2.0` stays `2.0`), so an integral float in the patch never matches.
     """
     if isinstance(actual, dict):
-        return (isinstance(expected, dict) and actual.keys() == expected.keys()
-                and all(_test_equal(actual[k], expected[k]) for k in actual))
+        return (
+            isinstance(expected, dict)
+            and actual.keys() == expected.keys()
+            and all(_test_equal(actual[k], expected[k]) for k in actual)
+        )
     if isinstance(actual, list):
-        return (isinstance(expected, list) and len(actual) == len(expected)
-                and all(_test_equal(a, e) for a, e in zip(actual, expected, strict=True)))
+        return (
+            isinstance(expected, list)
+            and len(actual) == len(expected)
+            and all(_test_equal(a, e) for a, e in zip(actual, expected, strict=True))
+        )
     if isinstance(actual, bool) or isinstance(expected, bool) or actual is None or expected is None:
         return actual is expected
     if isinstance(actual, str) or isinstance(expected, str):

@@ -111,8 +111,9 @@ def _normalize_slice_order(items: list[Any], order: list[Any], merge_key: str, k
     return to_sort + deleted
 
 
-def _merge_sorted(left: list[Any], right: list[Any], server_order: list[Any], merge_key: str,
-                  kind: str) -> list[Any]:
+def _merge_sorted(
+    left: list[Any], right: list[Any], server_order: list[Any], merge_key: str, kind: str
+) -> list[Any]:
     """`mergeSortedSlice`: interleave server-only items (left) with patch items (right).
 
     A left item goes first only when both items are found in the live list and it comes earlier there;
@@ -139,8 +140,14 @@ def _merge_sorted(left: list[Any], right: list[Any], server_order: list[Any], me
     return out
 
 
-def normalize_element_order(patch_items: list[Any], server_only: list[Any], patch_order: list[Any],
-                            server_order: list[Any], merge_key: str, kind: str) -> list[Any]:
+def normalize_element_order(
+    patch_items: list[Any],
+    server_only: list[Any],
+    patch_order: list[Any],
+    server_order: list[Any],
+    merge_key: str,
+    kind: str,
+) -> list[Any]:
     patch_items = _normalize_slice_order(patch_items, patch_order, merge_key, kind)
     server_only = _normalize_slice_order(server_only, server_order, merge_key, kind)
     return _merge_sorted(server_only, patch_items, server_order, merge_key, kind)
@@ -176,5 +183,7 @@ def validate_order(patch_list: list[Any], order: list[Any], merge_key: str) -> N
             pi += 1
         si += 1
     if pi < len(items) and si >= len(order):
-        raise SmpError(f"The order in patch list:\n{go_fmt(patch_list)}\n doesn't match {ORDER_PREFIX} "
-                       f"list:\n{go_fmt(order)}\n")
+        raise SmpError(
+            f"The order in patch list:\n{go_fmt(patch_list)}\n doesn't match {ORDER_PREFIX} "
+            f"list:\n{go_fmt(order)}\n"
+        )

@@ -109,8 +109,14 @@ class _StrategicMerge:
         else:
             original[key] = patch_value
 
-    def merge_list_field(self, original: list[Any], patch: list[Any], field_path: str,
-                         strategy: PatchStrategy, is_delete_list: bool) -> tuple[list[Any], list[Any]]:
+    def merge_list_field(
+        self,
+        original: list[Any],
+        patch: list[Any],
+        field_path: str,
+        strategy: PatchStrategy,
+        is_delete_list: bool,
+    ) -> tuple[list[Any], list[Any]]:
         """`mergeSliceHandler`: merge lists merge, delete lists delete, every other list is replaced.
 
         Returns (result, the live list as the caller's Go slice now shows it): see `merge_list`.
@@ -120,8 +126,9 @@ class _StrategicMerge:
         value, _ = as_stored(patch)
         return list(value), original
 
-    def merge_list(self, original: list[Any], patch: list[Any], item_path: str, merge_key: str,
-                   is_delete_list: bool) -> tuple[list[Any], list[Any]]:
+    def merge_list(
+        self, original: list[Any], patch: list[Any], item_path: str, merge_key: str, is_delete_list: bool
+    ) -> tuple[list[Any], list[Any]]:
         """`mergeSlice`; returns (merged list, the caller's view of the live list afterwards).
 
         Go deletes items by shifting the live slice's backing array in place and appends new items into
@@ -172,8 +179,9 @@ class _StrategicMerge:
         return normalize_element_order(in_patch, server_only, plain, server_order, merge_key, kind), backing
 
     @staticmethod
-    def apply_list_directives(backing: list[Any], patch: list[Any],
-                              merge_key: str) -> tuple[int, list[Any], bool]:
+    def apply_list_directives(
+        backing: list[Any], patch: list[Any], merge_key: str
+    ) -> tuple[int, list[Any], bool]:
         """`mergeSliceWithSpecialElements`: apply `$patch: delete` items to `backing` in place.
 
         Returns (live length after the deletions, the patch items without directives, whether a
@@ -191,7 +199,9 @@ class _StrategicMerge:
                 if merge_key not in item:
                     raise no_merge_key(item, merge_key)
                 while (found := find_by_key(backing[:length], merge_key, item[merge_key])) is not None:
-                    backing[found:length - 1] = backing[found + 1:length]  # Go's append(s[:i], s[i+1:]...)
+                    backing[found : length - 1] = backing[
+                        found + 1 : length
+                    ]  # Go's append(s[:i], s[i+1:]...)
                     length -= 1
             elif directive == "replace":
                 replace = True

@@ -81,8 +81,9 @@ POD_STATUS: Final[Mapping[str, PatchStrategy]] = {  # core/v1 PodStatus
     "hostIPs": _merge("ip"),
     "podIPs": _merge("ip"),
     "resourceClaimStatuses": _merge("name", retain_keys=True),
-    **_for_each(("initContainerStatuses[]", "containerStatuses[]", "ephemeralContainerStatuses[]"),
-                CONTAINER_STATUS),
+    **_for_each(
+        ("initContainerStatuses[]", "containerStatuses[]", "ephemeralContainerStatuses[]"), CONTAINER_STATUS
+    ),
 }
 
 POD_TEMPLATE_SPEC: Final[Mapping[str, PatchStrategy]] = {
@@ -102,15 +103,21 @@ def _kind_table(*parts: Mapping[str, PatchStrategy]) -> dict[str, PatchStrategy]
 
 PATCH_STRATEGIES: Final[Mapping[str, Mapping[str, PatchStrategy]]] = {
     "Pod": _kind_table(_under("spec", POD_SPEC), _under("status", POD_STATUS)),
-    "Deployment": _kind_table(_under("spec.template", POD_TEMPLATE_SPEC),
-                              {"spec.strategy": PatchStrategy("retainKeys")}, _under("status", CONDITIONS)),
+    "Deployment": _kind_table(
+        _under("spec.template", POD_TEMPLATE_SPEC),
+        {"spec.strategy": PatchStrategy("retainKeys")},
+        _under("status", CONDITIONS),
+    ),
     "ReplicaSet": _kind_table(_under("spec.template", POD_TEMPLATE_SPEC), _under("status", CONDITIONS)),
     "Job": _kind_table(_under("spec.template", POD_TEMPLATE_SPEC), _under("status", CONDITIONS)),
-    "CronJob": _kind_table(_under("spec.jobTemplate.metadata", OBJECT_META),
-                           _under("spec.jobTemplate.spec.template", POD_TEMPLATE_SPEC)),
+    "CronJob": _kind_table(
+        _under("spec.jobTemplate.metadata", OBJECT_META),
+        _under("spec.jobTemplate.spec.template", POD_TEMPLATE_SPEC),
+    ),
     "HorizontalPodAutoscaler": _kind_table(_under("status", CONDITIONS)),
-    "PodDisruptionBudget": _kind_table({"spec.selector": PatchStrategy("replace")},
-                                       _under("status", CONDITIONS)),
+    "PodDisruptionBudget": _kind_table(
+        {"spec.selector": PatchStrategy("replace")}, _under("status", CONDITIONS)
+    ),
     "Service": _kind_table({"spec.ports": _merge("port")}, _under("status", CONDITIONS)),
     "Namespace": _kind_table(_under("status", CONDITIONS)),
     "ServiceAccount": _kind_table({"secrets": _merge("name")}),

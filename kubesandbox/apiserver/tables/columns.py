@@ -29,8 +29,13 @@ class Column:
     format: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "format": self.format,
-                "description": DOCS.get(self.doc, self.doc), "priority": self.priority}
+        return {
+            "name": self.name,
+            "type": self.type,
+            "format": self.format,
+            "description": DOCS.get(self.doc, self.doc),
+            "priority": self.priority,
+        }
 
 
 @dataclass(frozen=True)

@@ -112,8 +112,10 @@ def condition_true(conditions: list[Obj] | None, ctype: str | None) -> bool:
 def template_containers(spec: Any) -> tuple[str, str]:
     """layoutContainerCells of `spec.template.spec.containers`: names and images, comma separated."""
     containers: list[Obj] = at(spec, "template", "spec", "containers") or []
-    return (",".join(str(c.get("name", "")) for c in containers),
-            ",".join(str(c.get("image", "")) for c in containers))
+    return (
+        ",".join(str(c.get("name", "")) for c in containers),
+        ",".join(str(c.get("image", "")) for c in containers),
+    )
 
 
 def format_labels(labels: Mapping[str, str] | None) -> str:
@@ -141,8 +143,9 @@ def selector_string(selector: Obj | None) -> str | None:
     """
     if not selector:
         return ""
-    reqs: list[tuple[str, str]] = [(k, _requirement(k, "=", [str(v)]))
-                                   for k, v in (selector.get("matchLabels") or {}).items()]
+    reqs: list[tuple[str, str]] = [
+        (k, _requirement(k, "=", [str(v)])) for k, v in (selector.get("matchLabels") or {}).items()
+    ]
     for expr in selector.get("matchExpressions") or []:
         op = expr.get("operator")
         if op not in ("In", "NotIn", "Exists", "DoesNotExist"):

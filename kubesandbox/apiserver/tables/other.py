@@ -26,8 +26,9 @@ from kubesandbox.apiserver.tables.format import (
 
 def _event_cells(obj: Obj, now: datetime) -> Cells:
     """printEvent."""
-    first = (since(obj["firstTimestamp"], now) if obj.get("firstTimestamp")
-             else since(obj.get("eventTime"), now))
+    first = (
+        since(obj["firstTimestamp"], now) if obj.get("firstTimestamp") else since(obj.get("eventTime"), now)
+    )
     last = since(obj["lastTimestamp"], now) if obj.get("lastTimestamp") else first
     count = int(obj.get("count") or 0)
     series = obj.get("series")
@@ -42,9 +43,18 @@ def _event_cells(obj: Obj, now: datetime) -> Cells:
     source = obj.get("source") or {}
     component = source.get("component") or obj.get("reportingComponent") or ""
     host = source.get("host") or obj.get("reportingInstance") or ""
-    return [last, obj.get("type", ""), obj.get("reason", ""), target, involved.get("fieldPath", ""),
-            f"{component}, {host}" if host else component, str(obj.get("message", "")).strip(), first, count,
-            name_of(obj)]
+    return [
+        last,
+        obj.get("type", ""),
+        obj.get("reason", ""),
+        target,
+        involved.get("fieldPath", ""),
+        f"{component}, {host}" if host else component,
+        str(obj.get("message", "")).strip(),
+        first,
+        count,
+        name_of(obj),
+    ]
 
 
 def _service_external_ip(spec: Obj, status: Obj) -> str:
@@ -55,7 +65,9 @@ def _service_external_ip(spec: Obj, status: Obj) -> str:
         return ",".join(external) or "<none>"
     if svc_type == "LoadBalancer":
         ingress = at(status, "loadBalancer", "ingress") or []
-        lb = sorted({str(i.get("ip") or i.get("hostname")) for i in ingress if i.get("ip") or i.get("hostname")})
+        lb = sorted(
+            {str(i.get("ip") or i.get("hostname")) for i in ingress if i.get("ip") or i.get("hostname")}
+        )
         if external:
             return ",".join(lb + external)
         return ",".join(lb) or "<pending>"
@@ -71,11 +83,20 @@ def _service_cells(obj: Obj, now: datetime) -> Cells:
     ports = []
     for p in spec.get("ports") or []:
         protocol = p.get("protocol") or "TCP"  # defaulted by the API on write
-        ports.append(f"{p.get('port')}:{p['nodePort']}/{protocol}" if p.get("nodePort")
-                     else f"{p.get('port')}/{protocol}")
-    return [name_of(obj), spec.get("type", "ClusterIP"), cluster_ips[0] if cluster_ips else "<none>",
-            _service_external_ip(spec, obj.get("status") or {}), ",".join(ports) or "<none>", age_of(obj, now),
-            format_labels(spec.get("selector"))]
+        ports.append(
+            f"{p.get('port')}:{p['nodePort']}/{protocol}"
+            if p.get("nodePort")
+            else f"{p.get('port')}/{protocol}"
+        )
+    return [
+        name_of(obj),
+        spec.get("type", "ClusterIP"),
+        cluster_ips[0] if cluster_ips else "<none>",
+        _service_external_ip(spec, obj.get("status") or {}),
+        ",".join(ports) or "<none>",
+        age_of(obj, now),
+        format_labels(spec.get("selector")),
+    ]
 
 
 def _namespace_cells(obj: Obj, now: datetime) -> Cells:
@@ -99,7 +120,13 @@ def _pdb_cells(obj: Obj, now: datetime) -> Cells:
     spec = obj.get("spec") or {}
     min_available = "N/A" if spec.get("minAvailable") is None else str(spec["minAvailable"])
     max_unavailable = "N/A" if spec.get("maxUnavailable") is None else str(spec["maxUnavailable"])
-    return [name_of(obj), min_available, max_unavailable, status_int(obj, "disruptionsAllowed"), age_of(obj, now)]
+    return [
+        name_of(obj),
+        min_available,
+        max_unavailable,
+        status_int(obj, "disruptionsAllowed"),
+        age_of(obj, now),
+    ]
 
 
 def _lease_cells(obj: Obj, now: datetime) -> Cells:
@@ -118,62 +145,90 @@ def _binding_cells(obj: Obj, now: datetime) -> Cells:
             users.append(str(s.get("name", "")))
         elif s.get("kind") == "Group":
             groups.append(str(s.get("name", "")))
-    return [name_of(obj), kind_slash_name(obj.get("roleRef") or {}), age_of(obj, now),
-            ", ".join(users), ", ".join(groups), ", ".join(sas)]
+    return [
+        name_of(obj),
+        kind_slash_name(obj.get("roleRef") or {}),
+        age_of(obj, now),
+        ", ".join(users),
+        ", ".join(groups),
+        ", ".join(sas),
+    ]
 
 
 def _binding_printer(role_doc: str, of: str) -> Printer:
     """A RoleBinding and a ClusterRoleBinding differ only in their column descriptions."""
-    return Printer((
-        NAME,
-        Column("Role", "string", role_doc),
-        AGE,
-        Column("Users", "string", f"Users in the {of}", 1),
-        Column("Groups", "string", f"Groups in the {of}", 1),
-        Column("ServiceAccounts", "string", f"ServiceAccounts in the {of}", 1),
-    ), _binding_cells)
+    return Printer(
+        (
+            NAME,
+            Column("Role", "string", role_doc),
+            AGE,
+            Column("Users", "string", f"Users in the {of}", 1),
+            Column("Groups", "string", f"Groups in the {of}", 1),
+            Column("ServiceAccounts", "string", f"ServiceAccounts in the {of}", 1),
+        ),
+        _binding_cells,
+    )
 
 
 def _default_cells(obj: Obj, now: datetime) -> Cells:
     created = parse_time(meta(obj).get("creationTimestamp"))
-    return [name_of(obj), "0001-01-01T00:00:00Z" if created is None
-            else created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    return [
+        name_of(obj),
+        "0001-01-01T00:00:00Z" if created is None else created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    ]
 
 
 OTHER_PRINTERS: dict[str, Printer] = {
-    "Event": Printer((
-        Column("Last Seen", "string", "EV_LAST"),
-        Column("Type", "string", "EV_TYPE"),
-        Column("Reason", "string", "EV_REASON"),
-        Column("Object", "string", "EV_OBJECT"),
-        Column("Subobject", "string", "EV_FIELDPATH", 1),
-        Column("Source", "string", "EV_SOURCE", 1),
-        Column("Message", "string", "EV_MESSAGE"),
-        Column("First Seen", "string", "EV_FIRST", 1),
-        Column("Count", "string", "EV_COUNT", 1),
-        Column("Name", "string", "OM_NAME", 1, format="name"),
-    ), _event_cells),
-    "Namespace": Printer((NAME, Column("Status", "string", "The status of the namespace"), AGE), _namespace_cells),
+    "Event": Printer(
+        (
+            Column("Last Seen", "string", "EV_LAST"),
+            Column("Type", "string", "EV_TYPE"),
+            Column("Reason", "string", "EV_REASON"),
+            Column("Object", "string", "EV_OBJECT"),
+            Column("Subobject", "string", "EV_FIELDPATH", 1),
+            Column("Source", "string", "EV_SOURCE", 1),
+            Column("Message", "string", "EV_MESSAGE"),
+            Column("First Seen", "string", "EV_FIRST", 1),
+            Column("Count", "string", "EV_COUNT", 1),
+            Column("Name", "string", "OM_NAME", 1, format="name"),
+        ),
+        _event_cells,
+    ),
+    "Namespace": Printer(
+        (NAME, Column("Status", "string", "The status of the namespace"), AGE), _namespace_cells
+    ),
     "ConfigMap": Printer((NAME, Column("Data", "string", "CM_DATA"), AGE), _configmap_cells),
-    "Secret": Printer((NAME, Column("Type", "string", "SECRET_TYPE"), Column("Data", "string", "SECRET_DATA"), AGE),
-                      _secret_cells),
+    "Secret": Printer(
+        (NAME, Column("Type", "string", "SECRET_TYPE"), Column("Data", "string", "SECRET_DATA"), AGE),
+        _secret_cells,
+    ),
     "ServiceAccount": Printer((NAME, Column("Secrets", "string", "SA_SECRETS"), AGE), _serviceaccount_cells),
-    "Service": Printer((
-        NAME,
-        Column("Type", "string", "SVC_TYPE"),
-        Column("Cluster-IP", "string", "SVC_CLUSTER_IP"),
-        Column("External-IP", "string", "SVC_EXTERNAL"),
-        Column("Port(s)", "string", "SVC_PORTS"),
-        AGE,
-        Column("Selector", "string", "SVC_SELECTOR", 1),
-    ), _service_cells),
-    "PodDisruptionBudget": Printer((
-        NAME,
-        Column("Min Available", "string", "The minimum number of pods that must be available."),
-        Column("Max Unavailable", "string", "The maximum number of pods that may be unavailable."),
-        Column("Allowed Disruptions", "integer", "Calculated number of pods that may be disrupted at this time."),
-        AGE,
-    ), _pdb_cells),
+    "Service": Printer(
+        (
+            NAME,
+            Column("Type", "string", "SVC_TYPE"),
+            Column("Cluster-IP", "string", "SVC_CLUSTER_IP"),
+            Column("External-IP", "string", "SVC_EXTERNAL"),
+            Column("Port(s)", "string", "SVC_PORTS"),
+            AGE,
+            Column("Selector", "string", "SVC_SELECTOR", 1),
+        ),
+        _service_cells,
+    ),
+    "PodDisruptionBudget": Printer(
+        (
+            NAME,
+            Column("Min Available", "string", "The minimum number of pods that must be available."),
+            Column("Max Unavailable", "string", "The maximum number of pods that may be unavailable."),
+            Column(
+                "Allowed Disruptions",
+                "integer",
+                "Calculated number of pods that may be disrupted at this time.",
+            ),
+            AGE,
+        ),
+        _pdb_cells,
+    ),
     "Lease": Printer((NAME, Column("Holder", "string", "LEASE_HOLDER"), AGE), _lease_cells),
     "RoleBinding": _binding_printer("RB_ROLEREF", "roleBinding"),
     "ClusterRoleBinding": _binding_printer("CRB_ROLEREF", "clusterRoleBinding"),

@@ -21,8 +21,14 @@ from kubesandbox.apiserver.tables.format import (
     parse_time,
 )
 
-_POD_COMPLETED = [{"type": "Completed", "status": "True", "reason": "Succeeded",
-                   "message": "The pod has completed successfully."}]
+_POD_COMPLETED = [
+    {
+        "type": "Completed",
+        "status": "True",
+        "reason": "Succeeded",
+        "message": "The pod has completed successfully.",
+    }
+]
 _POD_FAILED = [{"type": "Completed", "status": "True", "reason": "Failed", "message": "The pod failed."}]
 
 
@@ -119,7 +125,9 @@ def _pod_cells(pod: Obj, now: datetime) -> Cells:
     spec = pod.get("spec") or {}
     status = pod.get("status") or {}
     reason, ready, restarts, last_restart = pod_status_reason(pod)
-    total = len(spec.get("containers") or []) + sum(1 for c in spec.get("initContainers") or [] if _restartable(c))
+    total = len(spec.get("containers") or []) + sum(
+        1 for c in spec.get("initContainers") or [] if _restartable(c)
+    )
     restarts_text = str(restarts)
     if restarts and last_restart is not None:
         restarts_text = f"{restarts} ({human_duration(now - last_restart)} ago)"
@@ -127,12 +135,23 @@ def _pod_cells(pod: Obj, now: datetime) -> Cells:
     pod_ips = status.get("podIPs") or ([{"ip": status["podIP"]}] if status.get("podIP") else [])
     gates = "<none>"
     if spec.get("readinessGates"):
-        true_gates = sum(1 for gate in spec["readinessGates"]
-                         if condition_true(status.get("conditions"), gate.get("conditionType")))
+        true_gates = sum(
+            1
+            for gate in spec["readinessGates"]
+            if condition_true(status.get("conditions"), gate.get("conditionType"))
+        )
         gates = f"{true_gates}/{len(spec['readinessGates'])}"
-    return [name_of(pod), f"{ready}/{total}", reason, restarts_text, age_of(pod, now),
-            (pod_ips[0].get("ip") if pod_ips else "") or "<none>", spec.get("nodeName") or "<none>",
-            status.get("nominatedNodeName") or "<none>", gates]
+    return [
+        name_of(pod),
+        f"{ready}/{total}",
+        reason,
+        restarts_text,
+        age_of(pod, now),
+        (pod_ips[0].get("ip") if pod_ips else "") or "<none>",
+        spec.get("nodeName") or "<none>",
+        status.get("nominatedNodeName") or "<none>",
+        gates,
+    ]
 
 
 def _pod_conditions(pod: Obj) -> list[dict[str, str]]:
@@ -145,16 +164,24 @@ def _pod_conditions(pod: Obj) -> list[dict[str, str]]:
 
 
 POD_PRINTERS: dict[str, Printer] = {
-    "Pod": Printer((
-        NAME,
-        Column("Ready", "string", "The aggregate readiness state of this pod for accepting traffic."),
-        Column("Status", "string", "The aggregate status of the containers in this pod."),
-        Column("Restarts", "string", "The number of times the containers in this pod have been restarted and "
-               "when the last container in this pod has restarted."),
-        AGE,
-        Column("IP", "string", "POD_IP", 1),
-        Column("Node", "string", "POD_NODE", 1),
-        Column("Nominated Node", "string", "POD_NOMINATED", 1),
-        Column("Readiness Gates", "string", "POD_GATES", 1),
-    ), _pod_cells, _pod_conditions),
+    "Pod": Printer(
+        (
+            NAME,
+            Column("Ready", "string", "The aggregate readiness state of this pod for accepting traffic."),
+            Column("Status", "string", "The aggregate status of the containers in this pod."),
+            Column(
+                "Restarts",
+                "string",
+                "The number of times the containers in this pod have been restarted and "
+                "when the last container in this pod has restarted.",
+            ),
+            AGE,
+            Column("IP", "string", "POD_IP", 1),
+            Column("Node", "string", "POD_NODE", 1),
+            Column("Nominated Node", "string", "POD_NOMINATED", 1),
+            Column("Readiness Gates", "string", "POD_GATES", 1),
+        ),
+        _pod_cells,
+        _pod_conditions,
+    ),
 }

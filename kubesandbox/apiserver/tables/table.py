@@ -22,8 +22,15 @@ INCLUDE_OBJECT_VALUES = ("None", "Metadata", "Object")
 PRINTERS: dict[str, Printer] = {**POD_PRINTERS, **WORKLOAD_PRINTERS, **OTHER_PRINTERS}
 
 
-def to_table(kind: str, objects: list[dict[str, Any]], now: datetime, *, include_object: str = "Metadata",
-             list_meta: dict[str, Any] | None = None, no_headers: bool = False) -> dict[str, Any]:
+def to_table(
+    kind: str,
+    objects: list[dict[str, Any]],
+    now: datetime,
+    *,
+    include_object: str = "Metadata",
+    list_meta: dict[str, Any] | None = None,
+    no_headers: bool = False,
+) -> dict[str, Any]:
     """Render `objects` (all of `kind`) as the Table the real apiserver would send.
 
     `list_meta` becomes the Table's `metadata`: the list's resourceVersion/continue for a LIST, the
@@ -44,7 +51,11 @@ def to_table(kind: str, objects: list[dict[str, Any]], now: datetime, *, include
             row["conditions"] = conditions
         row["object"] = _row_object(obj, include_object)
         rows.append(row)
-    table: dict[str, Any] = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": dict(list_meta or {})}
+    table: dict[str, Any] = {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": dict(list_meta or {}),
+    }
     if not no_headers:
         table["columnDefinitions"] = [c.to_json() for c in printer.columns]
     table["rows"] = rows
@@ -56,5 +67,8 @@ def _row_object(obj: Obj, include_object: str) -> dict[str, Any] | None:
         return None  # RawExtension with nothing in it marshals as `null`
     if include_object == "Object":
         return dict(obj)
-    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-            "metadata": dict(obj.get("metadata") or {})}
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": dict(obj.get("metadata") or {}),
+    }

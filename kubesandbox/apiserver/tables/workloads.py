@@ -41,31 +41,61 @@ def _deployment_cells(obj: Obj, now: datetime) -> Cells:
     """printDeployment."""
     names, images = template_containers(obj.get("spec"))
     selector = selector_string(at(obj, "spec", "selector"))
-    return [name_of(obj), f"{status_int(obj, 'readyReplicas')}/{_replicas(obj)}", status_int(obj, "updatedReplicas"),
-            status_int(obj, "availableReplicas"), age_of(obj, now), names, images,
-            "<invalid>" if selector is None else selector]
+    return [
+        name_of(obj),
+        f"{status_int(obj, 'readyReplicas')}/{_replicas(obj)}",
+        status_int(obj, "updatedReplicas"),
+        status_int(obj, "availableReplicas"),
+        age_of(obj, now),
+        names,
+        images,
+        "<invalid>" if selector is None else selector,
+    ]
 
 
 def _replicaset_cells(obj: Obj, now: datetime) -> Cells:
     """printReplicaSet."""
     names, images = template_containers(obj.get("spec"))
-    return [name_of(obj), _replicas(obj), status_int(obj, "replicas"), status_int(obj, "readyReplicas"),
-            age_of(obj, now), names, images, format_label_selector(at(obj, "spec", "selector"))]
+    return [
+        name_of(obj),
+        _replicas(obj),
+        status_int(obj, "replicas"),
+        status_int(obj, "readyReplicas"),
+        age_of(obj, now),
+        names,
+        images,
+        format_label_selector(at(obj, "spec", "selector")),
+    ]
 
 
 def _statefulset_cells(obj: Obj, now: datetime) -> Cells:
     """printStatefulSet."""
     names, images = template_containers(obj.get("spec"))
-    return [name_of(obj), f"{status_int(obj, 'readyReplicas')}/{_replicas(obj)}", age_of(obj, now), names, images]
+    return [
+        name_of(obj),
+        f"{status_int(obj, 'readyReplicas')}/{_replicas(obj)}",
+        age_of(obj, now),
+        names,
+        images,
+    ]
 
 
 def _daemonset_cells(obj: Obj, now: datetime) -> Cells:
     """printDaemonSet."""
     names, images = template_containers(obj.get("spec"))
-    return [name_of(obj), status_int(obj, "desiredNumberScheduled"), status_int(obj, "currentNumberScheduled"),
-            status_int(obj, "numberReady"), status_int(obj, "updatedNumberScheduled"),
-            status_int(obj, "numberAvailable"), format_labels(at(obj, "spec", "template", "spec", "nodeSelector")),
-            age_of(obj, now), names, images, format_label_selector(at(obj, "spec", "selector"))]
+    return [
+        name_of(obj),
+        status_int(obj, "desiredNumberScheduled"),
+        status_int(obj, "currentNumberScheduled"),
+        status_int(obj, "numberReady"),
+        status_int(obj, "updatedNumberScheduled"),
+        status_int(obj, "numberAvailable"),
+        format_labels(at(obj, "spec", "template", "spec", "nodeSelector")),
+        age_of(obj, now),
+        names,
+        images,
+        format_label_selector(at(obj, "spec", "selector")),
+    ]
 
 
 def _job_state(obj: Obj) -> str:
@@ -98,8 +128,16 @@ def _job_cells(obj: Obj, now: datetime) -> Cells:
     start, end = parse_time(status.get("startTime")), parse_time(status.get("completionTime"))
     duration = "" if start is None else human_duration((end or now) - start)
     names, images = template_containers(spec)
-    return [name_of(obj), _job_state(obj), completions, duration, age_of(obj, now), names, images,
-            format_label_selector(spec.get("selector"))]
+    return [
+        name_of(obj),
+        _job_state(obj),
+        completions,
+        duration,
+        age_of(obj, now),
+        names,
+        images,
+        format_label_selector(spec.get("selector")),
+    ]
 
 
 def _cronjob_cells(obj: Obj, now: datetime) -> Cells:
@@ -108,9 +146,18 @@ def _cronjob_cells(obj: Obj, now: datetime) -> Cells:
     last = at(obj, "status", "lastScheduleTime")
     job_spec = at(spec, "jobTemplate", "spec") or {}
     names, images = template_containers(job_spec)
-    return [name_of(obj), spec.get("schedule", ""), spec.get("timeZone") or "<none>", bool_ptr(spec.get("suspend")),
-            len(at(obj, "status", "active") or []), "<none>" if last is None else since(last, now), age_of(obj, now),
-            names, images, format_label_selector(job_spec.get("selector"))]
+    return [
+        name_of(obj),
+        spec.get("schedule", ""),
+        spec.get("timeZone") or "<none>",
+        bool_ptr(spec.get("suspend")),
+        len(at(obj, "status", "active") or []),
+        "<none>" if last is None else since(last, now),
+        age_of(obj, now),
+        names,
+        images,
+        format_label_selector(job_spec.get("selector")),
+    ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -125,7 +172,9 @@ def _hpa_metric(spec: Obj, status: Obj | None) -> str:
         target = source.get("target") or {}
         name = source.get("name", "")
         if target.get("averageValue") is not None:
-            current = "<unknown>" if current_src is None else quantity(at(current_src, "current", "averageValue"))
+            current = (
+                "<unknown>" if current_src is None else quantity(at(current_src, "current", "averageValue"))
+            )
             return f"{name}: {current}/{quantity(target['averageValue'])}"
         utilization = at(current_src, "current", "averageUtilization") if current_src else None
         current = "<unknown>" if utilization is None else f"{utilization}%"
@@ -154,12 +203,29 @@ def _hpa_metrics(obj: Obj) -> tuple[list[Obj], list[Obj]]:
     status = obj.get("status") or {}
     if "metrics" in spec or "targetCPUUtilizationPercentage" not in spec:
         return list(spec.get("metrics") or []), list(status.get("currentMetrics") or [])
-    specs: list[Obj] = [{"type": "Resource", "resource": {"name": "cpu", "target": {
-        "type": "Utilization", "averageUtilization": spec["targetCPUUtilizationPercentage"]}}}]
+    specs: list[Obj] = [
+        {
+            "type": "Resource",
+            "resource": {
+                "name": "cpu",
+                "target": {
+                    "type": "Utilization",
+                    "averageUtilization": spec["targetCPUUtilizationPercentage"],
+                },
+            },
+        }
+    ]
     statuses: list[Obj] = []
     if status.get("currentCPUUtilizationPercentage") is not None:
-        statuses = [{"type": "Resource", "resource": {"name": "cpu", "current": {
-            "averageUtilization": status["currentCPUUtilizationPercentage"]}}}]
+        statuses = [
+            {
+                "type": "Resource",
+                "resource": {
+                    "name": "cpu",
+                    "current": {"averageUtilization": status["currentCPUUtilizationPercentage"]},
+                },
+            }
+        ]
     return specs, statuses
 
 
@@ -177,65 +243,102 @@ def _hpa_cells(obj: Obj, now: datetime) -> Cells:
     """printHorizontalPodAutoscaler."""
     spec = obj.get("spec") or {}
     min_pods = "<unset>" if spec.get("minReplicas") is None else str(spec["minReplicas"])
-    return [name_of(obj), kind_slash_name(spec.get("scaleTargetRef") or {}), format_hpa_metrics(*_hpa_metrics(obj)),
-            min_pods, int(spec.get("maxReplicas") or 0), status_int(obj, "currentReplicas"), age_of(obj, now)]
+    return [
+        name_of(obj),
+        kind_slash_name(spec.get("scaleTargetRef") or {}),
+        format_hpa_metrics(*_hpa_metrics(obj)),
+        min_pods,
+        int(spec.get("maxReplicas") or 0),
+        status_int(obj, "currentReplicas"),
+        age_of(obj, now),
+    ]
 
 
 _READY_OF_DESIRED = Column("Ready", "string", "Number of the pod with ready state")
 _JOB_SELECTOR = Column("Selector", "string", "JOB_SELECTOR", 1)
 
 WORKLOAD_PRINTERS: dict[str, Printer] = {
-    "Deployment": Printer((
-        NAME,
-        _READY_OF_DESIRED,
-        Column("Up-to-date", "string", "DEP_UPDATED"),
-        Column("Available", "string", "DEP_AVAILABLE"),
-        AGE, CONTAINERS, IMAGES,
-        Column("Selector", "string", "DEP_SELECTOR", 1),
-    ), _deployment_cells),
-    "ReplicaSet": Printer((
-        NAME,
-        Column("Desired", "integer", "RS_SPEC_REPLICAS"),
-        Column("Current", "integer", "RS_STATUS_REPLICAS"),
-        Column("Ready", "integer", "RS_READY"),
-        AGE, CONTAINERS, IMAGES,
-        Column("Selector", "string", "RS_SELECTOR", 1),
-    ), _replicaset_cells),
+    "Deployment": Printer(
+        (
+            NAME,
+            _READY_OF_DESIRED,
+            Column("Up-to-date", "string", "DEP_UPDATED"),
+            Column("Available", "string", "DEP_AVAILABLE"),
+            AGE,
+            CONTAINERS,
+            IMAGES,
+            Column("Selector", "string", "DEP_SELECTOR", 1),
+        ),
+        _deployment_cells,
+    ),
+    "ReplicaSet": Printer(
+        (
+            NAME,
+            Column("Desired", "integer", "RS_SPEC_REPLICAS"),
+            Column("Current", "integer", "RS_STATUS_REPLICAS"),
+            Column("Ready", "integer", "RS_READY"),
+            AGE,
+            CONTAINERS,
+            IMAGES,
+            Column("Selector", "string", "RS_SELECTOR", 1),
+        ),
+        _replicaset_cells,
+    ),
     "StatefulSet": Printer((NAME, _READY_OF_DESIRED, AGE, CONTAINERS, IMAGES), _statefulset_cells),
-    "DaemonSet": Printer((
-        NAME,
-        Column("Desired", "integer", "DS_DESIRED"),
-        Column("Current", "integer", "DS_CURRENT"),
-        Column("Ready", "integer", "DS_READY"),
-        Column("Up-to-date", "integer", "DS_UPDATED"),
-        Column("Available", "integer", "DS_AVAILABLE"),
-        Column("Node Selector", "string", "DS_NODE_SELECTOR"),
-        AGE, CONTAINERS, IMAGES,
-        Column("Selector", "string", "DS_SELECTOR", 1),
-    ), _daemonset_cells),
-    "Job": Printer((
-        NAME,
-        Column("Status", "string", "Status of the job."),
-        Column("Completions", "string", "JOB_SUCCEEDED"),
-        Column("Duration", "string", "Time required to complete the job."),
-        AGE, CONTAINERS, IMAGES, _JOB_SELECTOR,
-    ), _job_cells),
-    "CronJob": Printer((
-        NAME,
-        Column("Schedule", "string", "CJ_SCHEDULE"),
-        Column("Timezone", "string", "CJ_TZ"),
-        Column("Suspend", "boolean", "CJ_SUSPEND"),
-        Column("Active", "integer", "CJ_ACTIVE"),
-        Column("Last Schedule", "string", "CJ_LAST"),
-        AGE, CONTAINERS, IMAGES, _JOB_SELECTOR,
-    ), _cronjob_cells),
-    "HorizontalPodAutoscaler": Printer((
-        NAME,
-        Column("Reference", "string", "HPA_REF"),
-        Column("Targets", "string", "HPA_METRICS"),
-        Column("MinPods", "string", "HPA_MIN"),
-        Column("MaxPods", "string", "HPA_MAX"),
-        Column("Replicas", "string", "HPA_CURRENT"),
-        AGE,
-    ), _hpa_cells),
+    "DaemonSet": Printer(
+        (
+            NAME,
+            Column("Desired", "integer", "DS_DESIRED"),
+            Column("Current", "integer", "DS_CURRENT"),
+            Column("Ready", "integer", "DS_READY"),
+            Column("Up-to-date", "integer", "DS_UPDATED"),
+            Column("Available", "integer", "DS_AVAILABLE"),
+            Column("Node Selector", "string", "DS_NODE_SELECTOR"),
+            AGE,
+            CONTAINERS,
+            IMAGES,
+            Column("Selector", "string", "DS_SELECTOR", 1),
+        ),
+        _daemonset_cells,
+    ),
+    "Job": Printer(
+        (
+            NAME,
+            Column("Status", "string", "Status of the job."),
+            Column("Completions", "string", "JOB_SUCCEEDED"),
+            Column("Duration", "string", "Time required to complete the job."),
+            AGE,
+            CONTAINERS,
+            IMAGES,
+            _JOB_SELECTOR,
+        ),
+        _job_cells,
+    ),
+    "CronJob": Printer(
+        (
+            NAME,
+            Column("Schedule", "string", "CJ_SCHEDULE"),
+            Column("Timezone", "string", "CJ_TZ"),
+            Column("Suspend", "boolean", "CJ_SUSPEND"),
+            Column("Active", "integer", "CJ_ACTIVE"),
+            Column("Last Schedule", "string", "CJ_LAST"),
+            AGE,
+            CONTAINERS,
+            IMAGES,
+            _JOB_SELECTOR,
+        ),
+        _cronjob_cells,
+    ),
+    "HorizontalPodAutoscaler": Printer(
+        (
+            NAME,
+            Column("Reference", "string", "HPA_REF"),
+            Column("Targets", "string", "HPA_METRICS"),
+            Column("MinPods", "string", "HPA_MIN"),
+            Column("MaxPods", "string", "HPA_MAX"),
+            Column("Replicas", "string", "HPA_CURRENT"),
+            AGE,
+        ),
+        _hpa_cells,
+    ),
 }

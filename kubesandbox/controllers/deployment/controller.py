@@ -72,15 +72,29 @@ class DeploymentController:
                 continue
             uid = m["uid"]
             candidates = owned.get(uid, []) + orphans.get(m["namespace"], [])
-            inputs = (live["metadata"]["resourceVersion"],
-                      tuple((rs["metadata"]["uid"], rs["metadata"]["resourceVersion"],
-                             versions.get(rs["metadata"]["uid"], 0)) for rs in candidates))
+            inputs = (
+                live["metadata"]["resourceVersion"],
+                tuple(
+                    (
+                        rs["metadata"]["uid"],
+                        rs["metadata"]["resourceVersion"],
+                        versions.get(rs["metadata"]["uid"], 0),
+                    )
+                    for rs in candidates
+                ),
+            )
             if self._cache.unchanged(uid, inputs, now):
                 continue
             before = store.resource_version
             self._d_wake = INF
-            ctx = SyncContext(self.env, copy.deepcopy(live), now, candidates, wake_at=self.wake_at,
-                              selecting_all_reported=self.selecting_all_reported)
+            ctx = SyncContext(
+                self.env,
+                copy.deepcopy(live),
+                now,
+                candidates,
+                wake_at=self.wake_at,
+                selecting_all_reported=self.selecting_all_reported,
+            )
             self.env.guard(f"deployment {m['namespace']}/{m['name']}", sync_deployment, ctx)
             self._cache.synced(uid, self._d_wake, inputs if store.resource_version == before else None)
         self._cache.end()
@@ -117,8 +131,11 @@ def _selecting_all(s: SyncContext) -> None:
     key = (s.d["metadata"]["uid"], s.generation)
     if key not in s.selecting_all_reported:
         s.selecting_all_reported.add(key)
-        s.event("SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.",
-                "Warning")
+        s.event(
+            "SelectingAll",
+            "This deployment is selecting all pods. A non-empty selector is required.",
+            "Warning",
+        )
     st = s.d.setdefault("status", {})
     if int(st.get("observedGeneration") or 0) < s.generation:
         st["observedGeneration"] = s.generation
@@ -141,15 +158,21 @@ def _claim_replicasets(s: SyncContext) -> list[Obj]:
             if match(labels_of(rs)) or d["metadata"].get("deletionTimestamp"):
                 out.append(copy.deepcopy(rs))
             else:
+
                 def drop(o: Obj) -> None:
                     refs = [r for r in o["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
                     if refs:
                         o["metadata"]["ownerReferences"] = refs
                     else:
                         o["metadata"].pop("ownerReferences", None)
+
                 s.env.store.mutate(REPLICASETS, ns, m["name"], drop)
-        elif ref is None and match(labels_of(rs)) and not d["metadata"].get("deletionTimestamp") \
-                and not m.get("deletionTimestamp"):
+        elif (
+            ref is None
+            and match(labels_of(rs))
+            and not d["metadata"].get("deletionTimestamp")
+            and not m.get("deletionTimestamp")
+        ):
             out.append(s.env.store.mutate(REPLICASETS, ns, m["name"], adopt_by(new_controller_ref(d))))
     return out
 

@@ -56,6 +56,7 @@ def get_all(s: SyncContext, rs_list: list[Obj], create: bool) -> tuple[Obj | Non
                 o["metadata"]["annotations"] = ann
                 if mrs or "minReadySeconds" in o.setdefault("spec", {}):
                     o["spec"]["minReadySeconds"] = mrs
+
             m = rs_copy["metadata"]
             if revived:
                 s.template_changed()
@@ -63,8 +64,13 @@ def get_all(s: SyncContext, rs_list: list[Obj], create: bool) -> tuple[Obj | Non
         st = d.setdefault("status", {})
         found = None
         if progress_deadline(d) is not None and get_condition(st.get("conditions"), "Progressing") is None:
-            found = new_condition("Progressing", "True", FOUND_NEW_RS,
-                                  f'Found new replica set "{rs_copy["metadata"]["name"]}"', s.now)
+            found = new_condition(
+                "Progressing",
+                "True",
+                FOUND_NEW_RS,
+                f'Found new replica set "{rs_copy["metadata"]["name"]}"',
+                s.now,
+            )
         _sync_revision(s, str(revision(rs_copy)), found)
         return rs_copy, old
     if not create:
@@ -84,11 +90,22 @@ def _create_new_rs(s: SyncContext, old: list[Obj], new_revision: str) -> Obj | N
     selector = copy.deepcopy(spec_of(d).get("selector") or {})
     selector["matchLabels"] = {**(selector.get("matchLabels") or {}), HASH_LABEL: pod_hash}
     ns = d["metadata"]["namespace"]
-    rs: Obj = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
-               "metadata": {"name": f"{d['metadata']['name']}-{pod_hash}", "namespace": ns,
-                            "labels": dict(tmeta["labels"]), "ownerReferences": [new_controller_ref(d)]},
-               "spec": {"replicas": 0, "minReadySeconds": int(spec_of(d).get("minReadySeconds") or 0),
-                        "selector": selector, "template": template}}
+    rs: Obj = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": f"{d['metadata']['name']}-{pod_hash}",
+            "namespace": ns,
+            "labels": dict(tmeta["labels"]),
+            "ownerReferences": [new_controller_ref(d)],
+        },
+        "spec": {
+            "replicas": 0,
+            "minReadySeconds": int(spec_of(d).get("minReadySeconds") or 0),
+            "selector": selector,
+            "template": template,
+        },
+    }
     count = new_rs_new_replicas(d, [*old, rs], rs)
     rs["spec"]["replicas"] = count
     set_new_rs_annotations(d, rs, new_revision, False)
@@ -99,8 +116,11 @@ def _create_new_rs(s: SyncContext, old: list[Obj], new_revision: str) -> Obj | N
         if exc.reason != "AlreadyExists":
             return None
         live = s.env.store.peek(REPLICASETS, ns, rs["metadata"]["name"])
-        if live is not None and is_controlled_by(live, d) and equal_ignore_hash(
-                (live.get("spec") or {}).get("template"), spec_of(d).get("template")):
+        if (
+            live is not None
+            and is_controlled_by(live, d)
+            and equal_ignore_hash((live.get("spec") or {}).get("template"), spec_of(d).get("template"))
+        ):
             created, already = copy.deepcopy(live), True
         else:
             st["collisionCount"] = int(collision or 0) + 1
@@ -112,8 +132,13 @@ def _create_new_rs(s: SyncContext, old: list[Obj], new_revision: str) -> Obj | N
         s.event("ScalingReplicaSet", f"Scaled up replica set {created['metadata']['name']} from 0 to {count}")
     progressing = None
     if not already and progress_deadline(d) is not None:
-        progressing = new_condition("Progressing", "True", NEW_RS_CREATED,
-                                    f'Created new replica set "{created["metadata"]["name"]}"', s.now)
+        progressing = new_condition(
+            "Progressing",
+            "True",
+            NEW_RS_CREATED,
+            f'Created new replica set "{created["metadata"]["name"]}"',
+            s.now,
+        )
     _sync_revision(s, new_revision, progressing)
     return created
 
@@ -140,9 +165,12 @@ def cleanup(s: SyncContext, old: list[Obj]) -> None:
     ordered = sorted(alive, key=functools.cmp_to_key(by_revision))
     for rs in ordered[:diff]:
         st = rs.get("status") or {}
-        if int(st.get("replicas") or 0) != 0 or rs_replicas(rs) != 0 or \
-                int(rs["metadata"].get("generation") or 1) > int(st.get("observedGeneration") or 0) or \
-                rs["metadata"].get("deletionTimestamp"):
+        if (
+            int(st.get("replicas") or 0) != 0
+            or rs_replicas(rs) != 0
+            or int(rs["metadata"].get("generation") or 1) > int(st.get("observedGeneration") or 0)
+            or rs["metadata"].get("deletionTimestamp")
+        ):
             continue
         try:
             s.env.store.delete(REPLICASETS, rs["metadata"]["namespace"], rs["metadata"]["name"])

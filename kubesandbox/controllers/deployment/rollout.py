@@ -33,6 +33,7 @@ def _finish(s: SyncContext, old: list[Obj], new_rs: Obj | None) -> None:
 
 # -- RollingUpdate ---------------------------------------------------------------------------------
 
+
 def rollout_rolling(s: SyncContext, rs_list: list[Obj]) -> None:
     """`rolloutRolling`: one step (scale up, else scale down), then the status."""
     new_rs, old = get_all(s, rs_list, True)
@@ -105,6 +106,7 @@ def _scale_down_old_for_rolling(s: SyncContext, all_rss: list[Obj | None], old: 
 
 
 # -- Recreate --------------------------------------------------------------------------------------
+
 
 def rollout_recreate(s: SyncContext, rs_list: list[Obj]) -> None:
     """`rolloutRecreate`: old ReplicaSets to zero, wait for their pods to stop, then the new one."""

@@ -140,4 +140,9 @@ def _is_saturated(s: SyncContext, rs: Obj) -> bool:
     """`IsSaturated`: the new ReplicaSet has all the replicas, all of them available."""
     desired = _annotated(rs, DESIRED_REPLICAS)
     r = replicas(s.d)
-    return desired is not None and rs_replicas(rs) == r and desired == r and status_int(rs, "availableReplicas") == r
+    return (
+        desired is not None
+        and rs_replicas(rs) == r
+        and desired == r
+        and status_int(rs, "availableReplicas") == r
+    )

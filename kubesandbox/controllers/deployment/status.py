@@ -34,8 +34,17 @@ from kubesandbox.controllers.deployment_util import (
 from kubesandbox.controllers.util import get_condition, parse_ts
 from kubesandbox.store import Obj
 
-_STATUS_ORDER = ("observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas",
-                 "unavailableReplicas", "terminatingReplicas", "conditions", "collisionCount")
+_STATUS_ORDER = (
+    "observedGeneration",
+    "replicas",
+    "updatedReplicas",
+    "readyReplicas",
+    "availableReplicas",
+    "unavailableReplicas",
+    "terminatingReplicas",
+    "conditions",
+    "collisionCount",
+)
 
 
 def min_available(d: Obj) -> int:
@@ -62,11 +71,17 @@ def calculate_status(s: SyncContext, old: list[Obj], new_rs: Obj | None) -> dict
     if prev.get("conditions"):
         status["conditions"] = copy.deepcopy(prev["conditions"])
     if available >= min_available(d):
-        set_condition(status, new_condition("Available", "True", MIN_AVAILABLE,
-                                            "Deployment has minimum availability.", s.now))
+        set_condition(
+            status,
+            new_condition("Available", "True", MIN_AVAILABLE, "Deployment has minimum availability.", s.now),
+        )
     else:
-        set_condition(status, new_condition("Available", "False", MIN_UNAVAILABLE,
-                                            "Deployment does not have minimum availability.", s.now))
+        set_condition(
+            status,
+            new_condition(
+                "Available", "False", MIN_UNAVAILABLE, "Deployment does not have minimum availability.", s.now
+            ),
+        )
     if prev.get("collisionCount") is not None:
         status["collisionCount"] = prev["collisionCount"]
     return _ordered_status(status)
@@ -85,24 +100,40 @@ def sync_rollout_status(s: SyncContext, old: list[Obj], new_rs: Obj | None) -> N
     if pds is None:
         remove_condition(new, "Progressing")
     current = get_condition((d.get("status") or {}).get("conditions"), "Progressing")
-    complete = int(new.get("replicas") or 0) == int(new.get("updatedReplicas") or 0) and current is not None \
+    complete = (
+        int(new.get("replicas") or 0) == int(new.get("updatedReplicas") or 0)
+        and current is not None
         and current.get("reason") == NEW_RS_AVAILABLE
-    subject = f'ReplicaSet "{new_rs["metadata"]["name"]}"' if new_rs is not None else \
-        f'Deployment "{d["metadata"]["name"]}"'
+    )
+    subject = (
+        f'ReplicaSet "{new_rs["metadata"]["name"]}"'
+        if new_rs is not None
+        else f'Deployment "{d["metadata"]["name"]}"'
+    )
     if pds is not None and not complete:
         if deployment_complete(d, new):
-            set_condition(new, new_condition("Progressing", "True", NEW_RS_AVAILABLE,
-                                             f"{subject} has successfully progressed.", s.now))
+            set_condition(
+                new,
+                new_condition(
+                    "Progressing", "True", NEW_RS_AVAILABLE, f"{subject} has successfully progressed.", s.now
+                ),
+            )
         elif deployment_progressing(d, new):
-            cond = new_condition("Progressing", "True", REPLICASET_UPDATED, f"{subject} is progressing.", s.now)
+            cond = new_condition(
+                "Progressing", "True", REPLICASET_UPDATED, f"{subject} is progressing.", s.now
+            )
             if current is not None:
                 if current.get("status") == "True":
                     cond["lastTransitionTime"] = current.get("lastTransitionTime", cond["lastTransitionTime"])
                 remove_condition(new, "Progressing")
             set_condition(new, cond)
         elif deployment_timed_out(d, new, s.now):
-            set_condition(new, new_condition("Progressing", "False", TIMED_OUT,
-                                             f"{subject} has timed out progressing.", s.now))
+            set_condition(
+                new,
+                new_condition(
+                    "Progressing", "False", TIMED_OUT, f"{subject} has timed out progressing.", s.now
+                ),
+            )
     new = _ordered_status(new)
     s.update_status(new)
     _requeue_stuck(s, new)
@@ -113,8 +144,12 @@ def _requeue_stuck(s: SyncContext, new: dict[str, Any]) -> None:
     d = s.d
     pds = progress_deadline(d)
     cond = get_condition(new.get("conditions"), "Progressing")
-    if pds is None or cond is None or deployment_complete(d, new) or cond.get("reason") in (TIMED_OUT,
-                                                                                             NEW_RS_AVAILABLE):
+    if (
+        pds is None
+        or cond is None
+        or deployment_complete(d, new)
+        or cond.get("reason") in (TIMED_OUT, NEW_RS_AVAILABLE)
+    ):
         return
     last = parse_ts(cond.get("lastUpdateTime"))
     if last is not None:

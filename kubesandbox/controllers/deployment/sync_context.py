@@ -34,8 +34,16 @@ from kubesandbox.store import Obj
 class SyncContext:
     """One Deployment's sync: its working copy `d`, the time, and the ReplicaSets it may claim."""
 
-    def __init__(self, env: Env, d: Obj, now: float, candidates: list[Obj], *,
-                 wake_at: Callable[[float], None], selecting_all_reported: set[tuple[str, int]]) -> None:
+    def __init__(
+        self,
+        env: Env,
+        d: Obj,
+        now: float,
+        candidates: list[Obj],
+        *,
+        wake_at: Callable[[float], None],
+        selecting_all_reported: set[tuple[str, int]],
+    ) -> None:
         self.env = env
         self.d = d
         self.now = now
@@ -55,6 +63,7 @@ class SyncContext:
 
         def fn(o: Obj) -> None:
             o["status"] = status
+
         live = self.env.store.peek(DEPLOYMENTS, m["namespace"], m["name"])
         if live is not None and live.get("status") != status:
             self.env.store.mutate(DEPLOYMENTS, m["namespace"], m["name"], fn, subresource="status")
@@ -75,6 +84,7 @@ class SyncContext:
 
         def fn(o: Obj) -> None:
             o["metadata"].setdefault("annotations", {})[REVISION] = revision_str
+
         self.env.store.mutate(DEPLOYMENTS, m["namespace"], m["name"], fn)
         return True
 
@@ -84,8 +94,9 @@ class SyncContext:
 
     def template_changed(self) -> None:
         """Tell the behaviours a new pod template went live (crash-until-restarted scenarios heal on it)."""
-        self.env.behaviors.restart_event(images_of((spec_of(self.d).get("template") or {}).get("spec")),
-                                         self.env.store.resource_version)
+        self.env.behaviors.restart_event(
+            images_of((spec_of(self.d).get("template") or {}).get("spec")), self.env.store.resource_version
+        )
 
     # -- ReplicaSets -------------------------------------------------------------------------
     def scale_rs(self, rs: Obj, new_scale: int, op: str) -> tuple[bool, Obj]:
@@ -101,9 +112,12 @@ class SyncContext:
         def fn(o: Obj) -> None:
             o.setdefault("spec", {})["replicas"] = new_scale
             set_replicas_annotations(o, replicas(d), max_r)
+
         updated = self.env.store.mutate(REPLICASETS, m["namespace"], m["name"], fn)
         if size_changes:
-            self.event("ScalingReplicaSet", f"Scaled {op} replica set {m['name']} from {old_scale} to {new_scale}")
+            self.event(
+                "ScalingReplicaSet", f"Scaled {op} replica set {m['name']} from {old_scale} to {new_scale}"
+            )
         return size_changes, updated
 
     def scale_rs_and_record(self, rs: Obj, new_scale: int) -> tuple[bool, Obj]:

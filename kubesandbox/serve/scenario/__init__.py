@@ -60,5 +60,17 @@ from kubesandbox.serve.scenario.model import (
 )
 from kubesandbox.serve.scenario.timeline import replay_at, shift_scenario
 
-__all__ = ["BEHAVIORS", "IMAGE_BEHAVIOR_KIND", "SANDBOX_API_VERSION", "Scenario", "ScenarioError",
-           "bundled_scenarios", "load_into", "load_scenario", "parse_scenario", "replay_at", "resolve", "shift_scenario"]
+__all__ = [
+    "BEHAVIORS",
+    "IMAGE_BEHAVIOR_KIND",
+    "SANDBOX_API_VERSION",
+    "Scenario",
+    "ScenarioError",
+    "bundled_scenarios",
+    "load_into",
+    "load_scenario",
+    "parse_scenario",
+    "replay_at",
+    "resolve",
+    "shift_scenario",
+]

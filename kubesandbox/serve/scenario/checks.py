@@ -45,7 +45,9 @@ def check_metadata(where: Where, rt: ResourceType, doc: Obj) -> None:
         check_name(where, name, "metadata.name", DNS_1035_LABEL, 63)
     elif rt.group == "rbac.authorization.k8s.io":
         if name in (".", "..") or "/" in name or "%" in name or not name:
-            where.fail("metadata.name", f'{show(name)}: may not be "." or ".." and may not contain "/" or "%"')
+            where.fail(
+                "metadata.name", f'{show(name)}: may not be "." or ".." and may not contain "/" or "%"'
+            )
     else:
         check_name(where, name, "metadata.name", DNS_SUBDOMAIN, 253)
     namespace = meta.get("namespace")
@@ -87,8 +89,11 @@ def _check_labels(where: Where, labels: Any, path: str) -> None:
         return
     for key, value in labels.items():
         prefix, _, label_name = key.rpartition("/")
-        if (len(label_name) > 63 or not LABEL_NAME.match(label_name)
-                or (prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)))):
+        if (
+            len(label_name) > 63
+            or not LABEL_NAME.match(label_name)
+            or (prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)))
+        ):
             where.fail(f"{path}", f"{show(key)} is not a valid label key")
         if len(value) > 63 or not LABEL_VALUE.match(value):
             where.fail(f"{path}.{key}", f"{show(value)} is not a valid label value")
@@ -114,35 +119,53 @@ def _check_workload(where: Where, doc: Obj) -> None:
     """Deployment and ReplicaSet: replicas, selector, template labels, containers, status counters."""
     spec = check_mapping(where, doc.get("spec", MISSING), "spec", required=True)
     _int(where, spec.get("replicas", MISSING), "spec.replicas", minimum=0)
-    selector = _check_selector(where, spec.get("selector", MISSING), "spec.selector", required=True,
-                               kind=doc["kind"].lower())
+    selector = _check_selector(
+        where, spec.get("selector", MISSING), "spec.selector", required=True, kind=doc["kind"].lower()
+    )
     template = check_mapping(where, spec.get("template", MISSING), "spec.template", required=True)
     labels = _check_template_meta(where, template, "spec.template")
     if not selector_matches(selector, labels):
-        where.fail("spec.template.metadata.labels",
-                   f"`selector` does not match template `labels` (selector {selector_to_string(selector)}, "
-                   f"labels {labels_text(labels)})")
+        where.fail(
+            "spec.template.metadata.labels",
+            f"`selector` does not match template `labels` (selector {selector_to_string(selector)}, "
+            f"labels {labels_text(labels)})",
+        )
     tspec = check_mapping(where, template.get("spec", MISSING), "spec.template.spec", required=True)
     _check_containers(where, tspec.get("containers", MISSING), "spec.template.spec.containers")
     status = check_mapping(where, doc.get("status", MISSING), "status") or {}
-    for key in ("replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "unavailableReplicas",
-                "fullyLabeledReplicas", "observedGeneration", "terminatingReplicas"):
+    for key in (
+        "replicas",
+        "readyReplicas",
+        "availableReplicas",
+        "updatedReplicas",
+        "unavailableReplicas",
+        "fullyLabeledReplicas",
+        "observedGeneration",
+        "terminatingReplicas",
+    ):
         _int(where, status.get(key, MISSING), f"status.{key}", minimum=0)
 
 
 def _check_pod(where: Where, doc: Obj) -> None:
     spec = check_mapping(where, doc.get("spec", MISSING), "spec", required=True)
     names = _check_containers(where, spec.get("containers", MISSING), "spec.containers")
-    init = _check_containers(where, spec.get("initContainers", MISSING), "spec.initContainers", required=False)
+    init = _check_containers(
+        where, spec.get("initContainers", MISSING), "spec.initContainers", required=False
+    )
     status = check_mapping(where, doc.get("status", MISSING), "status") or {}
     phase = status.get("phase", MISSING)
     if phase is not MISSING and phase not in ("Pending", "Running", "Succeeded", "Failed", "Unknown"):
-        where.fail("status.phase", f"unknown phase {show(phase)} (known: Pending, Running, Succeeded, Failed, "
-                                   "Unknown)")
+        where.fail(
+            "status.phase",
+            f"unknown phase {show(phase)} (known: Pending, Running, Succeeded, Failed, Unknown)",
+        )
     check_time(where, status.get("startTime", MISSING), "status.startTime")
-    _check_container_statuses(where, status.get("containerStatuses", MISSING), "status.containerStatuses", names)
-    _check_container_statuses(where, status.get("initContainerStatuses", MISSING),
-                              "status.initContainerStatuses", init)
+    _check_container_statuses(
+        where, status.get("containerStatuses", MISSING), "status.containerStatuses", names
+    )
+    _check_container_statuses(
+        where, status.get("initContainerStatuses", MISSING), "status.initContainerStatuses", init
+    )
 
 
 def _check_job_template(where: Where, template: Any, path: str) -> None:
@@ -152,8 +175,10 @@ def _check_job_template(where: Where, template: Any, path: str) -> None:
     _check_containers(where, tspec.get("containers", MISSING), f"{path}.spec.containers")
     restart = tspec.get("restartPolicy", MISSING)
     if restart is not MISSING and restart not in ("Never", "OnFailure"):
-        where.fail(f"{path}.spec.restartPolicy", f'Unsupported value: {show(restart)}: supported values: '
-                                                 '"OnFailure", "Never"')
+        where.fail(
+            f"{path}.spec.restartPolicy",
+            f'Unsupported value: {show(restart)}: supported values: "OnFailure", "Never"',
+        )
 
 
 def _check_job(where: Where, doc: Obj) -> None:
@@ -167,11 +192,13 @@ def _check_cronjob(where: Where, doc: Obj) -> None:
     spec = check_mapping(where, doc.get("spec", MISSING), "spec", required=True)
     schedule = check_str(where, spec.get("schedule", MISSING), "spec.schedule", required=True)
     if len(schedule.split()) not in (1, 5, 6) or not schedule.strip():
-        where.fail("spec.schedule", f"{show(schedule)}: expected a cron schedule such as \"*/5 * * * *\"")
+        where.fail("spec.schedule", f'{show(schedule)}: expected a cron schedule such as "*/5 * * * *"')
     policy = spec.get("concurrencyPolicy", MISSING)
     if policy is not MISSING and policy not in ("Allow", "Forbid", "Replace"):
-        where.fail("spec.concurrencyPolicy", f'Unsupported value: {show(policy)}: supported values: "Allow", '
-                                             '"Forbid", "Replace"')
+        where.fail(
+            "spec.concurrencyPolicy",
+            f'Unsupported value: {show(policy)}: supported values: "Allow", "Forbid", "Replace"',
+        )
     _bool(where, spec.get("suspend", MISSING), "spec.suspend")
     job = check_mapping(where, spec.get("jobTemplate", MISSING), "spec.jobTemplate", required=True)
     jspec = check_mapping(where, job.get("spec", MISSING), "spec.jobTemplate.spec", required=True)
@@ -186,7 +213,9 @@ def _check_hpa(where: Where, doc: Obj) -> None:
     minimum = _int(where, spec.get("minReplicas", MISSING), "spec.minReplicas", minimum=1)
     maximum = _int(where, spec.get("maxReplicas", MISSING), "spec.maxReplicas", minimum=1, required=True)
     if maximum < (minimum or 1):
-        where.fail("spec.maxReplicas", f"Invalid value: {maximum}: must be greater than or equal to `minReplicas`")
+        where.fail(
+            "spec.maxReplicas", f"Invalid value: {maximum}: must be greater than or equal to `minReplicas`"
+        )
 
 
 def _check_pdb(where: Where, doc: Obj) -> None:
@@ -197,8 +226,9 @@ def _check_pdb(where: Where, doc: Obj) -> None:
     for key in given:
         value = spec[key]
         if isinstance(value, bool) or not (
-                (isinstance(value, int) and value >= 0)
-                or (isinstance(value, str) and re.fullmatch(r"\d+%", value))):
+            (isinstance(value, int) and value >= 0)
+            or (isinstance(value, str) and re.fullmatch(r"\d+%", value))
+        ):
             where.fail(f"spec.{key}", f"expected a non-negative integer or a percentage, got {show(value)}")
     if spec.get("selector") is not None:
         _check_selector(where, spec["selector"], "spec.selector", required=False, kind="poddisruptionbudget")
@@ -267,16 +297,22 @@ def _check_selector(where: Where, selector: Any, path: str, *, required: bool, k
         check_str(where, expr.get("key", MISSING), f"{epath}.key", required=True)
         op = expr.get("operator")
         if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            where.fail(f"{epath}.operator", f'Unsupported value: {show(op)}: supported values: "In", "NotIn", '
-                                            '"Exists", "DoesNotExist"')
+            where.fail(
+                f"{epath}.operator",
+                f'Unsupported value: {show(op)}: supported values: "In", "NotIn", "Exists", "DoesNotExist"',
+            )
         values = _list(where, expr.get("values", MISSING), f"{epath}.values") or []
         if any(not isinstance(v, str) for v in values):
             where.fail(f"{epath}.values", "expected a list of strings")
         if op in ("In", "NotIn") and not values:
-            where.fail(f"{epath}.values", "Required value: must be specified when `operator` is 'In' or 'NotIn'")
+            where.fail(
+                f"{epath}.values", "Required value: must be specified when `operator` is 'In' or 'NotIn'"
+            )
         if op in ("Exists", "DoesNotExist") and values:
-            where.fail(f"{epath}.values", "Forbidden: may not be specified when `operator` is 'Exists' or "
-                                          "'DoesNotExist'")
+            where.fail(
+                f"{epath}.values",
+                "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+            )
     if required and not selector.get("matchLabels") and not exprs:
         where.fail(path, f"Invalid value: empty selector is invalid for {kind}")
     try:
@@ -307,7 +343,9 @@ def _check_containers(where: Where, containers: Any, path: str, *, required: boo
             where.fail(f"{cpath}.image", "Required value")
         for j, port in enumerate(_list(where, container.get("ports", MISSING), f"{cpath}.ports") or []):
             check_mapping(where, port, f"{cpath}.ports[{j}]", required=True)
-            _port(where, port.get("containerPort", MISSING), f"{cpath}.ports[{j}].containerPort", required=True)
+            _port(
+                where, port.get("containerPort", MISSING), f"{cpath}.ports[{j}].containerPort", required=True
+            )
         for j, env in enumerate(_list(where, container.get("env", MISSING), f"{cpath}.env") or []):
             check_mapping(where, env, f"{cpath}.env[{j}]", required=True)
             check_str(where, env.get("name", MISSING), f"{cpath}.env[{j}].name", required=True)
@@ -322,8 +360,11 @@ def _check_container_statuses(where: Where, statuses: Any, path: str, names: set
         check_mapping(where, status, spath, required=True)
         name = check_str(where, status.get("name", MISSING), f"{spath}.name", required=True)
         if name not in names:
-            where.fail(f"{spath}.name", f"{show(name)} is not a container of this pod "
-                                        f"(containers: {', '.join(sorted(names)) or 'none'})")
+            where.fail(
+                f"{spath}.name",
+                f"{show(name)} is not a container of this pod "
+                f"(containers: {', '.join(sorted(names)) or 'none'})",
+            )
         _int(where, status.get("restartCount", MISSING), f"{spath}.restartCount", minimum=0)
         _bool(where, status.get("ready", MISSING), f"{spath}.ready")
         _bool(where, status.get("started", MISSING), f"{spath}.started")
@@ -337,7 +378,9 @@ def _check_container_state(where: Where, state: Any, path: str) -> None:
         return
     unknown = set(state) - {"waiting", "running", "terminated"}
     if unknown:
-        where.fail(f"{path}.{sorted(unknown)[0]}", "unknown container state (known: waiting, running, terminated)")
+        where.fail(
+            f"{path}.{sorted(unknown)[0]}", "unknown container state (known: waiting, running, terminated)"
+        )
     if len(state) > 1:
         where.fail(path, f"a container is in one state at a time, got {', '.join(sorted(state))}")
     for key, detail in state.items():
@@ -362,7 +405,9 @@ def check_conditions(where: Where, doc: Obj) -> None:
         check_mapping(where, c, path, required=True)
         check_str(where, c.get("type", MISSING), f"{path}.type", required=True)
         if c.get("status") not in ("True", "False", "Unknown"):
-            where.fail(f"{path}.status", f'expected "True", "False" or "Unknown", got {show(c.get("status"))}')
+            where.fail(
+                f"{path}.status", f'expected "True", "False" or "Unknown", got {show(c.get("status"))}'
+            )
         for key in ("lastTransitionTime", "lastUpdateTime", "lastProbeTime", "lastHeartbeatTime"):
             check_time(where, c.get(key, MISSING), f"{path}.{key}", nullable=True)
 
@@ -432,20 +477,20 @@ def check_time(where: Where, value: Any, path: str, *, nullable: bool = False) -
     if value is MISSING or (value is None and nullable):
         return
     if not isinstance(value, str) or not RFC3339.match(value):
-        where.fail(path, f"expected an RFC 3339 time such as \"2026-01-01T11:55:00Z\", got {show(value)}")
+        where.fail(path, f'expected an RFC 3339 time such as "2026-01-01T11:55:00Z", got {show(value)}')
     try:
         parse_time(value)
     except ValueError:
-        where.fail(path, f"expected an RFC 3339 time such as \"2026-01-01T11:55:00Z\", got {show(value)}")
+        where.fail(path, f'expected an RFC 3339 time such as "2026-01-01T11:55:00Z", got {show(value)}')
 
 
 _NAME_RULES = {  # the API server's wording (k8s.io/apimachinery/pkg/util/validation)
     DNS_LABEL.pattern: "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-                        "and must start and end with an alphanumeric character",
+    "and must start and end with an alphanumeric character",
     DNS_SUBDOMAIN.pattern: "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-                            "'-' or '.', and must start and end with an alphanumeric character",
+    "'-' or '.', and must start and end with an alphanumeric character",
     DNS_1035_LABEL.pattern: "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start "
-                             "with an alphabetic character, and end with an alphanumeric character",
+    "with an alphabetic character, and end with an alphanumeric character",
 }
 
 
@@ -458,5 +503,3 @@ def check_name(where: Where, name: str, path: str, pattern: re.Pattern[str], lim
 
 def labels_text(labels: Mapping[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "none"
-
-

@@ -56,11 +56,13 @@ def resolve(path_or_name: str | os.PathLike[str]) -> Path:
     if path.is_file():
         return path
     text = str(path_or_name)
-    stem = text[:-len(".yaml")] if text.endswith(".yaml") else text
+    stem = text[: -len(".yaml")] if text.endswith(".yaml") else text
     if "/" not in text and os.sep not in text and stem in bundled_scenarios():
         return _scenario_dir() / f"{stem}.yaml"
-    raise ScenarioError(f"{text}: no such file, and not a bundled scenario "
-                        f"(bundled: {', '.join(bundled_scenarios()) or 'none'})")
+    raise ScenarioError(
+        f"{text}: no such file, and not a bundled scenario "
+        f"(bundled: {', '.join(bundled_scenarios()) or 'none'})"
+    )
 
 
 def load_scenario(path_or_name: str | os.PathLike[str]) -> Scenario:
@@ -91,17 +93,24 @@ def parse_scenario(text: str, *, source: str = "<scenario>", name: str = "scenar
             continue
         where, image, behavior = parsed
         if where.name in behavior_names:
-            where.fail("metadata.name", f'duplicate: ImageBehavior "{where.name}" is already defined by '
-                                        f"{behavior_names[where.name]}")
+            where.fail(
+                "metadata.name",
+                f'duplicate: ImageBehavior "{where.name}" is already defined by {behavior_names[where.name]}',
+            )
         if image in behaviors:
-            where.fail("spec.image", f'{show(image)} already has a behaviour, from {behaviors[image][1]}')
+            where.fail("spec.image", f"{show(image)} already has a behaviour, from {behaviors[image][1]}")
         behavior_names[where.name] = where
         behaviors[image] = (behavior, where)
     namespace, objects = resolve_objects(entries)
     captured_at, anchored_by = capture_time(declared[0] if declared else None, (obj for _, obj in objects))
-    return Scenario(name=name, namespace=namespace, objects=objects,
-                    behaviors=MappingProxyType({image: b for image, (b, _) in behaviors.items()}),
-                    captured_at=captured_at, anchored_by=anchored_by)
+    return Scenario(
+        name=name,
+        namespace=namespace,
+        objects=objects,
+        behaviors=MappingProxyType({image: b for image, (b, _) in behaviors.items()}),
+        captured_at=captured_at,
+        anchored_by=anchored_by,
+    )
 
 
 def load_into(store: Store, scenario: Scenario) -> list[str]:
@@ -119,8 +128,10 @@ def load_into(store: Store, scenario: Scenario) -> list[str]:
                 todo.append((rt, obj))
             elif rt is not NAMESPACE_RT:
                 where = f' in namespace "{meta["namespace"]}"' if rt.namespaced else ""
-                raise ScenarioError(f'{scenario.name}: {rt.kind}/{meta["name"]}: already in the store{where} '
-                                    "(load a scenario into a store that does not hold its objects)")
+                raise ScenarioError(
+                    f"{scenario.name}: {rt.kind}/{meta['name']}: already in the store{where} "
+                    "(load a scenario into a store that does not hold its objects)"
+                )
         pods: list[str] = []
         for rt, obj in todo:
             try:
@@ -128,8 +139,9 @@ def load_into(store: Store, scenario: Scenario) -> list[str]:
                 # tests) may leave defaults out, and controllers rely on them (strategy, probes...).
                 stored = store.load(rt, apply_defaults(copy.deepcopy(obj)))
             except ApiError as exc:  # pragma: no cover - ruled out by the check above
-                raise ScenarioError(one_line(f"{scenario.name}: {rt.kind}/{obj['metadata']['name']}: "
-                                              f"{exc.message}")) from None
+                raise ScenarioError(
+                    one_line(f"{scenario.name}: {rt.kind}/{obj['metadata']['name']}: {exc.message}")
+                ) from None
             if rt.kind == "Pod" and rt.group == "":
                 pods.append(stored["metadata"]["uid"])
         return pods
@@ -154,11 +166,13 @@ def _construct_mapping(loader: _YamlLoader, node: yaml.MappingNode) -> dict[Any,
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, Hashable):
-            raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a scalar",
-                                                    key_node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a scalar", key_node.start_mark
+            )
         if key in out:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {show(key)}",
-                                                    key_node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {show(key)}", key_node.start_mark
+            )
         out[key] = loader.construct_object(value_node, deep=True)
     return out
 
@@ -176,8 +190,9 @@ def _documents(text: str, source: str) -> list[tuple[int, Any]]:
         mark = exc.problem_mark or exc.context_mark
         at = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
         problem = exc.problem or exc.context or "not valid YAML"
-        raise ScenarioError(one_line(f"{source}: document {len(docs) + 1}: {at}: invalid YAML: {problem}")) \
-            from None
+        raise ScenarioError(
+            one_line(f"{source}: document {len(docs) + 1}: {at}: invalid YAML: {problem}")
+        ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(one_line(f"{source}: document {len(docs) + 1}: invalid YAML: {exc}")) from None
     finally:
@@ -235,11 +250,17 @@ def _unknown_kind(where: Where, api_version: str, kind: str) -> NoReturn:
     if kind in (IMAGE_BEHAVIOR_KIND, SCENARIO_KIND):
         served = [SANDBOX_API_VERSION]
     if served:
-        where.fail("apiVersion", f'no matches for kind "{kind}" in version "{api_version}" '
-                                 f"(the sandbox serves {kind} as {', '.join(served)})")
+        where.fail(
+            "apiVersion",
+            f'no matches for kind "{kind}" in version "{api_version}" '
+            f"(the sandbox serves {kind} as {', '.join(served)})",
+        )
     kinds = sorted({r.kind for r in RESOURCES} | {IMAGE_BEHAVIOR_KIND, SCENARIO_KIND})
-    where.fail("kind", f'no matches for kind "{kind}" in version "{api_version}" '
-                       f"(kinds the sandbox serves: {', '.join(kinds)})")
+    where.fail(
+        "kind",
+        f'no matches for kind "{kind}" in version "{api_version}" '
+        f"(kinds the sandbox serves: {', '.join(kinds)})",
+    )
 
 
 def _parse_behavior(where: Where, doc: Obj) -> tuple[Where, str, str]:
@@ -254,8 +275,6 @@ def _parse_behavior(where: Where, doc: Obj) -> tuple[Where, str, str]:
     if behavior not in BEHAVIORS:
         where.fail("spec.behavior", f"unknown behaviour {show(behavior)} (known: {', '.join(BEHAVIORS)})")
     return where, image, behavior
-
-
 
 
 def _parse_capture(where: Where, doc: Obj) -> _Capture:

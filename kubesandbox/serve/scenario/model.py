@@ -13,8 +13,14 @@ from kubesandbox.resources import RESOURCES, ResourceType
 
 Obj = dict[str, Any]
 
-BEHAVIORS = ("Healthy", "CrashLoop", "CrashUntilRestarted", "OOMKilled", "ImagePullBackOff",
-             "CreateContainerConfigError")
+BEHAVIORS = (
+    "Healthy",
+    "CrashLoop",
+    "CrashUntilRestarted",
+    "OOMKilled",
+    "ImagePullBackOff",
+    "CreateContainerConfigError",
+)
 SANDBOX_API_VERSION = "sandbox.selfheal.dev/v1alpha1"
 IMAGE_BEHAVIOR_KIND = "ImageBehavior"
 SCENARIO_KIND = "Scenario"
@@ -72,8 +78,11 @@ class Where:
         return text
 
     def fail(self, field: str, problem: str) -> NoReturn:
-        raise ScenarioError(one_line(f"{self.source}: {self}: {field}: {problem}" if field
-                                      else f"{self.source}: {self}: {problem}"))
+        raise ScenarioError(
+            one_line(
+                f"{self.source}: {self}: {field}: {problem}" if field else f"{self.source}: {self}: {problem}"
+            )
+        )
 
 
 @dataclass
@@ -107,5 +116,3 @@ def show(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
-
-

@@ -25,11 +25,17 @@ def resolve_objects(entries: list[Entry]) -> tuple[str, tuple[tuple[ResourceType
             continue
         namespace = e.meta.get("namespace") or default
         if not namespace:
-            e.where.fail("metadata.namespace", "Required value: a namespaced object needs one (it may be left "
-                                               "out only when the file has exactly one Namespace document)")
+            e.where.fail(
+                "metadata.namespace",
+                "Required value: a namespaced object needs one (it may be left "
+                "out only when the file has exactly one Namespace document)",
+            )
         if declared and namespace not in declared_names:
-            e.where.fail("metadata.namespace", f'namespace "{namespace}" is not defined in this scenario '
-                                               f"(its Namespace documents: {', '.join(declared_names)})")
+            e.where.fail(
+                "metadata.namespace",
+                f'namespace "{namespace}" is not defined in this scenario '
+                f"(its Namespace documents: {', '.join(declared_names)})",
+            )
         e.meta["namespace"] = namespace
     used = Counter(e.meta["namespace"] for e in entries if e.rt.namespaced)
     namespace = declared_names[0] if declared else (used.most_common(1)[0][0] if used else "default")
@@ -45,12 +51,20 @@ def resolve_objects(entries: list[Entry]) -> tuple[str, tuple[tuple[ResourceType
 def _namespace_object(name: str, entries: list[Entry]) -> Obj:
     """A Namespace as the API server creates it; as old as the oldest object in it."""
     meta: Obj = {"labels": {"kubernetes.io/metadata.name": name}, "name": name}
-    times = [e.meta["creationTimestamp"] for e in entries
-             if e.meta.get("namespace") == name and e.meta.get("creationTimestamp")]
+    times = [
+        e.meta["creationTimestamp"]
+        for e in entries
+        if e.meta.get("namespace") == name and e.meta.get("creationTimestamp")
+    ]
     if times:
         meta["creationTimestamp"] = min(times, key=parse_time)
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta,
-            "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": meta,
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    }
 
 
 def _check_unique(entries: list[Entry]) -> None:
@@ -60,8 +74,9 @@ def _check_unique(entries: list[Entry]) -> None:
         key = (e.rt, e.meta.get("namespace", ""), e.meta["name"])
         if key in seen:
             where = f' in namespace "{key[1]}"' if key[1] else ""
-            e.where.fail("metadata.name", f'duplicate: {e.rt.kind} "{key[2]}"{where} is already defined by '
-                                          f"{seen[key]}")
+            e.where.fail(
+                "metadata.name", f'duplicate: {e.rt.kind} "{key[2]}"{where} is already defined by {seen[key]}'
+            )
         seen[key] = e.where
         uid = e.meta.get("uid")
         if uid:
@@ -87,29 +102,40 @@ def _link_owners(entries: list[Entry]) -> None:
                     _link(e, i, ref, by_key, uids)
 
 
-def _link(e: Entry, i: int, ref: Obj, by_key: Mapping[tuple[ResourceType, str, str], Entry],
-          uids: dict[str, Entry]) -> None:
+def _link(
+    e: Entry, i: int, ref: Obj, by_key: Mapping[tuple[ResourceType, str, str], Entry], uids: dict[str, Entry]
+) -> None:
     path = f"metadata.ownerReferences[{i}]"
     rt = KINDS.get(ref["kind"])
     if rt is None:
-        e.where.fail(f"{path}.kind", f'owner kind {show(ref["kind"])} is not served by the sandbox, so the owner '
-                                     "cannot be in this scenario")
+        e.where.fail(
+            f"{path}.kind",
+            f"owner kind {show(ref['kind'])} is not served by the sandbox, so the owner "
+            "cannot be in this scenario",
+        )
     if rt.namespaced and not e.rt.namespaced:
         e.where.fail(path, f"a cluster-scoped object cannot be owned by a namespaced {rt.kind}")
     namespace = e.meta.get("namespace", "") if rt.namespaced else ""
     owner = by_key.get((rt, namespace, ref["name"]))
     if owner is None:
         where = f' in namespace "{namespace}"' if namespace else ""
-        e.where.fail(path, f'owner {rt.kind} "{ref["name"]}"{where} is not in this scenario (the garbage '
-                           "collector would have deleted this object)")
+        e.where.fail(
+            path,
+            f'owner {rt.kind} "{ref["name"]}"{where} is not in this scenario (the garbage '
+            "collector would have deleted this object)",
+        )
     if ref["apiVersion"] != rt.api_version:
-        e.where.fail(f"{path}.apiVersion", f"expected {show(rt.api_version)} for a {rt.kind}, got "
-                                           f"{show(ref['apiVersion'])}")
+        e.where.fail(
+            f"{path}.apiVersion",
+            f"expected {show(rt.api_version)} for a {rt.kind}, got {show(ref['apiVersion'])}",
+        )
     owner_uid = owner.meta.get("uid")
     if ref.get("uid"):
         if owner_uid and owner_uid != ref["uid"]:
-            e.where.fail(f"{path}.uid", f'{show(ref["uid"])} is not the uid of {rt.kind} "{ref["name"]}" '
-                                        f"({show(owner_uid)})")
+            e.where.fail(
+                f"{path}.uid",
+                f'{show(ref["uid"])} is not the uid of {rt.kind} "{ref["name"]}" ({show(owner_uid)})',
+            )
         if not owner_uid:
             _give_uid(e, path, owner, ref["uid"], uids)
     else:
@@ -121,16 +147,19 @@ def _link(e: Entry, i: int, ref: Obj, by_key: Mapping[tuple[ResourceType, str, s
     if ref.get("controller") is True and rt.kind in SELECTOR_OWNERS and isinstance(selector, dict):
         labels = e.meta.get("labels") or {}
         if not selector_matches(selector, labels):
-            e.where.fail("metadata.labels", f"{labels_text(labels)} do not match the selector of its controller "
-                                            f'{rt.kind} "{ref["name"]}" ({selector_to_string(selector)}): the '
-                                            f"{rt.kind} controller would release it")
+            e.where.fail(
+                "metadata.labels",
+                f"{labels_text(labels)} do not match the selector of its controller "
+                f'{rt.kind} "{ref["name"]}" ({selector_to_string(selector)}): the '
+                f"{rt.kind} controller would release it",
+            )
 
 
 def _give_uid(e: Entry, path: str, owner: Entry, uid: str, uids: dict[str, Entry]) -> None:
     taken = uids.get(uid)
     if taken is not None and taken is not owner:
-        e.where.fail(f"{path}.uid", f"{show(uid)} is the uid of {taken.where}, not of its owner {owner.where}")
+        e.where.fail(
+            f"{path}.uid", f"{show(uid)} is the uid of {taken.where}, not of its owner {owner.where}"
+        )
     owner.meta["uid"] = uid
     uids[uid] = owner
-
-
