@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: demo test lint typecheck unit bench venv system-tools clean test-image
+.PHONY: demo test lint typecheck unit bench venv system-tools clean test-image kyverno crds policy-test
 
 $(STAMP): pyproject.toml kubesandbox/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -20,6 +20,14 @@ venv: $(STAMP)
 system-tools:
 	@bash tools/install-system.sh
 
+# Tools built from their Go modules into .tools/ (idempotent: a no-op once built; see the README).
+kyverno:
+	@bash tools/kyverno/build.sh >/dev/null
+crds:
+	@bash tools/crds/fetch.sh >/dev/null
+policy-test: kyverno
+	"$$(bash tools/kyverno/build.sh)" test policies/kyverno/tests --detailed-results
+
 demo: $(STAMP)
 	@bash tools/demo.sh
 
@@ -31,7 +39,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) kyverno crds
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 test: $(STAMP) system-tools lint typecheck unit

@@ -197,7 +197,8 @@ def test_the_translation_of_nullable_and_open_objects() -> None:
 
 
 def test_nothing_refers_to_a_schema_copy_outside_the_repository() -> None:
-    """A plain clone has everything: no ../shared/schemas in the code, the tools or the workflow."""
+    """A plain clone has everything: no schema copy from a shared folder beside the clone in the code, the
+    tools or the workflow."""
     tracked = subprocess.run(
         ["git", "ls-files", "tests", "tools", ".github", "Makefile", "pyproject.toml"],
         cwd=REPO,
