@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: demo test lint typecheck unit bench venv system-tools clean test-image kyverno crds policy-test
+.PHONY: demo test lint typecheck unit bench venv system-tools clean test-image kyverno crds policy-test k8s k8s-up k8s-down
 
 $(STAMP): pyproject.toml kubesandbox/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -21,6 +21,13 @@ system-tools:
 	@bash tools/install-system.sh
 
 # Tools built from their Go modules into .tools/ (idempotent: a no-op once built; see the README).
+k8s:  # kube-apiserver, -controller-manager, -scheduler, kubectl, etcd, kwok into .tools/k8s/<version>/bin
+	@bash tools/k8s/build.sh >/dev/null
+K8S_DIR ?= .tools/k8s/cluster
+k8s-up: k8s
+	tools/k8s/cluster up --dir $(K8S_DIR) --detach
+k8s-down:
+	tools/k8s/cluster down --dir $(K8S_DIR)
 kyverno:
 	@bash tools/kyverno/build.sh >/dev/null
 crds:
@@ -39,8 +46,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(STAMP) kyverno crds
-	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+unit: $(STAMP) k8s kyverno crds
+	$(VENV)/bin/pytest -q -n 2 --dist loadgroup
 
 test: $(STAMP) system-tools lint typecheck unit
 

@@ -35,9 +35,20 @@ def _source(path: Path) -> str:
         return ""
 
 
+REALK8S = Path(__file__).parent / "realk8s"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        text = _source(Path(str(item.fspath)))
+        path = Path(str(item.fspath))
+        text = _source(path)
+        # `-n 2 --dist loadgroup`: a module's tests stay together (module-scoped sandboxes are built once),
+        # and every test against the real control plane runs in one worker, so one cluster serves them all.
+        if REALK8S in path.parents:
+            item.add_marker(pytest.mark.realk8s)
+            item.add_marker(pytest.mark.xdist_group("realk8s"))
+        else:
+            item.add_marker(pytest.mark.xdist_group(str(path)))
         for marker, (_, pattern, _) in TOOLS.items():
             if pattern.search(text):
                 item.add_marker(getattr(pytest.mark, marker))

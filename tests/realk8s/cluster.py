@@ -1,5 +1,8 @@
 """One real control plane per test session: `tools/k8s/cluster up` once, SIGTERM at the end.
 
+Every test under tests/realk8s/ runs in one xdist worker (tests/conftest.py groups them), so `make test`
+starts one cluster. The fixtures are registered by tests/realk8s/conftest.py.
+
 Needs: python3 with pytest, openssl, and either the binaries in .tools/k8s/<version>/bin or Go >= 1.26
 on PATH to build them (a cold build takes 20-40 min; `up` runs tools/k8s/build.sh first).
 """
@@ -20,7 +23,7 @@ from typing import Any
 
 import pytest
 
-CLUSTER = Path(__file__).resolve().parents[1] / "cluster"
+CLUSTER = Path(__file__).resolve().parents[2] / "tools" / "k8s" / "cluster"
 _libc = ctypes.CDLL(None, use_errno=True)
 
 

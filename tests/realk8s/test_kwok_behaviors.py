@@ -8,7 +8,7 @@ import json
 import time
 from typing import Any
 
-from conftest import Kube
+from tests.realk8s.cluster import Kube
 
 
 def container(name: str, image: str, **extra: Any) -> dict[str, Any]:
