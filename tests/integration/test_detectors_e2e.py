@@ -14,21 +14,9 @@ from kubesandbox.resources.defaults import apply_defaults
 from selfheal.confighash import combined_checksum, config_hash, configmap_checksum
 from selfheal.kube.model import ANN_CONFIG_CHECKSUM, ANN_CONFIG_HASH, ANN_DESIRED_REPLICAS, ANN_RESTARTED_AT
 from selfheal.kube.requests import rfc3339
+from tests.builders import applied_with_kubectl, configmap, deployment, hpa, image_behavior
 from tests.integration.harness import healing_world
-from tests.integration.worlds import (
-    applied,
-    applied_with_kubectl,
-    configmap,
-    decisions,
-    hpa,
-    kube_json,
-    pod_names,
-    rolled_out,
-    story,
-    with_probes,
-    workdir,
-)
-from tests.kubesandbox.worlds import deployment, image_behavior
+from tests.integration.worlds import applied, decisions, kube_json, pod_names, rolled_out, story, workdir
 
 
 def _second_pass_is_a_no_op(world):
@@ -366,10 +354,9 @@ def test_defaults_the_api_server_fills_into_volumes_and_env_are_not_config_drift
 
 def _reads_configmap(name, settings):
     """A Deployment reading ConfigMap web-config through envFrom, stamped with the checksum of `settings`."""
-    dep = deployment(name, replicas=2)
+    dep = deployment(name, replicas=2, env_from_configmap="web-config")
     dep["spec"]["template"]["metadata"]["annotations"] = {
         ANN_CONFIG_CHECKSUM: combined_checksum({"web-config": configmap_checksum(settings, None)})}
-    dep["spec"]["template"]["spec"]["containers"][0]["envFrom"] = [{"configMapRef": {"name": "web-config"}}]
     return dep
 
 
@@ -433,7 +420,7 @@ def test_a_deleted_configmap_is_reported_and_not_answered_with_a_restart(tmp_pat
 
 
 def test_missing_probes_are_a_finding_and_never_an_action(tmp_path):
-    world_file = story(with_probes(deployment("api", replicas=1)), deployment("web", replicas=1))
+    world_file = story(deployment("api", replicas=1, probes=True), deployment("web", replicas=1))
     with healing_world(world_file, tmp_path) as world:
         world.advance(30)
         writes_before = len(world.writes())

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from selfheal.kube.model import ANN_DESIRED_REPLICAS, ANN_IGNORE, ANN_MIRROR
+from tests.builders import deployment, image_behavior, pdb
 from tests.integration.harness import healing_world
 from tests.integration.worlds import applied, decisions, kube_json, pod_names, rolled_out, story
-from tests.kubesandbox.worlds import deployment, image_behavior, pdb
 
 
 def _crashing_pod(world, selector):

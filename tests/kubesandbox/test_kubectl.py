@@ -10,15 +10,10 @@ import json
 import pytest
 import yaml
 
-from tests.kubesandbox.worlds import bare_pod, cronjob, deployment, running
+from tests.builders import bare_pod, cronjob, deployment, hpa
+from tests.kubesandbox.worlds import running
 
-HPA = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-       "metadata": {"name": "web", "namespace": "shop"},
-       "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
-                "minReplicas": 2, "maxReplicas": 6,
-                "metrics": [{"type": "Resource", "resource": {"name": "cpu",
-                                                              "target": {"type": "Utilization",
-                                                                         "averageUtilization": 70}}}]}}
+HPA = hpa("web", min_replicas=2, max_replicas=6, cpu_utilization=70)
 EVENT = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "web.1", "namespace": "shop"},
          "involvedObject": {"kind": "Deployment", "name": "web", "namespace": "shop"},
          "reason": "ScalingReplicaSet", "message": "Scaled up replica set web-abc to 2", "type": "Normal",

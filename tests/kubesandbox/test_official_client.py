@@ -9,7 +9,8 @@ import pytest
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
-from tests.kubesandbox.worlds import bare_pod, deployment, pdb, running
+from tests.builders import bare_pod, deployment, pdb
+from tests.kubesandbox.worlds import running
 
 
 def _status(exc: ApiException) -> dict:

@@ -10,7 +10,8 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from tests.kubesandbox.worlds import deployment, running
+from tests.builders import deployment
+from tests.kubesandbox.worlds import running
 
 RBAC = [
     {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "healer", "namespace": "shop"}},

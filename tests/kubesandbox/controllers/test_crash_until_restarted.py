@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from kubesandbox.controllers.disruption import evict
-from tests.kubesandbox.controllers.builders import NS, World, container_status, make_deployment
+from tests.builders import NS, deployment
+from tests.kubesandbox.controllers.world import World, container_status
 
 Obj = dict[str, Any]
 IMAGE = "shop/web:stuck"
@@ -18,7 +19,7 @@ def state(pod: Obj) -> str:
 
 def stuck_world() -> World:
     world = World(behaviors={IMAGE: "CrashUntilRestarted"})
-    world.create(make_deployment("web", IMAGE, replicas=3))
+    world.create(deployment("web", image=IMAGE, replicas=3))
     world.advance(60)
     return world
 

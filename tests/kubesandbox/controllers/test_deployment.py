@@ -8,13 +8,8 @@ from typing import Any
 import pytest
 
 from kubesandbox.resources.defaults import apply_defaults
-from tests.kubesandbox.controllers.builders import (
-    World,
-    container_status,
-    make_deployment,
-    make_pod,
-    make_replicaset,
-)
+from tests.builders import deployment, pod, replicaset
+from tests.kubesandbox.controllers.world import World, container_status
 
 Obj = dict[str, Any]
 REVISION = "deployment.kubernetes.io/revision"
@@ -32,7 +27,7 @@ def is_ready(pod: Obj) -> bool:
 
 def test_a_new_deployment_rolls_out_three_healthy_pods_and_becomes_available() -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=3))
+    world.create(deployment("web", image="shop/web:1", replicas=3))
     world.advance(0)
     progressing = world.condition(world.deployment("web"), "Progressing")
     rs = world.replicasets("web")[0]
@@ -80,7 +75,7 @@ def test_a_new_deployment_rolls_out_three_healthy_pods_and_becomes_available() -
 def test_a_rolling_update_respects_max_surge_and_max_unavailable_at_every_second(
         replicas: int, surge: int | str, unavailable: int | str, max_total: int, min_ready: int) -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=replicas, max_surge=surge,
+    world.create(deployment("web", image="shop/web:1", replicas=replicas, max_surge=surge,
                                  max_unavailable=unavailable))
     world.advance(5)
     world.patch("Deployment", "web", set_image("shop/web:2"))
@@ -101,7 +96,7 @@ def test_a_rolling_update_respects_max_surge_and_max_unavailable_at_every_second
 
 def test_a_crash_looping_image_never_becomes_available_and_the_rollout_times_out() -> None:
     world = World(behaviors={"shop/web:bad": "CrashLoop"})
-    world.create(make_deployment("web", "shop/web:1", replicas=3, progress_deadline=120))
+    world.create(deployment("web", image="shop/web:1", replicas=3, progress_deadline=120))
     world.advance(5)
     world.patch("Deployment", "web", set_image("shop/web:bad"))
     world.advance(0)
@@ -125,7 +120,7 @@ def test_a_crash_looping_image_never_becomes_available_and_the_rollout_times_out
 
 def test_rollout_undo_brings_the_old_replica_set_back_with_the_next_revision() -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=2))
+    world.create(deployment("web", image="shop/web:1", replicas=2))
     world.advance(5)
     world.patch("Deployment", "web", set_image("shop/web:2"))
     world.advance(10)
@@ -150,7 +145,7 @@ def test_rollout_undo_brings_the_old_replica_set_back_with_the_next_revision() -
 
 def test_recreate_removes_every_old_pod_before_creating_new_ones() -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=3, recreate=True))
+    world.create(deployment("web", image="shop/web:1", replicas=3, recreate=True))
     world.advance(5)
     world.patch("Deployment", "web", set_image("shop/web:2"))
     for _ in world.step(30):
@@ -162,7 +157,7 @@ def test_recreate_removes_every_old_pod_before_creating_new_ones() -> None:
 
 def test_a_paused_deployment_does_not_roll_out_until_resumed() -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=2))
+    world.create(deployment("web", image="shop/web:1", replicas=2))
     world.advance(5)
 
     def pause(d: Obj) -> None:
@@ -190,7 +185,7 @@ def test_a_paused_deployment_does_not_roll_out_until_resumed() -> None:
 
 def test_revision_history_limit_deletes_the_oldest_empty_replica_sets() -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=1, revision_history_limit=1))
+    world.create(deployment("web", image="shop/web:1", replicas=1, revision_history_limit=1))
     for version in range(2, 5):
         world.advance(10)
         world.patch("Deployment", "web", set_image(f"shop/web:{version}"))
@@ -200,14 +195,14 @@ def test_revision_history_limit_deletes_the_oldest_empty_replica_sets() -> None:
 
 
 def test_a_scenario_replica_set_is_adopted_not_duplicated() -> None:
-    deploy = make_deployment("web", "shop/web:1", replicas=2)
+    deploy = deployment("web", image="shop/web:1", replicas=2)
     deploy["metadata"]["uid"] = "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
     deploy["metadata"]["annotations"] = {REVISION: "4"}
     apply_defaults(deploy)
-    rs = make_replicaset("web-6d4cf56db6", "shop/web:1", 2, uid="eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee",
+    rs = replicaset("web-6d4cf56db6", image="shop/web:1", replicas=2, uid="eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee",
                          labels={"app": "web", "pod-template-hash": "6d4cf56db6"}, owner=deploy, revision="4")
     rs["spec"]["selector"] = {"matchLabels": {"app": "web", "pod-template-hash": "6d4cf56db6"}}
-    pods = [make_pod(f"web-6d4cf56db6-{s}", "shop/web:1", owner=rs,
+    pods = [pod(f"web-6d4cf56db6-{s}", image="shop/web:1", owner=rs,
                      labels={"app": "web", "pod-template-hash": "6d4cf56db6"}) for s in ("bcdfg", "hjklm")]
     world = World(scenario=[deploy, rs, *pods])
     world.advance(30)
@@ -219,7 +214,7 @@ def test_a_scenario_replica_set_is_adopted_not_duplicated() -> None:
 
 def test_min_ready_seconds_delays_availability() -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=2, min_ready_seconds=10))
+    world.create(deployment("web", image="shop/web:1", replicas=2, min_ready_seconds=10))
     world.advance(10)   # ready at 1 s; available once more than 10 s have passed
     assert world.deployment("web")["status"].get("availableReplicas", 0) == 0
     assert world.deployment("web")["status"]["unavailableReplicas"] == 2
@@ -229,7 +224,7 @@ def test_min_ready_seconds_delays_availability() -> None:
 
 def test_scaling_a_deployment_scales_its_replica_set() -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=3))
+    world.create(deployment("web", image="shop/web:1", replicas=3))
     world.advance(5)
 
     def scale(d: Obj) -> None:
@@ -245,7 +240,7 @@ def test_scaling_a_deployment_scales_its_replica_set() -> None:
 
 def test_deployment_annotations_are_copied_to_its_replica_sets_but_not_last_applied() -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=1, annotations={
+    world.create(deployment("web", image="shop/web:1", replicas=1, annotations={
         "team": "shop", "kubectl.kubernetes.io/last-applied-configuration": "{}"}))
     world.advance(2)
     annotations = world.replicasets("web")[0]["metadata"]["annotations"]
@@ -255,7 +250,7 @@ def test_deployment_annotations_are_copied_to_its_replica_sets_but_not_last_appl
 
 def test_the_replica_set_deletes_the_newest_and_unready_pods_first_on_scale_down() -> None:
     world = World(behaviors={"shop/web:bad": "CrashLoop"})
-    world.create(make_deployment("web", "shop/web:1", replicas=2))
+    world.create(deployment("web", image="shop/web:1", replicas=2))
     world.advance(100)
     rs = world.replicasets("web")[0]["metadata"]["name"]
 

@@ -8,7 +8,8 @@ import pytest
 
 from kubesandbox.controllers.disruption import evict
 from kubesandbox.resources.errors import ApiError
-from tests.kubesandbox.controllers.builders import NS, World, make_deployment, make_pdb, pod_condition
+from tests.builders import NS, deployment, pdb
+from tests.kubesandbox.controllers.world import World, pod_condition
 
 Obj = dict[str, Any]
 TOO_MANY = "Cannot evict pod as it would violate the pod's disruption budget."
@@ -22,10 +23,10 @@ def eviction(name: str, **delete_options: Any) -> Obj:
 
 
 def running_world(replicas: int = 3, image: str = "shop/web:1", behaviors: dict[str, str] | None = None,
-                  **pdb: Any) -> World:
+                  **budget: Any) -> World:
     world = World(behaviors=behaviors)
-    world.create(make_deployment("web", image, replicas=replicas))
-    world.create(make_pdb("web-pdb", {"app": "web"}, **pdb))
+    world.create(deployment("web", image=image, replicas=replicas))
+    world.create(pdb("web-pdb", selector={"app": "web"}, **budget))
     world.advance(10)
     return world
 
@@ -106,9 +107,9 @@ def test_a_dry_run_eviction_changes_nothing() -> None:
 
 def test_a_budget_not_yet_observed_by_the_controller_refuses_with_retry_after() -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=2))
+    world.create(deployment("web", image="shop/web:1", replicas=2))
     world.advance(5)
-    world.create(make_pdb("web-pdb", {"app": "web"}, min_available=1))
+    world.create(pdb("web-pdb", selector={"app": "web"}, min_available=1))
     name = names(world.pods())[0]
     with pytest.raises(ApiError) as refused:
         evict(world.store, NS, name, eviction(name), False)
@@ -120,7 +121,7 @@ def test_a_budget_not_yet_observed_by_the_controller_refuses_with_retry_after() 
 
 def test_more_than_one_budget_is_a_server_error() -> None:
     world = running_world(min_available=1)
-    world.create(make_pdb("web-pdb-2", {"app": "web"}, max_unavailable=1))
+    world.create(pdb("web-pdb-2", selector={"app": "web"}, max_unavailable=1))
     world.advance(1)
     name = names(world.pods())[0]
     with pytest.raises(ApiError) as failed:
@@ -136,15 +137,15 @@ BAD = "shop/web:bad"
 def crashing_world(policy: str | None, min_available: int) -> World:
     """Two healthy pods of `web`, one crash-looping pod of `canary`, one budget over both."""
     world = World(behaviors={BAD: "CrashLoop"})
-    world.create(make_deployment("web", "shop/web:1", replicas=2))
-    canary = make_deployment("canary", BAD, replicas=1)
+    world.create(deployment("web", image="shop/web:1", replicas=2))
+    canary = deployment("canary", image=BAD, replicas=1)
     canary["spec"]["template"]["metadata"]["labels"]["tier"] = "front"
     world.create(canary)
     for d in ("web",):
         def label(o: Obj) -> None:
             o["spec"]["template"]["metadata"]["labels"]["tier"] = "front"
         world.patch("Deployment", d, label)
-    world.create(make_pdb("front", {"tier": "front"}, min_available=min_available, policy=policy))
+    world.create(pdb("front", selector={"tier": "front"}, min_available=min_available, policy=policy))
     world.advance(60)
     return world
 

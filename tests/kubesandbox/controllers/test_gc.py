@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from kubesandbox.controllers.disruption import orphan_dependents
-from tests.kubesandbox.controllers.builders import World, make_deployment, make_pod
+from tests.builders import deployment, pod
+from tests.kubesandbox.controllers.world import World
 
 Obj = dict[str, Any]
 
 
 def rolled_out() -> World:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=2))
+    world.create(deployment("web", image="shop/web:1", replicas=2))
     world.advance(5)
     return world
 
@@ -73,7 +74,7 @@ def test_foreground_deletion_waits_for_the_dependents_to_be_gone() -> None:
 def test_pods_owned_by_a_kind_the_sandbox_does_not_serve_are_left_alone() -> None:
     owner = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {
         "name": "db", "uid": "55555555-5555-4555-8555-555555555555"}}
-    world = World(scenario=[make_pod("db-0", "shop/db:1", owner=owner, labels={"app": "db"})])
+    world = World(scenario=[pod("db-0", image="shop/db:1", owner=owner, labels={"app": "db"})])
     world.advance(30)
     assert world.find("Pod", "db-0") is not None
 

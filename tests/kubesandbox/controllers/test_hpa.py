@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.kubesandbox.controllers.builders import World, make_deployment, make_hpa
+from tests.builders import deployment, hpa
+from tests.kubesandbox.controllers.world import World
 
 Obj = dict[str, Any]
 NO_METRICS = ("failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from "
@@ -19,14 +20,17 @@ def scaled(world: World, replicas: int) -> None:
     world.patch("Deployment", "web", fn)
 
 
+WEB_HPA = hpa("web", min_replicas=2, max_replicas=5)  # keeps Deployment web between 2 and 5 replicas
+
+
 @pytest.mark.parametrize(("start", "expected", "reason"), [
     (8, 5, "Current number of replicas above Spec.MaxReplicas"),
     (1, 2, "Current number of replicas below Spec.MinReplicas"),
 ])
 def test_the_hpa_clamps_the_target_into_its_bounds(start: int, expected: int, reason: str) -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=start))
-    world.create(make_hpa("web", "web", min_replicas=2, max_replicas=5))
+    world.create(deployment("web", image="shop/web:1", replicas=start))
+    world.create(WEB_HPA)
     world.advance(0)
     assert world.deployment("web")["spec"]["replicas"] == expected
     hpa = world.get("HorizontalPodAutoscaler", "web")
@@ -42,8 +46,8 @@ def test_the_hpa_clamps_the_target_into_its_bounds(start: int, expected: int, re
 
 def test_within_bounds_the_hpa_reports_that_it_has_no_metrics() -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=3))
-    world.create(make_hpa("web", "web", min_replicas=2, max_replicas=5))
+    world.create(deployment("web", image="shop/web:1", replicas=3))
+    world.create(WEB_HPA)
     world.advance(30)
     hpa = world.get("HorizontalPodAutoscaler", "web")
     assert world.deployment("web")["spec"]["replicas"] == 3
@@ -62,8 +66,8 @@ def test_within_bounds_the_hpa_reports_that_it_has_no_metrics() -> None:
 
 def test_the_hpa_corrects_a_manual_scale_at_its_next_resync_only() -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=3))
-    world.create(make_hpa("web", "web", min_replicas=2, max_replicas=5))
+    world.create(deployment("web", image="shop/web:1", replicas=3))
+    world.create(WEB_HPA)
     world.advance(1)
     scaled(world, 9)
     world.advance(13)   # last resync at 0 s, next at 15 s
@@ -74,8 +78,8 @@ def test_the_hpa_corrects_a_manual_scale_at_its_next_resync_only() -> None:
 
 def test_a_target_scaled_to_zero_disables_autoscaling() -> None:
     world = World()
-    world.create(make_deployment("web", "shop/web:1", replicas=0))
-    world.create(make_hpa("web", "web", min_replicas=2, max_replicas=5))
+    world.create(deployment("web", image="shop/web:1", replicas=0))
+    world.create(WEB_HPA)
     world.advance(0)
     hpa = world.get("HorizontalPodAutoscaler", "web")
     assert world.deployment("web")["spec"]["replicas"] == 0
@@ -87,7 +91,7 @@ def test_a_target_scaled_to_zero_disables_autoscaling() -> None:
 
 def test_a_missing_target_cannot_be_scaled() -> None:
     world = World()
-    world.create(make_hpa("web", "web", min_replicas=2, max_replicas=5))
+    world.create(WEB_HPA)
     world.advance(0)
     able = world.condition(world.get("HorizontalPodAutoscaler", "web"), "AbleToScale")
     assert (able["status"], able["reason"], able["message"]) == (

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.kubesandbox.controllers.builders import World, container_status, job_from_cronjob, make_cronjob
+from tests.builders import cronjob, job_from_cronjob
+from tests.kubesandbox.controllers.world import World, container_status
 
 Obj = dict[str, Any]
 
 
 def test_a_job_created_from_a_cronjob_runs_its_pod_and_completes() -> None:
     world = World()
-    cronjob = world.create(make_cronjob("nightly", "shop/report:1"))
-    job = world.create(job_from_cronjob(cronjob, "nightly-manual-1"))
+    nightly = world.create(cronjob("nightly", image="shop/report:1", schedule="0 3 * * *"))
+    job = world.create(job_from_cronjob(nightly, "nightly-manual-1"))
     uid = job["metadata"]["uid"]
     world.advance(0)
 
@@ -53,8 +54,8 @@ def test_a_job_created_from_a_cronjob_runs_its_pod_and_completes() -> None:
 
 def test_a_job_whose_pods_keep_failing_stops_at_its_backoff_limit() -> None:
     world = World(behaviors={"shop/report:bad": "CrashLoop"})
-    cronjob = world.create(make_cronjob("nightly", "shop/report:bad", backoff_limit=1))
-    world.create(job_from_cronjob(cronjob, "nightly-manual-1"))
+    nightly = world.create(cronjob("nightly", image="shop/report:bad", schedule="0 3 * * *", backoff_limit=1))
+    world.create(job_from_cronjob(nightly, "nightly-manual-1"))
     world.advance(11)
     assert len(world.pods()) == 1  # the first pod failed at 2 s; the next waits out a 10 s back-off
     world.advance(1)
@@ -72,8 +73,9 @@ def test_a_job_whose_pods_keep_failing_stops_at_its_backoff_limit() -> None:
 
 def test_an_on_failure_job_counts_container_restarts_against_the_limit_and_deletes_its_pod() -> None:
     world = World(behaviors={"shop/report:bad": "CrashLoop"})
-    cronjob = world.create(make_cronjob("nightly", "shop/report:bad", restart_policy="OnFailure", backoff_limit=2))
-    world.create(job_from_cronjob(cronjob, "nightly-manual-1"))
+    nightly = world.create(cronjob("nightly", image="shop/report:bad", schedule="0 3 * * *", restart_policy="OnFailure",
+                                   backoff_limit=2))
+    world.create(job_from_cronjob(nightly, "nightly-manual-1"))
     world.advance(60)
     job = world.get("Job", "nightly-manual-1")
     assert world.condition(job, "Failed")["reason"] == "BackoffLimitExceeded"
@@ -83,8 +85,8 @@ def test_an_on_failure_job_counts_container_restarts_against_the_limit_and_delet
 
 def test_deleting_a_job_removes_its_pods() -> None:
     world = World()
-    cronjob = world.create(make_cronjob("nightly", "shop/report:1"))
-    world.create(job_from_cronjob(cronjob, "nightly-manual-1"))
+    nightly = world.create(cronjob("nightly", image="shop/report:1", schedule="0 3 * * *"))
+    world.create(job_from_cronjob(nightly, "nightly-manual-1"))
     world.advance(2)
     world.delete("Job", "nightly-manual-1")
     world.advance(2)

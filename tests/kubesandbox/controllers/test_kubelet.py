@@ -6,15 +6,8 @@ import re
 
 import pytest
 
-from tests.kubesandbox.controllers.builders import (
-    World,
-    container_status,
-    make_bare_pod,
-    make_deployment,
-    make_pod,
-    make_replicaset,
-    pod_condition,
-)
+from tests.builders import bare_pod, deployment, pod, replicaset
+from tests.kubesandbox.controllers.world import World, container_status, pod_condition
 
 CONTAINER_ID = re.compile(r"^containerd://[0-9a-f]{64}$")
 
@@ -37,7 +30,7 @@ def pod_ref(pod: dict) -> str:
 
 def test_a_healthy_pod_is_created_then_runs_ready_on_the_node() -> None:
     world = World()
-    world.create(make_bare_pod("web", "shop/web:1"))
+    world.create(bare_pod("web", image="shop/web:1"))
     world.advance(0)
 
     creating = world.get("Pod", "web")
@@ -73,7 +66,7 @@ def test_a_healthy_pod_is_created_then_runs_ready_on_the_node() -> None:
 
 def test_a_readiness_probe_delays_ready_until_its_initial_delay() -> None:
     world = World()
-    world.create(make_bare_pod("web", "shop/web:1", readiness_delay=5))
+    world.create(bare_pod("web", image="shop/web:1", readiness_delay=5))
     at(world, 5)
     assert container_status(world.get("Pod", "web"))["ready"] is False
     assert pod_condition(world.get("Pod", "web"), "Ready")["reason"] == "ContainersNotReady"
@@ -86,14 +79,14 @@ def test_a_readiness_probe_delays_ready_until_its_initial_delay() -> None:
 def test_a_crash_looping_container_restarts_on_the_kubelet_back_off(t: int, restarts: int) -> None:
     # started at 1 s, each run lasts 1 s; restarts at 2 (immediate), 13, 34, 75, 156, 317, 618, 919 s
     world = World(behaviors={"shop/web:bad": "CrashLoop"})
-    world.create(make_bare_pod("web", "shop/web:bad"))
+    world.create(bare_pod("web", image="shop/web:bad"))
     at(world, t)
     assert container_status(world.get("Pod", "web"))["restartCount"] == restarts
 
 
 def test_crash_loop_back_off_status_is_shaped_like_the_kubelets() -> None:
     world = World(behaviors={"shop/web:bad": "CrashLoop"})
-    world.create(make_bare_pod("web", "shop/web:bad"))
+    world.create(bare_pod("web", image="shop/web:bad"))
     at(world, 50)  # third restart ran 34 → 35 s; waiting 40 s (after waits of 10 s and 20 s)
     pod = world.get("Pod", "web")
     cs = container_status(pod)
@@ -119,7 +112,7 @@ def test_crash_loop_back_off_status_is_shaped_like_the_kubelets() -> None:
 
 def test_the_back_off_caps_at_five_minutes() -> None:
     world = World(behaviors={"shop/web:bad": "CrashLoop"})
-    world.create(make_bare_pod("web", "shop/web:bad"))
+    world.create(bare_pod("web", image="shop/web:bad"))
     at(world, 700)
     waiting = container_status(world.get("Pod", "web"))["state"]["waiting"]
     assert waiting["message"].startswith("back-off 5m0s restarting failed container=app ")
@@ -127,7 +120,7 @@ def test_the_back_off_caps_at_five_minutes() -> None:
 
 def test_an_oom_killed_container_shows_137_then_crash_loops() -> None:
     world = World(behaviors={"shop/web:fat": "OOMKilled"})
-    world.create(make_bare_pod("web", "shop/web:fat"))
+    world.create(bare_pod("web", image="shop/web:fat"))
     at(world, 5)
     cs = container_status(world.get("Pod", "web"))
     assert cs["state"]["waiting"]["reason"] == "CrashLoopBackOff"
@@ -137,7 +130,7 @@ def test_an_oom_killed_container_shows_137_then_crash_loops() -> None:
 
 def test_image_pull_back_off_alternates_with_err_image_pull() -> None:
     world = World(behaviors={"shop/web:missing": "ImagePullBackOff"})
-    world.create(make_bare_pod("web", "shop/web:missing"))
+    world.create(bare_pod("web", image="shop/web:missing"))
     seen = {}
     for t in (1, 5, 11, 12, 30, 31, 32):
         at(world, t)
@@ -164,7 +157,7 @@ def test_image_pull_back_off_alternates_with_err_image_pull() -> None:
 def test_create_container_config_error_names_what_the_container_references(env: list | None,
                                                                            message: str) -> None:
     world = World(behaviors={"shop/web:cfg": "CreateContainerConfigError"})
-    world.create(make_bare_pod("web", "shop/web:cfg", env=env))
+    world.create(bare_pod("web", image="shop/web:cfg", env=env))
     at(world, 20)
     pod = world.get("Pod", "web")
     waiting = container_status(pod)["state"]["waiting"]
@@ -176,7 +169,7 @@ def test_create_container_config_error_names_what_the_container_references(env: 
 
 def test_a_crash_looping_init_container_keeps_the_pod_pending() -> None:
     world = World(behaviors={"shop/migrate:bad": "CrashLoop"})
-    world.create(make_bare_pod("web", "shop/web:1", init_image="shop/migrate:bad"))
+    world.create(bare_pod("web", image="shop/web:1", init_image="shop/migrate:bad"))
     at(world, 20)
     pod = world.get("Pod", "web")
     assert pod["status"]["phase"] == "Pending"
@@ -189,7 +182,7 @@ def test_a_crash_looping_init_container_keeps_the_pod_pending() -> None:
 
 def test_init_containers_run_to_completion_before_the_app_starts() -> None:
     world = World()
-    world.create(make_bare_pod("web", "shop/web:1", init_image="shop/migrate:1"))
+    world.create(bare_pod("web", image="shop/web:1", init_image="shop/migrate:1"))
     at(world, 1)
     assert world.get("Pod", "web")["status"]["phase"] == "Pending"
     at(world, 2)
@@ -201,8 +194,8 @@ def test_init_containers_run_to_completion_before_the_app_starts() -> None:
 
 def test_a_pod_with_restart_policy_never_succeeds_or_fails_once() -> None:
     world = World(behaviors={"shop/task:bad": "CrashLoop"})
-    world.create(make_bare_pod("ok", "shop/task:1", restart_policy="Never"))
-    world.create(make_bare_pod("bad", "shop/task:bad", restart_policy="Never"))
+    world.create(bare_pod("ok", image="shop/task:1", restart_policy="Never"))
+    world.create(bare_pod("bad", image="shop/task:bad", restart_policy="Never"))
     at(world, 30)
     ok, bad = world.get("Pod", "ok"), world.get("Pod", "bad")
     assert ok["status"]["phase"] == "Succeeded"
@@ -215,7 +208,7 @@ def test_a_pod_with_restart_policy_never_succeeds_or_fails_once() -> None:
 
 def test_a_deleted_pod_terminates_gracefully_then_disappears() -> None:
     world = World()
-    world.create(make_bare_pod("web", "shop/web:1"))
+    world.create(bare_pod("web", image="shop/web:1"))
     at(world, 10)
     world.delete("Pod", "web", grace_period_seconds=30)
     world.advance(0)
@@ -228,13 +221,12 @@ def test_a_deleted_pod_terminates_gracefully_then_disappears() -> None:
 
 
 def test_scenario_pods_keep_their_given_status_until_deleted() -> None:
-    rs = make_replicaset("web-7c5ddbdf54", "shop/web:1", 2, uid="11111111-1111-4111-8111-111111111111")
-    crashing = make_pod("web-7c5ddbdf54-abcde", "shop/web:1", owner=rs, ready=False, restart_count=42,
-                        labels={"app": "web", "pod-template-hash": "7c5ddbdf54"})
-    crashing["status"]["containerStatuses"][0]["state"] = {
-        "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container=app"}}
-    healthy = make_pod("web-7c5ddbdf54-fghjk", "shop/web:1", owner=rs,
-                       labels={"app": "web", "pod-template-hash": "7c5ddbdf54"})
+    rs = replicaset("web-7c5ddbdf54", image="shop/web:1", replicas=2, uid="11111111-1111-4111-8111-111111111111")
+    crashing = pod("web-7c5ddbdf54-abcde", image="shop/web:1", owner=rs, ready=False, restart_count=42,
+                   waiting=("CrashLoopBackOff", "back-off 5m0s restarting failed container=app"),
+                   labels={"app": "web", "pod-template-hash": "7c5ddbdf54"})
+    healthy = pod("web-7c5ddbdf54-fghjk", image="shop/web:1", owner=rs,
+                  labels={"app": "web", "pod-template-hash": "7c5ddbdf54"})
     world = World(scenario=[rs, crashing, healthy])
     before = world.get("Pod", "web-7c5ddbdf54-abcde")
     world.advance(600)
@@ -250,12 +242,15 @@ def test_scenario_pods_keep_their_given_status_until_deleted() -> None:
     assert len(replacement) == 1 and container_status(replacement[0])["ready"] is True
 
 
+def unschedulable(name: str) -> dict:
+    """A scenario pod no node has room for: Pending, not scheduled."""
+    return pod(name, image="shop/web:1", node=None, status={"phase": "Pending", "conditions": [{
+        "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+        "message": "0/1 nodes are available: 1 Insufficient cpu."}]})
+
+
 def test_unscheduled_scenario_pods_stay_pending() -> None:
-    pending = make_pod("stuck", "shop/web:1", node=None, ready=False, phase="Pending",
-                       status={"phase": "Pending", "conditions": [{
-                           "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                           "message": "0/1 nodes are available: 1 Insufficient cpu."}]})
-    world = World(scenario=[pending])
+    world = World(scenario=[unschedulable("stuck")])
     world.advance(60)
     pod = world.get("Pod", "stuck")
     assert "nodeName" not in pod["spec"] and pod["status"]["conditions"][0]["reason"] == "Unschedulable"
@@ -263,7 +258,7 @@ def test_unscheduled_scenario_pods_stay_pending() -> None:
 
 def test_deployment_pods_get_their_qos_class_from_resources() -> None:
     world = World()
-    deploy = make_deployment("web", "shop/web:1", replicas=1)
+    deploy = deployment("web", image="shop/web:1", replicas=1)
     deploy["spec"]["template"]["spec"]["containers"][0]["resources"] = {
         "requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "0.1", "memory": "64Mi"}}
     world.create(deploy)

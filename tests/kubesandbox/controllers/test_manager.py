@@ -12,18 +12,8 @@ from typing import Any
 
 from kubesandbox.controllers import ControllerManager
 from kubesandbox.controllers.disruption import evict
-from tests.kubesandbox.controllers.builders import (
-    NS,
-    World,
-    job_from_cronjob,
-    make_cronjob,
-    make_deployment,
-    make_hpa,
-    make_pdb,
-    make_pod,
-    make_replicaset,
-    rt,
-)
+from tests.builders import NS, cronjob, deployment, hpa, job_from_cronjob, pdb, pod, replicaset
+from tests.kubesandbox.controllers.world import World, rt
 
 Obj = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[3]
@@ -33,13 +23,13 @@ KINDS = ("Pod", "ReplicaSet", "Deployment", "Job", "CronJob", "HorizontalPodAuto
 
 def story(seed: int = 0) -> World:
     world = World(behaviors={"shop/web:bad": "CrashLoop", "shop/api:stuck": "CrashUntilRestarted"}, seed=seed)
-    world.create(make_deployment("web", "shop/web:1", replicas=4))
-    world.create(make_deployment("api", "shop/api:stuck", replicas=2))
-    world.create(make_pdb("web", {"app": "web"}, max_unavailable=1))
-    world.create(make_hpa("web", "web", min_replicas=2, max_replicas=3))
-    cronjob = world.create(make_cronjob("nightly", "shop/report:1"))
+    world.create(deployment("web", image="shop/web:1", replicas=4))
+    world.create(deployment("api", image="shop/api:stuck", replicas=2))
+    world.create(pdb("web", selector={"app": "web"}, max_unavailable=1))
+    world.create(hpa("web", target="web", min_replicas=2, max_replicas=3))
+    nightly = world.create(cronjob("nightly", image="shop/report:1", schedule="0 3 * * *"))
     world.advance(30)
-    world.create(job_from_cronjob(cronjob, "manual"))
+    world.create(job_from_cronjob(nightly, "manual"))
 
     def bad(d: Obj) -> None:
         d["spec"]["template"]["spec"]["containers"][0]["image"] = "shop/web:bad"
@@ -73,8 +63,8 @@ def test_the_story_is_the_same_whatever_the_interpreter_hash_seed() -> None:
 
 def test_a_long_advance_jumps_between_changes_instead_of_ticking_every_second() -> None:
     world = World(behaviors={"shop/web:bad": "CrashLoop"})
-    world.create(make_deployment("good", "shop/web:1", replicas=25))
-    world.create(make_deployment("bad", "shop/web:bad", replicas=25))
+    world.create(deployment("good", image="shop/web:1", replicas=25))
+    world.create(deployment("bad", image="shop/web:bad", replicas=25))
     rounds = 0
     original = world.manager.reconcile
 
@@ -91,16 +81,16 @@ def test_a_long_advance_jumps_between_changes_instead_of_ticking_every_second() 
 def test_a_reconcile_over_twenty_thousand_frozen_pods_writes_and_copies_nothing() -> None:
     rs_uid = "99999999-9999-4999-8999-999999999999"
     owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "big-5d9c8b7f6", "uid": rs_uid}}
-    template = make_pod("x", owner=owner, labels={"app": "big"})
+    template = pod("x", owner=owner, labels={"app": "big"})
     world = World()
     kinds = world.store
-    kinds.load(rt("ReplicaSet"), make_replicaset("big-5d9c8b7f6", "shop/web:1", 20_000, uid=rs_uid,
+    kinds.load(rt("ReplicaSet"), replicaset("big-5d9c8b7f6", image="shop/web:1", replicas=20_000, uid=rs_uid,
                                                  labels={"app": "big"}))
     uids = []
     for i in range(20_000):
-        pod = copy.deepcopy(template)
-        pod["metadata"]["name"] = f"big-5d9c8b7f6-{i:05d}"
-        uids.append(kinds.load(rt("Pod"), pod)["metadata"]["uid"])
+        frozen = copy.deepcopy(template)
+        frozen["metadata"]["name"] = f"big-5d9c8b7f6-{i:05d}"
+        uids.append(kinds.load(rt("Pod"), frozen)["metadata"]["uid"])
     manager = ControllerManager(kinds, {}, uids)
     manager.reconcile()  # the ReplicaSet reports its 20,000 pods once
     before = kinds.resource_version
