@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import sys
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +21,30 @@ from typing import Any
 from selfheal import __version__
 
 IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+STARTED = time.monotonic()  # the pass deadline counts from the process start, as activeDeadlineSeconds does
+
+
+class _StopOnSignal:
+    """SIGTERM (a node drain, the Job's activeDeadlineSeconds) or SIGINT during a pass: the current write
+    finishes and is recorded, the rest is recorded as not attempted, the risk report is written, then the
+    process exits (code 4). A second signal is the default action again: immediate termination."""
+
+    def __init__(self) -> None:
+        self.reason = ""
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        self.reason = f"interrupted: {signal.Signals(signum).name} received"
+        signal.signal(signum, signal.SIG_DFL)
+
+    def __call__(self) -> str:
+        return self.reason
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 def _settings_flags(p: argparse.ArgumentParser) -> None:
@@ -174,12 +200,22 @@ def _heal(args: argparse.Namespace, dry_run: bool, after: Callable[[Any, str], s
     run_id = uuid.uuid4().hex
     bind_run(run_id, namespace)
     identity = f"{os.environ.get('HOSTNAME') or socket.gethostname()}/{run_id[:12]}"
-    transport = Transport.over(api_client)
-    result = run_pass(
-        PassContext.from_settings(settings, namespace, transport, run_id=run_id, identity=identity)
-    )
+    transport = Transport.over(api_client, deadline=STARTED + settings.pass_deadline_seconds)
+    stop = _StopOnSignal()
+    try:
+        result = run_pass(
+            PassContext.from_settings(
+                settings, namespace, transport, run_id=run_id, identity=identity, stop=stop
+            )
+        )
+    finally:
+        stop.restore()
     if result.status is Status.CLUSTER_ERROR:
         _err(f"cluster: {result.detail}")
+    elif result.status is Status.NOT_RECORDABLE:
+        _err(f"cannot record: {result.detail}")
+    elif result.status is Status.INTERRUPTED:
+        _err(f"stopped early: {result.detail} (what was done is recorded)")
     if settings.dry_run and result.plan is not None:
         print(text.plan_table(result.plan))
     if args.summary or after is not None:

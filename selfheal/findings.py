@@ -59,6 +59,9 @@ class CauseCode(enum.StrEnum):
     CANARY_UNKNOWN = "canary_unknown"
     CANARY_BAKING = "canary_baking"
     CANARY_HEALTHY = "canary_healthy"
+    TRAFFIC_SPLIT_INVALID = "traffic_split_invalid"  # the split annotation is not a valid canary/stable pair
+    # the namespace as read
+    UNDECODABLE_OBJECT = "undecodable_object"  # an object the API returned could not be decoded: skipped
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class SkipCode(enum.StrEnum):
     CONFIGMAP_MISSING = "configmap_missing"  # restarted pods would fail CreateContainerConfigError
     NO_PREVIOUS_REVISION = "no_previous_revision"
     INVALID_ANNOTATION = "invalid_annotation"
+    UNDECODABLE_OBJECT = "undecodable_object"  # the decision depends on an object that could not be decoded
     # pass-wide rails
     MASS_FAILURE = "mass_failure"
     NEEDS_HUMAN = "needs_human"
@@ -114,6 +118,12 @@ class SkipCode(enum.StrEnum):
     MAX_ACTIONS = "max_actions"
     # the executor's (for the lead): eviction refused by a PodDisruptionBudget (HTTP 429)
     PDB_BLOCKED = "pdb_blocked"
+    # the pass's own limits: nothing unrecorded, nothing after SIGTERM or the pass deadline
+    NOT_RECORDED = (
+        "not_recorded"  # the history cannot be written: an action that cannot be recorded is not taken
+    )
+    INTERRUPTED = "interrupted"  # SIGTERM (a node drain, activeDeadlineSeconds) arrived before its turn
+    PASS_DEADLINE = "pass_deadline"  # the pass ran out of time before its turn
 
 
 @dataclass(frozen=True)
@@ -175,6 +185,16 @@ class Result(enum.StrEnum):
     DRY_RUN = "dry_run"
     FAILED = "failed"
     SKIPPED = "skipped"
+    # the write-ahead record (selfheal.reporting.journal): an intent line goes to disk before an action's
+    # first write; a later pass resolves one left without an outcome to APPLIED (found in the cluster,
+    # `recovered`) or ABANDONED (not found). Cooldowns and the ladder count INTENT and ABANDONED as done.
+    INTENT = "intent"
+    ABANDONED = "abandoned"
+
+
+DONE = frozenset(
+    {Result.APPLIED, Result.INTENT, Result.ABANDONED}
+)  # what changed, or may have changed, the cluster
 
 
 @dataclass(frozen=True)
@@ -219,3 +239,10 @@ class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
     ladder: str = ""
     patch: tuple[PatchRecord, ...] | None = None
     inverse: tuple[PatchRecord, ...] | None = None
+    intent: str = ""  # on an intent line and on the outcome line that resolves it: "<run_id>-<n>"
+    recovered: bool = False  # an outcome a later pass found in the cluster (the run that acted never said)
+
+
+class RecordError(Exception):
+    """The job's record (history, risk report) cannot be written. `str()` is one line: the path and why.
+    Shared by the writer (reporting) and the executor (which takes no action it cannot record)."""

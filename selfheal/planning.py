@@ -11,7 +11,8 @@ Each proposed action goes through these checks in order; the first that fails is
 3. mass failure  at least `mass_failure_min_deployments` (3) Deployments failing AND more than half of
                  the namespace's Deployments: that smells of a node or platform fault, report only.
 4. cooldown      an action was applied to the same workload less than `cooldown_seconds` ago
-                 (from the history file, so it holds across runs).
+                 (from the history file, so it holds across runs). "Applied" includes an intent whose
+                 outcome was never recorded and one a later pass abandoned: it may have changed the cluster.
 5. ladder        per workload and ladder, from applied history within `escalation_window_seconds`:
                  health: restart (pod or rolling) -> rollback (the finding's escalation) -> needs_human;
                  config / replicas / canary: one action -> needs_human if the drift comes back.
@@ -34,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from selfheal.findings import (
+    DONE,
     ActionKind,
     CauseCode,
     Finding,
@@ -78,10 +80,11 @@ class _History:
         self._last_applied: dict[str, datetime] = {}
         self._applied: dict[tuple[str, str], list[HistoryEntry]] = {}
         self._hands_off: set[tuple[str, str]] = set()
-        for e in entries:
-            if e.namespace != namespace or e.ts > now:
-                continue
-            if e.result == Result.APPLIED:
+        lines = [e for e in entries if e.namespace == namespace and e.ts <= now]
+        # an intent counts as done until its outcome says otherwise (the outcome line then counts itself)
+        resolved = {e.intent for e in lines if e.intent and e.result != Result.INTENT}
+        for e in lines:
+            if e.result in DONE and not (e.result == Result.INTENT and e.intent in resolved):
                 if e.ts > self._last_applied.get(e.workload, datetime.min.replace(tzinfo=e.ts.tzinfo)):
                     self._last_applied[e.workload] = e.ts
                 if e.ts >= window_start:

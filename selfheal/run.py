@@ -1,18 +1,23 @@
 """One healing pass, wired: with `cli`, the only module that holds a client, the clock and files.
 
+    outputs?    -> the history and the risk report can be written, or exit 2 and change nothing
     suspended?  -> read, detect, write the risk report, change nothing           (status suspended)
     Lease       -> held by another live run: write nothing at all                (status lease_held)
-    read        -> the namespace (paginated lists), Prometheus signals, the history
+    read        -> the namespace (paginated lists), Prometheus signals, the history's window
+    recover     -> intents an earlier run left without an outcome: found in the cluster, or abandoned
     detect      -> findings (pure)
     plan        -> approved actions and reasoned skips (pure)
-    act         -> the executor, the only writer, renewing the Lease as it goes
-    record      -> history lines, risk report, metrics push                      (status completed)
+    act         -> the executor, the only writer: an intent on disk before each action, its outcome after;
+                   stops early on SIGTERM, at the pass deadline, or when the history cannot be written
+    record      -> the remaining history lines, risk report, metrics push          (status completed)
     release the Lease
 
 The Lease is taken before reading, so a run that waited sees the previous run's actions and its
-cooldowns hold. Dry-run takes no Lease. Exit codes: 0 fine (including nothing to do, suspended,
-lease held), 1 an action failed, 3 cluster unreachable, unauthorised or answering nonsense. (2, bad
-settings, is the CLI's.)
+cooldowns hold. Dry-run takes no Lease and writes no intents. Exit codes: 0 fine (including nothing to
+do, suspended, lease held), 1 an action failed, 2 the record cannot be written (history or risk report:
+the path and the reason, one line), 3 cluster unreachable, unauthorised or answering nonsense,
+4 stopped early (SIGTERM or the pass deadline: what it did is recorded). (2 is also the CLI's, for bad
+settings.)
 """
 
 from __future__ import annotations
@@ -20,21 +25,33 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
 
 from selfheal.detectors import DetectorConfig, run_detectors
-from selfheal.execution import Executor, LeaseLock, LeaseLost
-from selfheal.findings import ActionOutcome, Finding, Plan, Result, skipped_outcomes
+from selfheal.execution import Executor, LeaseLock, LeaseLost, recovery
+from selfheal.execution.executor import Recorder
+from selfheal.execution.recovery import dangling_intents
+from selfheal.findings import (
+    ActionOutcome,
+    Finding,
+    HistoryEntry,
+    Plan,
+    RecordError,
+    Result,
+    SkipCode,
+    skipped_outcomes,
+)
 from selfheal.kube.errors import ApiFailure
-from selfheal.kube.transport import Transport, object_path
+from selfheal.kube.transport import PASS_DEADLINE, Transport, object_path
 from selfheal.planning import Limits, log_plan, plan
 from selfheal.reporting import Outputs, PassRecord, record
-from selfheal.reporting.history import HistoryRead, read_history
+from selfheal.reporting.history import resolution_for
 from selfheal.reporting.risk import RiskReport
+from selfheal.reporting.risk import check_writable as check_risk_writable
 from selfheal.settings import Settings
 from selfheal.signals import DEFAULT_CANARY_ERROR_QUERY, read_canary_signals
 from selfheal.snapshot import SnapshotError, decode_object, read_snapshot
@@ -42,7 +59,7 @@ from selfheal.view import Snapshot
 
 log = structlog.get_logger("selfheal.run")
 
-EXIT_OK, EXIT_ACTION_FAILED, EXIT_CONFIG, EXIT_CLUSTER = 0, 1, 2, 3
+EXIT_OK, EXIT_ACTION_FAILED, EXIT_CONFIG, EXIT_CLUSTER, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 
 
 class Status(enum.StrEnum):
@@ -50,6 +67,8 @@ class Status(enum.StrEnum):
     SUSPENDED = "suspended"
     LEASE_HELD = "lease_held"
     CLUSTER_ERROR = "cluster_error"
+    NOT_RECORDABLE = "not_recordable"  # the history or the risk report cannot be written
+    INTERRUPTED = "interrupted"  # SIGTERM or the pass deadline stopped it early; what it did is recorded
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,7 @@ class PassContext:
     page_size: int = 500
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], None] | None = None  # retry back-off (tests pass a no-op)
+    stop: Callable[[], str] = lambda: ""  # why to stop acting now ("" = go on): SIGTERM, the deadline
 
     @classmethod
     def from_settings(
@@ -92,6 +112,7 @@ class PassContext:
         identity: str,
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] | None = None,
+        stop: Callable[[], str] | None = None,
     ) -> PassContext:
         s = settings
         return cls(
@@ -116,7 +137,11 @@ class PassContext:
                 s.gitops_guard,
             ),
             outputs=Outputs(
-                Path(s.history_file), Path(s.risk_file), s.pushgateway_url, s.canary_error_threshold
+                Path(s.history_file),
+                Path(s.risk_file),
+                s.pushgateway_url,
+                s.canary_error_threshold,
+                s.history_max_bytes,
             ),
             signals=Signals(
                 s.prometheus_url,
@@ -129,6 +154,7 @@ class PassContext:
             page_size=s.page_size,
             clock=clock or (lambda: datetime.now(UTC)),
             sleep=sleep,
+            stop=stop or (lambda: ""),
         )
 
 
@@ -148,12 +174,24 @@ class PassResult:
 def run_pass(ctx: PassContext) -> PassResult:
     started = time.monotonic()
     try:
+        ctx.outputs.history().check_writable()
+        check_risk_writable(ctx.outputs.risk_file)
+    except RecordError as exc:
+        log.error("run.not_recordable", error=str(exc), detail="nothing was read or changed")
+        return PassResult(EXIT_CONFIG, Status.NOT_RECORDABLE, ctx.namespace, ctx.dry_run, detail=str(exc))
+    try:
         if _suspended(ctx):
             return _report_only(ctx, started)
         if ctx.dry_run:
             return _heal(ctx, _no_lease, started)
         lease = LeaseLock(
-            ctx.transport, ctx.namespace, ctx.lease_name, ctx.identity, ctx.lease_duration_seconds, ctx.clock
+            ctx.transport,
+            ctx.namespace,
+            ctx.lease_name,
+            ctx.identity,
+            ctx.lease_duration_seconds,
+            ctx.clock,
+            ctx.sleep,
         )
         state = lease.acquire()
         if not state.acquired:
@@ -173,6 +211,9 @@ def run_pass(ctx: PassContext) -> PassResult:
         SnapshotError,
     ) as exc:  # every request goes through the Transport: no other error type
         detail = " ".join(str(exc).split())[:300]
+        if isinstance(exc, ApiFailure) and exc.reason == PASS_DEADLINE:
+            log.error("run.deadline", error=detail)
+            return PassResult(EXIT_INTERRUPTED, Status.INTERRUPTED, ctx.namespace, ctx.dry_run, detail=detail)
         log.error("run.cluster_error", error=detail)
         return PassResult(EXIT_CLUSTER, Status.CLUSTER_ERROR, ctx.namespace, ctx.dry_run, detail=detail)
 
@@ -220,7 +261,7 @@ def _report_only(ctx: PassContext, started: float) -> PassResult:
         findings=len(findings),
         detail="nothing is changed while the CronJob is suspended",
     )
-    report = record(
+    done = record(
         ctx.outputs,
         PassRecord(
             ctx.namespace,
@@ -233,19 +274,52 @@ def _report_only(ctx: PassContext, started: float) -> PassResult:
             duration_seconds=time.monotonic() - started,
         ),
     )
-    return PassResult(EXIT_OK, Status.SUSPENDED, ctx.namespace, ctx.dry_run, findings, None, (), report)
+    if done.error:
+        return PassResult(
+            EXIT_CONFIG,
+            Status.NOT_RECORDABLE,
+            ctx.namespace,
+            ctx.dry_run,
+            findings,
+            risk=done.risk,
+            detail=done.error,
+        )
+    return PassResult(EXIT_OK, Status.SUSPENDED, ctx.namespace, ctx.dry_run, findings, None, (), done.risk)
 
 
-def _history(ctx: PassContext) -> HistoryRead:
-    history = read_history(ctx.outputs.history_file, namespace=ctx.namespace)
+def _window(ctx: PassContext, now: datetime) -> list[HistoryEntry]:
+    """The history the rails need (cooldown, ladder), read from the end of the file; intents earlier runs
+    left without an outcome are resolved against the cluster first (not in dry-run: it records nothing)."""
+    since = now - timedelta(seconds=max(ctx.limits.escalation_window_seconds, ctx.limits.cooldown_seconds))
+    store = ctx.outputs.history()
+    history = store.window(since, ctx.namespace)
     for problem in history.problems:
         log.warning(
             "history.unreadable_line",
             path=str(ctx.outputs.history_file),
             line=problem.line,
+            offset=problem.offset,
             error=problem.error,
         )
-    return history
+    lines = list(history.entries)
+    if ctx.dry_run:
+        return lines
+    for intent in dangling_intents(lines, ctx.run_id):
+        checked = recovery.check(ctx.transport, intent)
+        if checked is None:
+            continue
+        found, detail = checked
+        resolution = resolution_for(intent, found=found, detail=detail, run_id=ctx.run_id, ts=ctx.clock())
+        store.append([resolution])  # RecordError: the pass cannot record, handled by the caller
+        log.warning(
+            "history.intent_recovered" if found else "history.intent_abandoned",
+            intent=intent.intent,
+            action=intent.action,
+            name=intent.name,
+            detail=detail,
+        )
+        lines.append(resolution)
+    return lines
 
 
 def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> PassResult:
@@ -262,14 +336,19 @@ def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> P
             cause=f.cause.code.value,
             summary=f.cause.summary,
         )
-    history = _history(ctx)
-    window_start = now - timedelta(
-        seconds=max(ctx.limits.escalation_window_seconds, ctx.limits.cooldown_seconds)
-    )
-    the_plan = plan(findings, snap, [e for e in history.entries if e.ts >= window_start], ctx.limits, now)
+    try:
+        window = _window(ctx, now)
+    except RecordError as exc:
+        log.error("run.not_recordable", error=str(exc), detail="nothing was changed")
+        return PassResult(
+            EXIT_CONFIG, Status.NOT_RECORDABLE, ctx.namespace, ctx.dry_run, findings, detail=str(exc)
+        )
+    the_plan = plan(findings, snap, window, ctx.limits, now)
     log_plan(the_plan, log)
-    outcomes = _act(ctx, the_plan, keep_alive) + skipped_outcomes(the_plan)
-    report = record(
+    journal = ctx.outputs.history().journal(ctx.run_id, ctx.namespace, ctx.clock)
+    executed, halted = _act(ctx, the_plan, keep_alive, journal)
+    outcomes = executed + skipped_outcomes(the_plan)
+    done = record(
         ctx.outputs,
         PassRecord(
             ctx.namespace,
@@ -279,7 +358,8 @@ def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> P
             ctx.clock(),
             _sources(snap),
             outcomes=outcomes,
-            history=history.entries,
+            journaled=journal.written,
+            history=window,
             duration_seconds=time.monotonic() - started,
         ),
     )
@@ -293,10 +373,11 @@ def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> P
         mass_failure=the_plan.mass_failure,
         dry_run=ctx.dry_run,
         results=counts,
-        risk_score=report.risk_score,
+        risk_score=done.risk.risk_score,
         duration_seconds=round(time.monotonic() - started, 3),
+        stopped=halted,
     )
-    return PassResult(
+    result = PassResult(
         EXIT_ACTION_FAILED if failed else EXIT_OK,
         Status.COMPLETED,
         ctx.namespace,
@@ -304,20 +385,58 @@ def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> P
         findings,
         the_plan,
         outcomes,
-        report,
+        done.risk,
     )
+    if done.error or halted.startswith(SkipCode.NOT_RECORDED):
+        return replace(
+            result,
+            exit_code=EXIT_CONFIG,
+            status=Status.NOT_RECORDABLE,
+            detail=done.error or halted.partition(": ")[2],
+        )
+    if halted:
+        return replace(result, exit_code=EXIT_INTERRUPTED, status=Status.INTERRUPTED, detail=halted)
+    return result
 
 
-def _act(ctx: PassContext, the_plan: Plan, keep_alive: Callable[[], None]) -> tuple[ActionOutcome, ...]:
-    executor = Executor(ctx.transport, dry_run=ctx.dry_run, keep_alive=keep_alive, sleep=ctx.sleep)
+def _act(
+    ctx: PassContext, the_plan: Plan, keep_alive: Callable[[], None], journal: Recorder
+) -> tuple[tuple[ActionOutcome, ...], str]:
+    """Execute the approved actions in order; stop before the next one on SIGTERM, at the deadline, or once
+    the history cannot be written. Returns the outcomes (the rest recorded as skipped) and why it stopped."""
+    executor = Executor(
+        ctx.transport, dry_run=ctx.dry_run, keep_alive=keep_alive, sleep=ctx.sleep, recorder=journal
+    )
     executed: list[ActionOutcome] = []
-    for action in the_plan.approved:
+    halted = ""
+    for i, action in enumerate(the_plan.approved):
+        halted = (
+            halted
+            or ctx.stop()
+            or (f"{SkipCode.NOT_RECORDED}: {executor.unrecordable}" if executor.unrecordable else "")
+        )
+        if not halted and ctx.transport.budget() <= 0:
+            halted = f"{SkipCode.PASS_DEADLINE}: the pass deadline passed"
+        if halted:
+            code, _, why = halted.partition(": ")
+            log.warning("run.stopping", reason=code, detail=why, left=len(the_plan.approved) - i)
+            executed += [
+                ActionOutcome(a, Result.SKIPPED, code, f"not attempted: {why}") for a in the_plan.approved[i:]
+            ]
+            break
         try:
             executed.append(executor.execute(action))
         except LeaseLost as exc:
             log.error("run.lease_lost", error=str(exc))
+            halted = f"{SkipCode.INTERRUPTED}: {exc}"
+            executed += [
+                ActionOutcome(a, Result.SKIPPED, SkipCode.INTERRUPTED.value, f"not attempted: {exc}")
+                for a in the_plan.approved[i:]
+            ]
             break
-    return tuple(executed)
+    if not halted and executor.unrecordable:
+        halted = f"{SkipCode.NOT_RECORDED}: {executor.unrecordable}"
+    return tuple(executed), halted
 
 
 def _release(lease: LeaseLock) -> None:

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     page_size: int = Field(default=500, ge=1, le=10000)
     risk_file: Path = Path("aiops/risk-prediction.json")
     history_file: Path = Path("logs/rollback-history.log")
+    history_max_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)  # then the file is rotated
+    # The whole pass, all retries included, ends before this; below the CronJob's activeDeadlineSeconds (90)
+    # with room for SIGTERM's grace.
+    pass_deadline_seconds: float = Field(default=75.0, gt=0, le=3600)
     pushgateway_url: str | None = None
     prometheus_url: str | None = None
     prometheus_timeout_seconds: float = Field(default=5.0, gt=0, le=120)

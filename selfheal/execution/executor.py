@@ -17,14 +17,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
-from selfheal.execution.retry import call_with_retries
-from selfheal.findings import ActionOutcome, PlannedAction, Result, SkipCode
+from selfheal.findings import ActionOutcome, PlannedAction, RecordError, Result, SkipCode
 from selfheal.kube.errors import ApiFailure, EvictionBlocked, failure_code
 from selfheal.kube.requests import ContentType, Write
+from selfheal.kube.retry import call_with_retries
 from selfheal.kube.transport import Transport, object_path
 
 log = structlog.get_logger("selfheal.execution")
@@ -32,6 +32,15 @@ log = structlog.get_logger("selfheal.execution")
 T = TypeVar("T")
 
 FIELD_MANAGER = "selfheal"
+
+
+class Recorder(Protocol):
+    """The write-ahead record (selfheal.reporting.store.Journal): `intent` is on disk before the action's
+    first write (or raises RecordError, and the action is not taken); `outcome` after its last."""
+
+    def intent(self, action: PlannedAction) -> str: ...
+
+    def outcome(self, intent: str, outcome: ActionOutcome) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -70,12 +79,15 @@ class Executor:
         keep_alive: Callable[[], None] = lambda: None,
         retry_attempts: int = 4,
         sleep: Callable[[float], None] | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.transport = transport
         self.dry_run = dry_run
         self.keep_alive = keep_alive
         self.retry_attempts = retry_attempts
         self.sleep = sleep
+        self.recorder = recorder
+        self.unrecordable = ""  # set once the record could not be written: the pass must stop acting
 
     def _retrying(self, fn: Callable[[], T]) -> T:
         return call_with_retries(fn, attempts=self.retry_attempts, sleep=self.sleep)
@@ -83,7 +95,7 @@ class Executor:
     # -- one write --------------------------------------------------------------------------------
     def _fresh(self, write: Write) -> dict[str, Any]:
         t = write.target
-        fresh = self._retrying(lambda: self.transport.get(t.kind, t.namespace, t.name))
+        fresh = self.transport.get(t.kind, t.namespace, t.name)  # a GET: the transport retries blips
         meta = fresh.get("metadata") or {}
         if t.uid and meta.get("uid") != t.uid:
             raise Refused("target_replaced", f"{t} was replaced since it was read (uid changed)")
@@ -152,6 +164,34 @@ class Executor:
 
     # -- one action ---------------------------------------------------------------------------------
     def execute(self, action: PlannedAction) -> ActionOutcome:
+        """Record the intent, send the writes, record the outcome. An action whose intent cannot be
+        recorded is not taken (`not_recorded`); either failure sets `unrecordable`."""
+        if self.recorder is None or self.dry_run:
+            return self._execute(action)
+        try:
+            intent = self.recorder.intent(action)
+        except RecordError as exc:
+            self.unrecordable = str(exc)
+            log.error(
+                "action.not_recorded", action=action.action.value, name=action.target.name, error=str(exc)
+            )
+            return ActionOutcome(
+                action,
+                Result.SKIPPED,
+                SkipCode.NOT_RECORDED.value,
+                f"not taken: the history cannot record it ({exc})",
+            )
+        outcome = self._execute(action)
+        try:
+            self.recorder.outcome(intent, outcome)
+        except (
+            RecordError
+        ) as exc:  # done but unrecorded: the next pass finds the intent and checks the cluster
+            self.unrecordable = str(exc)
+            log.error("history.outcome_not_recorded", intent=intent, error=str(exc))
+        return outcome
+
+    def _execute(self, action: PlannedAction) -> ActionOutcome:
         sent: list[Write] = []
         fields = {
             "action": action.action.value,

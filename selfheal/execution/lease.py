@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from selfheal.kube.errors import ApiFailure
+from selfheal.kube.retry import call_with_retries
 from selfheal.kube.transport import Transport, object_path
 
 
@@ -54,6 +55,7 @@ class LeaseLock:
         identity: str,
         duration_seconds: int,
         clock: Callable[[], datetime],
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.transport = transport
         self.namespace = namespace
@@ -61,6 +63,7 @@ class LeaseLock:
         self.identity = identity
         self.duration = duration_seconds
         self.clock = clock
+        self.sleep = sleep
         self._lease: dict[str, Any] | None = None
         self._renewed: datetime | None = None
 
@@ -95,6 +98,39 @@ class LeaseLock:
         current["spec"] = self._spec(now, transitions)
         return self._put(current, now)
 
+    def _write(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """POST or PUT the Lease, retrying blips through the one predicate. None: 409, the world moved —
+        unless our own earlier attempt is what moved it (its answer lost on the way back), in which case
+        the stored Lease says we hold it with the renewTime we sent."""
+        payload = json.dumps(body).encode()
+        try:
+            resp = call_with_retries(
+                lambda: self.transport.request(
+                    method,
+                    path,
+                    query=[("fieldManager", "selfheal")],
+                    content_type="application/json",
+                    body=payload,
+                ),
+                sleep=self.sleep,
+            )
+        except ApiFailure as exc:
+            if exc.status != 409:
+                raise
+            try:
+                stored = self.transport.get("Lease", self.namespace, self.name)
+            except ApiFailure as again:
+                if again.status == 404:
+                    return None
+                raise
+            spec, sent = stored.get("spec") or {}, body.get("spec") or {}
+            mine = spec.get("holderIdentity") == sent.get("holderIdentity") and spec.get(
+                "renewTime"
+            ) == sent.get("renewTime")
+            return stored if mine else None
+        doc = resp.json()
+        return doc if isinstance(doc, dict) else body
+
     def _create(self, now: datetime) -> LeaseState:
         body = {
             "apiVersion": "coordination.k8s.io/v1",
@@ -106,35 +142,17 @@ class LeaseLock:
             },
             "spec": self._spec(now, 0),
         }
-        try:
-            resp = self.transport.request(
-                "POST",
-                self._path(),
-                query=[("fieldManager", "selfheal")],
-                content_type="application/json",
-                body=json.dumps(body).encode(),
-            )
-        except ApiFailure as exc:
-            if exc.status == 409:  # created by someone else a moment ago
-                return LeaseState(False, "another run")
-            raise
-        self._lease, self._renewed = resp.json(), now
+        stored = self._write("POST", self._path(), body)
+        if stored is None:  # created by someone else a moment ago
+            return LeaseState(False, "another run")
+        self._lease, self._renewed = stored, now
         return LeaseState(True, self.identity)
 
     def _put(self, lease: dict[str, Any], now: datetime) -> LeaseState:
-        try:
-            resp = self.transport.request(
-                "PUT",
-                self._path(self.name),
-                query=[("fieldManager", "selfheal")],
-                content_type="application/json",
-                body=json.dumps(lease).encode(),
-            )
-        except ApiFailure as exc:
-            if exc.status == 409:  # updated by someone else since we read it
-                return LeaseState(False, "another run")
-            raise
-        self._lease, self._renewed = resp.json(), now
+        stored = self._write("PUT", self._path(self.name), lease)
+        if stored is None:  # updated by someone else since we read it
+            return LeaseState(False, "another run")
+        self._lease, self._renewed = stored, now
         return LeaseState(True, self.identity)
 
     def keep_alive(self) -> None:

@@ -58,8 +58,10 @@ class EvictionBlocked(Exception):
 
 
 def is_transient(exc: BaseException) -> bool:
-    """The one predicate: worth trying again after a pause."""
-    return isinstance(exc, ApiFailure) and (exc.status is None or exc.status in TRANSIENT_STATUSES)
+    """The one predicate: worth trying again after a pause (never once the pass is out of time)."""
+    if not isinstance(exc, ApiFailure) or exc.reason == "PassDeadline":
+        return False
+    return exc.status is None or exc.status in TRANSIENT_STATUSES
 
 
 def failure_code(exc: ApiFailure) -> str:

@@ -26,20 +26,22 @@ from typing import Annotated, Any
 
 import msgspec
 
+from selfheal.kube import annotations as ann
+
 Time = Annotated[datetime, msgspec.Meta(tz=True)]
 
-# --- annotation and label names this project reads or writes -------------------------------------
-ANN_IGNORE = "selfheal.dev/ignore"
-ANN_ARGOCD_TRACKING = "argocd.argoproj.io/tracking-id"  # Argo CD's annotation-based resource tracking
-ANN_CONFIG_HASH = "selfheal.dev/config-hash"
-ANN_CONFIG_CHECKSUM = "selfheal.dev/config-checksum"
-ANN_DESIRED_REPLICAS = "selfheal.dev/desired-replicas"
-ANN_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-ANN_RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
-ANN_REVISION = "deployment.kubernetes.io/revision"
-ANN_TRAFFIC_SPLIT = "rollout.argoproj.io/traffic-split"
-ANN_CRONJOB_SUSPENDED = "cronjob.kubernetes.io/suspended"
-ANN_MIRROR = "kubernetes.io/config.mirror"
+# --- annotation and label names this project reads or writes (annotations: `selfheal.kube.annotations`) ---
+ANN_IGNORE = ann.ANN_IGNORE
+ANN_ARGOCD_TRACKING = ann.ANN_ARGOCD_TRACKING
+ANN_CONFIG_HASH = ann.ANN_CONFIG_HASH
+ANN_CONFIG_CHECKSUM = ann.ANN_CONFIG_CHECKSUM
+ANN_DESIRED_REPLICAS = ann.ANN_DESIRED_REPLICAS
+ANN_LAST_APPLIED = ann.ANN_LAST_APPLIED
+ANN_RESTARTED_AT = ann.ANN_RESTARTED_AT
+ANN_REVISION = ann.ANN_REVISION
+ANN_TRAFFIC_SPLIT = ann.ANN_TRAFFIC_SPLIT
+ANN_CRONJOB_SUSPENDED = ann.ANN_CRONJOB_SUSPENDED
+ANN_MIRROR = ann.ANN_MIRROR
 LABEL_POD_TEMPLATE_HASH = "pod-template-hash"
 
 
@@ -346,10 +348,7 @@ class ReplicaSet(_Wire, frozen=True):
 
     def revision(self) -> int | None:
         """`deployment.kubernetes.io/revision` as an int; None when absent or not a number (as kubectl)."""
-        try:
-            return int(self.metadata.annotations.get(ANN_REVISION, ""))
-        except ValueError:
-            return None
+        return ann.revision(self.metadata.annotations)
 
 
 # --- autoscaling, disruption budgets, configmaps, cronjob ----------------------------------------
@@ -412,10 +411,14 @@ class CronJob(_Wire, frozen=True):
     metadata: ObjectMeta = ObjectMeta()
     spec: CronJobSpec = CronJobSpec()
 
-    def suspended(self) -> bool:
-        """`spec.suspend: true`, or the guide's annotation `cronjob.kubernetes.io/suspended: "true"`."""
-        flag = self.metadata.annotations.get(ANN_CRONJOB_SUSPENDED, "").strip().lower()
-        return self.spec.suspend or flag == "true"
+    def suspended(self) -> ann.Flag:
+        """`spec.suspend: true`, or the guide's annotation `cronjob.kubernetes.io/suspended: "true"`.
+
+        Truthy when suspended. An annotation that is neither "true" nor "false" (any case, any
+        surrounding space) suspends too, the safe side, and the answer carries `invalid` and a
+        `warning` line for the log."""
+        flag = ann.cronjob_suspended(self.metadata.annotations)
+        return ann.Flag(self.spec.suspend or flag.on, flag.invalid)
 
 
 # --- list envelopes ---------------------------------------------------------------------------------

@@ -17,13 +17,15 @@ itself, with urllib3's own retries off: `selfheal.kube.errors.is_transient` is t
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import urllib3
 
 from selfheal.kube.errors import ApiFailure
+from selfheal.kube.retry import call_with_retries
 
 # kind -> (API prefix, plural): the objects the job reads and writes
 PATHS: dict[str, tuple[str, str]] = {
@@ -55,6 +57,7 @@ class Request:
     query: tuple[tuple[str, str], ...] = ()
     content_type: str = ""
     body: bytes | None = None
+    timeout: float = 10.0  # wall seconds for the whole exchange
 
 
 @dataclass(frozen=True)
@@ -69,17 +72,52 @@ class Response:
 
 Send = Callable[[Request], Response]
 """Sends one request and returns the answer, whatever its status; raises `ApiFailure` with status None
-when no answer came (timeout, refused or broken connection)."""
+when no answer came (timeout, refused or broken connection). `Request.timeout` bounds it in wall time,
+the whole answer included (a server trickling its body one byte at a time is cut off)."""
+
+DEFAULT_TIMEOUT_SECONDS = 10.0
+PASS_DEADLINE = "PassDeadline"  # the ApiFailure reason of a request refused because the pass ran out of time
 
 
 class Transport:
-    def __init__(self, send: Send) -> None:
+    """Reads (GET) are retried here, through the one transient predicate (`selfheal.kube.retry`): a blip on
+    a list page or the CronJob read is not the end of a pass. Writes are not: the executor and the Lease
+    decide what a retried write means (a 409 after a lost answer may be their own write).
+
+    `deadline` (a `time.monotonic()` value) bounds the whole pass: every request gets at most what is
+    left of it, and none is sent after it (`ApiFailure` with reason `PassDeadline`, never retried)."""
+
+    def __init__(
+        self,
+        send: Send,
+        *,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        deadline: float | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self.send = send
+        self.timeout_seconds = timeout_seconds
+        self.deadline = deadline
+        self.sleep = sleep
 
     @classmethod
-    def over(cls, api_client: Any, timeout_seconds: float = 10.0) -> Transport:
+    def over(
+        cls,
+        api_client: Any,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        deadline: float | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> Transport:
         """Through a `kubernetes.client.ApiClient`: its pool, TLS settings and credentials."""
-        return cls(_ApiClientSender(api_client, timeout_seconds))
+        return cls(
+            _ApiClientSender(api_client), timeout_seconds=timeout_seconds, deadline=deadline, sleep=sleep
+        )
+
+    def budget(self) -> float:
+        """Seconds the next request may take."""
+        if self.deadline is None:
+            return self.timeout_seconds
+        return min(self.timeout_seconds, self.deadline - time.monotonic())
 
     def request(
         self,
@@ -90,7 +128,18 @@ class Transport:
         content_type: str = "",
         body: bytes | None = None,
     ) -> Response:
-        resp = self.send(Request(method, path, tuple(query or ()), content_type, body))
+        req = Request(method, path, tuple(query or ()), content_type, body)
+        if method == "GET":
+            return call_with_retries(lambda: self._once(req), sleep=self.sleep)
+        return self._once(req)
+
+    def _once(self, req: Request) -> Response:
+        budget = self.budget()
+        if budget <= 0:
+            raise ApiFailure(
+                None, PASS_DEADLINE, f"{req.method} {req.path}: not sent, the pass deadline has passed"
+            )
+        resp = self.send(replace(req, timeout=budget))
         if resp.status >= 400:
             raise ApiFailure.from_answer(resp.status, resp.body, resp.headers)
         return resp
@@ -103,11 +152,15 @@ class Transport:
 
 
 class _ApiClientSender:
-    """`Send` over the official client's urllib3 pool (no urllib3 retries: ours is the one policy)."""
+    """`Send` over the official client's urllib3 pool (no urllib3 retries: ours is the one policy).
 
-    def __init__(self, api_client: Any, timeout_seconds: float) -> None:
+    urllib3's read timeout bounds each socket read, not the answer: the body is read in chunks against a
+    wall-clock deadline, so a server that trickles bytes cannot hold the pass."""
+
+    CHUNK = 256 * 1024
+
+    def __init__(self, api_client: Any) -> None:
         self.api = api_client
-        self.timeout = urllib3.Timeout(total=timeout_seconds)
 
     def __call__(self, req: Request) -> Response:
         headers = {"Accept": "application/json"}
@@ -120,22 +173,30 @@ class _ApiClientSender:
             header_params=headers,
             auth_settings=["BearerToken"],
         )
+        deadline = time.monotonic() + req.timeout
         try:
             resp = self.api.rest_client.pool_manager.request(
                 method,
                 url,
                 body=req.body,
                 headers=headers,
-                timeout=self.timeout,
                 retries=False,
-                preload_content=True,
+                preload_content=False,
+                timeout=urllib3.Timeout(connect=min(req.timeout, 5.0), read=req.timeout),
             )
-        except (
-            urllib3.exceptions.TimeoutError,
-            urllib3.exceptions.ProtocolError,
-            urllib3.exceptions.NewConnectionError,
-            urllib3.exceptions.SSLError,
-            OSError,
-        ) as exc:
+            try:
+                chunks = []
+                while chunk := resp.read1(self.CHUNK, decode_content=True):  # one socket read at a time
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        resp.close()  # never hand a half-read connection back to the pool
+                        raise ApiFailure(
+                            None,
+                            "Timeout",
+                            f"{req.method} {req.path}: no complete answer within {req.timeout:.0f}s",
+                        )
+            finally:
+                resp.release_conn()
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise ApiFailure(None, type(exc).__name__, " ".join(str(exc).split())[:300]) from None
-        return Response(resp.status, resp.data, resp.headers)
+        return Response(resp.status, b"".join(chunks), resp.headers)

@@ -1,10 +1,13 @@
-"""Recording one pass: the history lines, the risk report and the metrics push, in that order.
+"""Recording one pass: its remaining history lines, the risk report and the metrics push, in that order.
 
-`record` is the pass's one call into reporting. The history is appended first (it is the record the
-next runs' cooldowns and ladder read), then the risk report is written atomically, then the metrics
-are pushed; a failed push is logged, never fatal, because the files are the record. The cumulative
-counters are computed from the history the pass already read plus its own lines, so recording never
-re-reads the file.
+`record` is the pass's one call into reporting at its end. The actions it took are on disk already (the
+executor's journal wrote an intent before each and an outcome after); what is left is every skip and
+every dry-run line, appended with the counters caught up and the file rotated when it has grown too
+big (`store.py`). A skip that repeats the previous pass's skip of the same object for the same reason
+is not appended again (a hand-off to a human, `needs_human`, always is: it is what keeps the hands off).
+The risk report is written whatever happened to the history (the two are separate files); a failed push
+is logged, never fatal, because the files are the record. Counters come from the carried state, so
+recording never reads the whole history.
 """
 
 from __future__ import annotations
@@ -16,18 +19,12 @@ from pathlib import Path
 
 import structlog
 
-from selfheal.findings import ActionOutcome, Finding, HistoryEntry, Result
-from selfheal.reporting.history import append_history, entry_for
-from selfheal.reporting.metrics import (
-    RunMetrics,
-    action_totals,
-    build_registry,
-    canary_traffic,
-    drift_total,
-    push,
-    run_actions,
-)
+from selfheal.findings import ActionOutcome, Finding, HistoryEntry, RecordError, Result, SkipCode
+from selfheal.reporting.counters import Counters
+from selfheal.reporting.history import entry_for
+from selfheal.reporting.metrics import RunMetrics, build_registry, canary_traffic, push, run_actions
 from selfheal.reporting.risk import RiskReport, build_risk_report, write_risk_report
+from selfheal.reporting.store import DEFAULT_MAX_BYTES, HistoryStore
 from selfheal.view import Snapshot
 
 log = structlog.get_logger("selfheal.reporting")
@@ -41,6 +38,10 @@ class Outputs:
     risk_file: Path
     pushgateway_url: str | None = None
     canary_error_threshold: float = 0.05  # the risk report's canary factor is the ratio to it
+    history_max_bytes: int = DEFAULT_MAX_BYTES
+
+    def history(self) -> HistoryStore:
+        return HistoryStore(self.history_file, self.history_max_bytes)
 
 
 @dataclass(frozen=True)
@@ -55,14 +56,57 @@ class PassRecord:
     sources: Mapping[str, str]
     acted: bool = True
     outcomes: Sequence[ActionOutcome] = ()
-    history: Sequence[HistoryEntry] = field(default=())  # this namespace's lines before the pass
+    journaled: Sequence[ActionOutcome] = ()  # outcomes the executor's journal has written already
+    history: Sequence[HistoryEntry] = field(default=())  # this namespace's window, read before the pass
     duration_seconds: float = 0.0
 
 
-def record(outputs: Outputs, rec: PassRecord) -> RiskReport:
-    lines = [entry_for(o, run_id=rec.run_id, namespace=rec.namespace, ts=rec.at) for o in rec.outcomes]
+@dataclass(frozen=True)
+class Recorded:
+    risk: RiskReport
+    history_error: str = ""  # the history could not be written
+    risk_error: str = ""  # the risk report could not be written
+
+    @property
+    def error(self) -> str:
+        return "; ".join(filter(None, [self.history_error, self.risk_error]))
+
+
+def _repeats(previous: Sequence[HistoryEntry], run_id: str) -> set[tuple[str, str, str, str]]:
+    """The skips of the latest earlier pass: (action, kind, name, reason)."""
+    earlier = [e for e in previous if e.run_id != run_id]
+    if not earlier:
+        return set()
+    last = max(earlier, key=lambda e: e.ts).run_id
+    return {
+        (e.action, e.kind, e.name, e.reason)
+        for e in earlier
+        if e.run_id == last and e.result == Result.SKIPPED and e.reason != SkipCode.NEEDS_HUMAN
+    }
+
+
+def lines_to_append(rec: PassRecord) -> list[HistoryEntry]:
+    repeats = _repeats(rec.history, rec.run_id)
+    lines = []
+    for o in rec.outcomes:
+        if o in rec.journaled:
+            continue
+        line = entry_for(o, run_id=rec.run_id, namespace=rec.namespace, ts=rec.at)
+        if line.result == Result.SKIPPED and (line.action, line.kind, line.name, line.reason) in repeats:
+            continue
+        lines.append(line)
+    return lines
+
+
+def record(outputs: Outputs, rec: PassRecord) -> Recorded:
+    history_error = ""
+    counters: Counters | None = None
     if rec.acted:
-        append_history(outputs.history_file, lines)
+        try:
+            counters = outputs.history().close_pass(lines_to_append(rec))
+        except RecordError as exc:
+            history_error = str(exc)
+            log.error("history.not_written", path=str(outputs.history_file), error=history_error)
     report = build_risk_report(
         namespace=rec.namespace,
         findings=rec.findings,
@@ -72,18 +116,25 @@ def record(outputs: Outputs, rec: PassRecord) -> RiskReport:
         sources=rec.sources,
         canary_error_threshold=outputs.canary_error_threshold,
     )
-    write_risk_report(outputs.risk_file, report)
-    log.info("risk.written", path=str(outputs.risk_file), risk_score=report.risk_score, level=report.level)
-    if rec.acted and outputs.pushgateway_url:
-        _push(outputs.pushgateway_url, rec, [*rec.history, *lines], report)
-    return report
+    risk_error = ""
+    try:
+        write_risk_report(outputs.risk_file, report)
+        log.info(
+            "risk.written", path=str(outputs.risk_file), risk_score=report.risk_score, level=report.level
+        )
+    except RecordError as exc:
+        risk_error = str(exc)
+        log.error("risk.not_written", path=str(outputs.risk_file), error=risk_error)
+    if counters is not None and outputs.pushgateway_url:
+        _push(outputs.pushgateway_url, rec, counters, report)
+    return Recorded(report, history_error, risk_error)
 
 
-def _push(url: str, rec: PassRecord, entries: Sequence[HistoryEntry], report: RiskReport) -> None:
+def _push(url: str, rec: PassRecord, counters: Counters, report: RiskReport) -> None:
     success = not any(o.result is Result.FAILED for o in rec.outcomes)
     metrics = RunMetrics(
-        action_totals(entries),
-        drift_total(entries),
+        counters.action_totals(),
+        counters.drift,
         run_actions(rec.outcomes),
         report.risk_score,
         canary_traffic(rec.snapshot),

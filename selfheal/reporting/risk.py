@@ -32,7 +32,8 @@ from pathlib import Path
 
 import msgspec
 
-from selfheal.findings import ActionOutcome, CauseCode, Finding, Result
+from selfheal.findings import ActionOutcome, CauseCode, Finding, RecordError, Result
+from selfheal.reporting.history import describe_os_error
 from selfheal.view import Snapshot
 
 SCHEMA_VERSION = 1
@@ -233,7 +234,35 @@ def write_atomic(path: str | Path, data: bytes) -> None:
 
 
 def write_risk_report(path: str | Path, report: RiskReport) -> None:
-    write_atomic(path, encode_report(report))
+    """Write the report atomically; raises RecordError (one line: the path and why) when it cannot."""
+    try:
+        write_atomic(path, encode_report(report))
+    except OSError as exc:
+        raise RecordError(describe_os_error(Path(path), exc)) from None
+
+
+def check_writable(path: str | Path) -> None:
+    """Prove the report can be written where it goes (create and rename in its directory), changing
+    nothing; raises RecordError."""
+    p = Path(path)
+    if str(path).strip() == "":
+        raise RecordError("risk file: the path is empty")
+    if p.is_dir():
+        raise RecordError(f"{p}: is a directory")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".probe")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(b"{}")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, tmp + ".renamed")
+            tmp += ".renamed"
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    except OSError as exc:
+        raise RecordError(describe_os_error(p, exc)) from None
 
 
 def read_risk_report(path: str | Path) -> RiskReport:

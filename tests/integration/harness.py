@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,14 +44,17 @@ class HealingWorld:
         base.update(overrides)
         return Settings(**base)
 
-    def run(self, *, context: str | None = None, identity: str | None = None, **overrides: Any) -> PassResult:
+    def run(self, *, context: str | None = None, identity: str | None = None, stop: Callable[[], str] | None = None,
+            deadline: float | None = None, **overrides: Any) -> PassResult:
+        """One pass at the sandbox's time; retries sleep through a no-op; `stop` plays SIGTERM, `deadline`
+        (a time.monotonic() value) the pass deadline."""
         run_id = uuid.uuid4().hex
         configure("info", overrides.get("log_format", "off"))
         bind_run(run_id, self.namespace)
-        transport = Transport.over(self.sb.api_client(context))
+        transport = Transport.over(self.sb.api_client(context), deadline=deadline, sleep=lambda _s: None)
         return run_pass(PassContext.from_settings(self.settings(**overrides), self.namespace, transport, run_id=run_id,
                                                   identity=identity or f"test/{run_id[:8]}", clock=self.sb.clock.now,
-                                                  sleep=lambda _s: None))
+                                                  sleep=lambda _s: None, stop=stop))
 
     def advance(self, seconds: float) -> None:
         self.sb.advance(seconds)
@@ -61,9 +64,12 @@ class HealingWorld:
         assert res.returncode == 0, res.stderr
         return res.stdout
 
-    def history(self) -> list[dict[str, Any]]:
+    def history(self, *, intents: bool = False) -> list[dict[str, Any]]:
+        """The history's decisions (one line per decided action); with `intents`, the write-ahead intent
+        lines too (one before each action's first write)."""
         path = self.workdir / "logs/rollback-history.log"
-        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        return lines if intents else [e for e in lines if e["result"] != "intent"]
 
     def risk(self) -> dict[str, Any]:
         return json.loads((self.workdir / "aiops/risk-prediction.json").read_text())

@@ -751,9 +751,9 @@ MALFORMED: list[tuple[str, str, str]] = [
     ("owner apiVersion", docs(NAMESPACE, DEPLOYMENT, REPLICA_SET.replace("{apiVersion: apps/v1,",
                                                                          "{apiVersion: extensions/v1beta1,")),
      'metadata.ownerReferences[0].apiVersion: expected "apps/v1" for a Deployment, got "extensions/v1beta1"'),
-    ("owner kind not served", docs(NAMESPACE, pod(owner="{apiVersion: apps/v1, kind: StatefulSet, name: db, "
-                                                        "controller: true}")),
-     'metadata.ownerReferences[0].kind: owner kind "StatefulSet" is not served by the sandbox'),
+    ("owner kind not served", docs(NAMESPACE, pod(owner="{apiVersion: apps.kruise.io/v1alpha1, kind: CloneSet, "
+                                                        "name: db, controller: true}")),
+     'metadata.ownerReferences[0].kind: owner kind "CloneSet" is not served by the sandbox'),
     ("two controllers", docs(NAMESPACE, DEPLOYMENT, REPLICA_SET.replace(
         "controller: true}", "controller: true}\n  - {apiVersion: apps/v1, kind: Deployment, name: web, "
                              "uid: d-1, controller: true}")),
@@ -852,7 +852,8 @@ def test_a_malformed_scenario_fails_with_one_line_naming_document_and_field(text
 def test_the_bundled_file_is_plain_yaml_whose_header_tells_the_story(ea):
     text = resolve("ea-plan-v5").read_text()
     plain = [d for d in yaml.safe_load_all(text) if d]  # what any other YAML reader (kubectl, CI) sees
-    assert len(plain) == len(ea.scenario.objects) + len(ea.scenario.behaviors)
+    assert len(plain) == len(ea.scenario.objects) + len(ea.scenario.behaviors) + 1  # + its Scenario document
+    assert ea.scenario.anchored_by == "capturedAt" and ea.scenario.captured_at == DEFAULT_EPOCH
     header = text[:text.index("\n---\n")]
     for name in ("cpt-worker", "cpt-optimizer", "cpt-reporting", "cpt-api", "cpt-debug", "cpt-ingest"):
         assert name in header

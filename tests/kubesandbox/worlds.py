@@ -20,9 +20,19 @@ from tests.builders import namespace
 Obj = dict[str, Any]
 
 
+def captured_at(moment: str = "2026-01-01T12:00:00Z") -> Obj:
+    """The Scenario document that anchors a world in time (kubesandbox/serve/scenario/timeline.py)."""
+    return {"apiVersion": "sandbox.selfheal.dev/v1alpha1", "kind": "Scenario", "metadata": {"name": "world"},
+            "spec": {"capturedAt": moment}}
+
+
 def write_world(*docs: Obj, path: Path | None = None) -> Path:
+    """A scenario file of these documents. Test worlds are written around the sandbox's epoch
+    (2026-01-01T12:00:00Z), so they say so, unless they carry a Scenario document of their own."""
     if path is None:
         path = Path(tempfile.mkdtemp(prefix="world-")) / "world.yaml"
+    if not any(d.get("kind") == "Scenario" for d in docs):
+        docs = (captured_at(), *docs)
     path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
     return path
 

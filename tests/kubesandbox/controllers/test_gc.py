@@ -72,7 +72,7 @@ def test_foreground_deletion_waits_for_the_dependents_to_be_gone() -> None:
 
 
 def test_pods_owned_by_a_kind_the_sandbox_does_not_serve_are_left_alone() -> None:
-    owner = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {
+    owner = {"apiVersion": "apps.kruise.io/v1alpha1", "kind": "CloneSet", "metadata": {
         "name": "db", "uid": "55555555-5555-4555-8555-555555555555"}}
     world = World(scenario=[pod("db-0", image="shop/db:1", owner=owner, labels={"app": "db"})])
     world.advance(30)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from selfheal.execution.retry import call_with_retries
+from selfheal.kube.retry import call_with_retries
 from selfheal.kube.errors import ApiFailure, is_transient
 
 
