@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from selfheal.detectors import bad_revision, canary, config_drift, crashloop, probes, replica_drift
+from selfheal.detectors import (
+    bad_revision,
+    canary,
+    config_drift,
+    crashloop,
+    probes,
+    replica_drift,
+    undecodable,
+)
 from selfheal.detectors.base import Detector, DetectorConfig
 from selfheal.findings import Finding
 from selfheal.view import Snapshot
@@ -22,6 +30,7 @@ REGISTRY: Mapping[str, Detector] = {
     config_drift.NAME: config_drift.detect,
     probes.NAME: probes.detect,
     canary.NAME: canary.detect,
+    undecodable.NAME: undecodable.detect,
 }
 
 

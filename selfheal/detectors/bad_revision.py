@@ -21,6 +21,12 @@ revision became current (`selfheal.kube.rollout`):
 A single failing pod while its siblings on the same revision run fine is not systemic: that is the
 crash-loop detector's restart. A paused Deployment and an Argo CD-tracked one are refused by the
 planner (kubectl refuses a paused rollback too; Git must change for Argo CD).
+
+Objects that could not be decoded (`selfheal.detectors.undecodable`): when undecodable pods of the
+current ReplicaSet could overturn the count (counted as healthy and as failing, the verdicts differ),
+or a ReplicaSet of the Deployment could not be decoded (it may be the current or the previous
+revision), the rollback is proposed refused (`undecodable_object`): never a rollback on half a picture.
+A rollout past its deadline with no available pod does not depend on the pods, only on the ReplicaSets.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from selfheal.detectors.base import DetectorConfig, propose
+from selfheal.detectors.base import DetectorConfig, not_decoded, pods_in_doubt, propose, unseen_of
 from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, Refusal, Severity, SkipCode
 from selfheal.kube import requests
 from selfheal.kube.containers import Failure, primary_problem
@@ -136,7 +142,27 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
         code = CauseCode.BAD_REVISION if health.systemic else CauseCode.ROLLOUT_STUCK
         evidence = _evidence(health, now)
         workload = ref_of("Deployment", dep.metadata)
-        if target is None:
+        doubt = unseen_of(snapshot, dep, "ReplicaSet")
+        if not health.never_available:
+            doubt += pods_in_doubt(snapshot, health)
+        if doubt:
+            evidence += [f"not decoded: {p.line}" for p in doubt[:3]]
+            action = propose(
+                ActionKind.ROLLBACK,
+                workload,
+                (),
+                reason=code.value,
+                ladder=Ladder.HEALTH,
+                detector=NAME,
+                severity=Severity.CRITICAL,
+                summary=f"roll back {dep.metadata.name}",
+                refusal=Refusal(
+                    SkipCode.UNDECODABLE_OBJECT,
+                    f"{not_decoded(doubt)} could not be decoded: which revision is failing, or which one "
+                    "to roll back to, is not certain",
+                ),
+            )
+        elif target is None:
             action = propose(
                 ActionKind.ROLLBACK,
                 workload,

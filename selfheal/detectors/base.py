@@ -4,6 +4,9 @@ A detector is a pure function `detect(snapshot, config, now) -> list[Finding]`: 
 (`now` is a parameter), no knowledge of other detectors' output. Cross-detector decisions (which
 action wins for a workload, rails, caps) belong to `selfheal.planning`. The request bodies come
 from `selfheal.kube.requests`; `propose` wraps them into the `PlannedAction` the planner weighs.
+
+Objects that could not be decoded (`Snapshot.problems`) are not seen by any detector; the helpers
+at the end say when that leaves a decision open (`selfheal.detectors.undecodable` has the rules).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from selfheal.kube.model import Deployment
 from selfheal.kube.refs import ObjectRef, ref_of
 from selfheal.kube.requests import Write
 from selfheal.kube.revisions import equal_ignore_hash, previous_revision
-from selfheal.view import Snapshot
+from selfheal.kube.rollout import RevisionHealth
+from selfheal.view import ObjectProblem, Snapshot
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,10 @@ def propose(
 
 
 def rollback_to_previous(snapshot: Snapshot, dep: Deployment, *, detector: str) -> PlannedAction | None:
-    """The ladder's second rung: `kubectl rollout undo` to the previous revision, if there is one that differs."""
+    """The ladder's second rung: `kubectl rollout undo` to the previous revision, if there is one that
+    differs — and none when a ReplicaSet of `dep` could not be decoded (it may be the previous one)."""
+    if unseen_of(snapshot, dep, "ReplicaSet"):
+        return None
     target = previous_revision(snapshot.replicasets_of(dep))
     if target is None or equal_ignore_hash(target.template_doc(), dep.template_doc()):
         return None
@@ -76,3 +83,40 @@ def rollback_to_previous(snapshot: Snapshot, dep: Deployment, *, detector: str) 
         severity=Severity.CRITICAL,
         summary=f"roll back {dep.metadata.name} to revision {target.revision()} (restarts did not help)",
     )
+
+
+# --- objects that could not be decoded ------------------------------------------------------------------
+
+
+def unseen_of(snapshot: Snapshot, dep: Deployment, *kinds: str) -> tuple[ObjectProblem, ...]:
+    """The undecodable objects of these kinds that may belong to `dep` (`Snapshot.unseen`)."""
+    return tuple(p for p in snapshot.unseen(dep) if p.kind in kinds)
+
+
+def pods_in_doubt(snapshot: Snapshot, health: RevisionHealth) -> tuple[ObjectProblem, ...]:
+    """Undecodable pods that may belong to the current ReplicaSet, when they could overturn "more than
+    half of its pods are failing": counted as healthy and as failing, the two verdicts differ. Empty
+    when the verdict holds whichever way they go."""
+    new_uid = health.new.metadata.uid
+    pods = tuple(
+        p
+        for p in unseen_of(snapshot, health.deployment, "Pod")
+        if p.controller is None or p.controller.uid == new_uid
+    )
+    seen, failing, unseen = len(health.pods), len(health.failing), len(pods)
+    as_healthy = failing * 2 > seen + unseen
+    as_failing = (failing + unseen) * 2 > seen + unseen
+    return pods if as_healthy != as_failing else ()
+
+
+def revision_in_doubt(snapshot: Snapshot, health: RevisionHealth) -> tuple[ObjectProblem, ...]:
+    """What leaves a verdict on the current revision, and a rollback from it, open: an undecodable
+    ReplicaSet of the Deployment (the current or the previous revision may be the one not seen), or
+    undecodable pods that could overturn the count (`pods_in_doubt`). Empty: the verdict stands."""
+    return unseen_of(snapshot, health.deployment, "ReplicaSet") + pods_in_doubt(snapshot, health)
+
+
+def not_decoded(problems: tuple[ObjectProblem, ...], limit: int = 3) -> str:
+    """`Pod web-1 (status.containerStatuses[0].restartCount: Expected int, got str)`, ... for a refusal."""
+    text = ", ".join(f"{p.kind} {p.name} ({p.path}: {p.problem})" for p in problems[:limit])
+    return text + (f" and {len(problems) - limit} more" if len(problems) > limit else "")

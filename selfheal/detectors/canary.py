@@ -11,6 +11,12 @@ scaled to 0 replicas (which stops its traffic for a Service that selects both tr
   ReplicaSet was created; then `canary_healthy`, with `canary_promote` only when
   `canary_auto_promote` is on (stable takes the canary's images, traffic 0/100, canary scaled to 0).
 A canary with 0 replicas is inactive: nothing to report (so an aborted canary stays quiet).
+
+The split is read strictly (`selfheal.kube.annotations.parse_traffic_split`: exactly integer `canary`
+and `stable` in 0..100 summing to 100). An invalid one is a finding `traffic_split_invalid` quoting the
+value (active or not), and the pair gets no action at all: an abort or a promote rewrites the split and
+would record the bad value as its inverse, so a human fixes the annotation first. When the error rate
+is above the threshold the finding is critical and carries the abort, refused (`invalid_annotation`).
 """
 
 from __future__ import annotations
@@ -18,9 +24,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from selfheal.detectors.base import DetectorConfig, propose
-from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, PlannedAction, Severity
+from selfheal.findings import (
+    ActionKind,
+    Cause,
+    CauseCode,
+    Finding,
+    Ladder,
+    PlannedAction,
+    Refusal,
+    Severity,
+    SkipCode,
+)
 from selfheal.kube import requests
-from selfheal.kube.annotations import traffic_split
+from selfheal.kube.annotations import Invalid, split_holder, traffic_split
 from selfheal.kube.model import ANN_TRAFFIC_SPLIT, Deployment
 from selfheal.kube.refs import ref_of
 from selfheal.kube.revisions import new_replicaset
@@ -30,23 +46,65 @@ NAME = "canary"
 
 
 def annotated(stable: Deployment, canary: Deployment) -> Deployment:
-    return stable if ANN_TRAFFIC_SPLIT in stable.metadata.annotations else canary
+    return split_holder(stable, canary)
+
+
+def _invalid_split_finding(
+    canary: Deployment, holder: Deployment, split: Invalid, rate: float | None, config: DetectorConfig
+) -> Finding:
+    workload = ref_of("Deployment", canary.metadata)
+    name = canary.metadata.name
+    evidence = [f"{split} (on {holder.metadata.name})"]
+    if rate is not None:
+        evidence.append(f"error rate {rate:.2%} (threshold {config.canary_error_threshold:.2%})")
+    erroring = rate is not None and rate > config.canary_error_threshold and canary.spec.replicas > 0
+    proposed: tuple[PlannedAction, ...] = ()
+    if erroring:
+        proposed = (
+            propose(
+                ActionKind.CANARY_ABORT,
+                workload,
+                (),
+                reason=CauseCode.TRAFFIC_SPLIT_INVALID.value,
+                ladder=Ladder.CANARY,
+                detector=NAME,
+                severity=Severity.CRITICAL,
+                summary=f"abort canary {name}",
+                refusal=Refusal(
+                    SkipCode.INVALID_ANNOTATION,
+                    f"{split}: an abort rewrites the split and would record this value as its inverse; "
+                    "fix the annotation first",
+                ),
+            ),
+        )
+    return Finding(
+        NAME,
+        workload,
+        Severity.CRITICAL if erroring else Severity.WARNING,
+        Cause(CauseCode.TRAFFIC_SPLIT_INVALID, f"canary {name}: {split}"),
+        tuple(evidence),
+        proposed,
+        failing=erroring,
+    )
 
 
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
     findings: list[Finding] = []
     signals = snapshot.canary
     for stable, canary in snapshot.canary_pairs():
-        if canary.spec.replicas == 0:
-            continue
         holder = annotated(stable, canary)
         split = traffic_split(holder)
-        workload = ref_of("Deployment", canary.metadata)
         name = canary.metadata.name
+        rate = signals.error_rates.get(name) if signals.state == SourceState.AVAILABLE else None
+        if isinstance(split, Invalid):
+            findings.append(_invalid_split_finding(canary, holder, split, rate, config))
+            continue
+        if canary.spec.replicas == 0:
+            continue
+        workload = ref_of("Deployment", canary.metadata)
         evidence = [
             f"traffic split {holder.metadata.annotations.get(ANN_TRAFFIC_SPLIT)} on {holder.metadata.name}"
         ]
-        rate = signals.error_rates.get(name) if signals.state == SourceState.AVAILABLE else None
         if rate is None:
             why = (
                 f"prometheus {signals.state.value}: {signals.detail}"

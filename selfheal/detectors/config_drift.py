@@ -9,12 +9,13 @@
    (`no_restore_source`): report, don't guess.
 2. ConfigMap drift. A template annotated `selfheal.dev/config-checksum` records the combined
    checksum of the ConfigMaps it reads; when their content changed, a rolling restart writes the new
-   checksum into the template (which is what restarts the pods).
+   checksum into the template (which is what restarts the pods). A ConfigMap that is gone refuses the
+   restart (`configmap_missing`); one that could not be decoded is not gone, its content is unknown:
+   refused too (`undecodable_object`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -26,10 +27,11 @@ from selfheal.confighash import (
     drifted_fields,
     is_config_hash,
 )
-from selfheal.detectors.base import DetectorConfig, propose
+from selfheal.detectors.base import DetectorConfig, not_decoded, propose
 from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, Refusal, Severity, SkipCode
 from selfheal.kube import requests
-from selfheal.kube.model import ANN_CONFIG_CHECKSUM, ANN_CONFIG_HASH, ANN_LAST_APPLIED, Deployment
+from selfheal.kube.annotations import last_applied
+from selfheal.kube.model import ANN_CONFIG_CHECKSUM, ANN_CONFIG_HASH, Deployment
 from selfheal.kube.refs import ref_of
 from selfheal.kube.revisions import without_hash_label
 from selfheal.view import Snapshot
@@ -38,11 +40,9 @@ NAME = "config_drift"
 
 
 def _last_applied_template(dep: Deployment) -> dict[str, Any] | None:
-    try:
-        applied = json.loads(dep.metadata.annotations.get(ANN_LAST_APPLIED, ""))
-    except ValueError:
-        return None
-    template = (applied.get("spec") or {}).get("template") if isinstance(applied, dict) else None
+    applied = last_applied(dep)
+    spec = applied.get("spec") if applied is not None else None
+    template = spec.get("template") if isinstance(spec, dict) else None
     return template if isinstance(template, dict) else None
 
 
@@ -174,7 +174,16 @@ def _checksum_finding(snapshot: Snapshot, dep: Deployment, now: datetime) -> Fin
         summary=f"rolling restart of {dep.metadata.name} with the new config checksum",
     )
     missing = [n for n, c in per_cm.items() if c is None]
-    if missing:  # the running pods still have the old content; new ones would not start at all
+    unreadable = tuple(p for n in missing if (p := snapshot.configmap_problem(n)) is not None)
+    if unreadable:
+        action = replace(
+            action,
+            refusal=Refusal(
+                SkipCode.UNDECODABLE_OBJECT,
+                f"{not_decoded(unreadable)} could not be decoded: its content, and so the checksum, is unknown",
+            ),
+        )
+    elif missing:  # the running pods still have the old content; new ones would not start at all
         action = replace(
             action,
             refusal=Refusal(

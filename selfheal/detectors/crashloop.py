@@ -7,13 +7,24 @@ that fails this way is the bad-revision detector's rollback). The finding's esca
 rollback `kubectl rollout undo` would do, for the planner's ladder: restart -> rollback -> needs_human —
 except when most pods of an established revision fail (older than the rollback window): that is an
 environment problem, never rolled back, so the ladder is restart -> needs_human.
+
+Objects that could not be decoded (`selfheal.detectors.undecodable`): a pod whose ReplicaSet, or that
+ReplicaSet's Deployment, could not be decoded has an owner the job cannot see; its restart is proposed
+refused (`undecodable_object`). When undecodable pods or ReplicaSets leave the revision's verdict in
+doubt, the ladder has no rollback rung (restart -> needs_human), as for an established revision.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from selfheal.detectors.base import DetectorConfig, propose, rollback_to_previous
+from selfheal.detectors.base import (
+    DetectorConfig,
+    not_decoded,
+    propose,
+    revision_in_doubt,
+    rollback_to_previous,
+)
 from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, Refusal, Severity, SkipCode
 from selfheal.kube import requests
 from selfheal.kube.containers import WHY_RESTART_DOES_NOT_HELP, container_problems, primary_problem
@@ -25,22 +36,22 @@ from selfheal.view import Snapshot
 NAME = "crashloop"
 
 
-def _established_and_failing(
-    snapshot: Snapshot, dep: Deployment, config: DetectorConfig, now: datetime
-) -> bool:
+def _no_rollback_rung(snapshot: Snapshot, dep: Deployment, config: DetectorConfig, now: datetime) -> bool:
+    """An established revision failing systemically, or a revision whose verdict undecodable objects
+    leave in doubt: restarts, then a human; never a rollback."""
     health = revision_health(
         dep, snapshot.replicasets_of(dep), snapshot.pods_of_replicaset, config.containers, now
     )
-    return (
-        health is not None
-        and health.systemic
-        and not health.is_recent_change(now, config.rollback_window_seconds)
-    )
+    if health is None:
+        return False
+    if revision_in_doubt(snapshot, health):
+        return True
+    return health.systemic and not health.is_recent_change(now, config.rollback_window_seconds)
 
 
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
     findings: list[Finding] = []
-    environment: dict[str, bool] = {}  # Deployment uid -> an established revision failing systemically
+    no_rollback: dict[str, bool] = {}  # Deployment uid -> _no_rollback_rung
     for pod in snapshot.pods:
         problems = container_problems(pod, config.containers, now)
         if not problems:
@@ -56,8 +67,15 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
             main.exit_code,
         )
         refusal = None
+        unknown = snapshot.owner_unknown(pod)
         if not main.restart_helps:
             refusal = Refusal(SkipCode.RESTART_NOT_HELPFUL, WHY_RESTART_DOES_NOT_HELP[main.cause])
+        elif unknown is not None:
+            refusal = Refusal(
+                SkipCode.UNDECODABLE_OBJECT,
+                f"the owner of pod {pod.metadata.name} cannot be seen: {not_decoded((unknown,))} "
+                "could not be decoded; a pod whose owner is unknown is not touched",
+            )
         restart = propose(
             ActionKind.RESTART_POD,
             workload,
@@ -73,9 +91,9 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
         dep = snapshot.deployment_of(pod)
         escalation = None
         if dep is not None and refusal is None:
-            if dep.metadata.uid not in environment:
-                environment[dep.metadata.uid] = _established_and_failing(snapshot, dep, config, now)
-            if not environment[dep.metadata.uid]:
+            if dep.metadata.uid not in no_rollback:
+                no_rollback[dep.metadata.uid] = _no_rollback_rung(snapshot, dep, config, now)
+            if not no_rollback[dep.metadata.uid]:
                 escalation = rollback_to_previous(snapshot, dep, detector=NAME)
         findings.append(
             Finding(

@@ -1,121 +1,112 @@
 """Replica drift (spec.replicas vs the recorded desired count) and availability drift.
 
 Desired replicas come from the annotation `selfheal.dev/desired-replicas`, else from
-`spec.replicas` in `kubectl.kubernetes.io/last-applied-configuration` (absent there: no opinion).
+`spec.replicas` in `kubectl.kubernetes.io/last-applied-configuration` (absent there: no opinion),
+read strictly by `selfheal.kube.annotations.desired_replicas`: decimal ASCII digits, at most the
+HPA's maxReplicas, else at most `DESIRED_REPLICAS_CAP` (1000). A value that fails that is a finding
+`invalid_annotation` quoting it (`selfheal.dev/desired-replicas="1_000": not a decimal integer`) with the
+scale refused — never a scale, with or without an HPA.
+
 When an HPA targets the Deployment, the HPA owns the replica count: the only drift is
 `spec.replicas` outside `[minReplicas, maxReplicas]`, corrected to the nearest bound (never fight
 the autoscaler). `spec.replicas: 0` under an HPA is the documented way to switch autoscaling off,
-so it is left alone.
+so it is left alone. An HPA that could not be decoded and targets the Deployment (or whose target
+cannot be read) may own the count: the scale is refused (`undecodable_object`).
 
 Availability drift: `availableReplicas < spec.replicas` for longer than `progressDeadlineSeconds`,
 no rollout in progress, and no pod explained by another detector (crash loop, image pull, config
-error) -> a rolling restart, as `kubectl rollout restart` does it.
+error) -> a rolling restart, as `kubectl rollout restart` does it. With pods or ReplicaSets of the
+Deployment that could not be decoded, one of those may be the explanation: the restart is refused.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from selfheal.detectors.base import DetectorConfig, propose, rollback_to_previous
+from selfheal.detectors.base import DetectorConfig, not_decoded, propose, rollback_to_previous, unseen_of
 from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, Refusal, Severity, SkipCode
 from selfheal.kube import requests
+from selfheal.kube.annotations import Invalid, desired_replicas
 from selfheal.kube.containers import waiting_on_failure
-from selfheal.kube.model import ANN_DESIRED_REPLICAS, ANN_LAST_APPLIED, Deployment
-from selfheal.kube.refs import ref_of
+from selfheal.kube.model import ANN_DESIRED_REPLICAS, Deployment, HorizontalPodAutoscaler
+from selfheal.kube.refs import ObjectRef, ref_of
 from selfheal.view import Snapshot
 
 NAME = "replica_drift"
 
 
-class InvalidDesired(ValueError):
-    pass
+def _refused_scale(dep: Deployment, workload: ObjectRef, cause: CauseCode, refusal: Refusal) -> Finding:
+    action = propose(
+        ActionKind.SCALE,
+        workload,
+        (),
+        reason=cause.value,
+        ladder=Ladder.REPLICAS,
+        detector=NAME,
+        severity=Severity.WARNING,
+        summary=f"scale {dep.metadata.name}",
+        refusal=refusal,
+    )
+    return Finding(NAME, workload, Severity.WARNING, Cause(cause, refusal.text), (refusal.text,), (action,))
 
 
-def desired_replicas(dep: Deployment) -> int | None:
-    """The recorded desired count; None when nothing is recorded. Raises InvalidDesired for a bad annotation."""
-    raw = dep.metadata.annotations.get(ANN_DESIRED_REPLICAS)
-    if raw is not None:
-        try:
-            value = int(raw.strip())
-        except ValueError:
-            raise InvalidDesired(f"{ANN_DESIRED_REPLICAS}={raw!r} is not an integer") from None
-        if value < 0:
-            raise InvalidDesired(f"{ANN_DESIRED_REPLICAS}={raw!r} is negative")
-        return value
-    try:
-        applied = json.loads(dep.metadata.annotations.get(ANN_LAST_APPLIED, ""))
-    except ValueError:
+def _hpa_finding(dep: Deployment, hpa: HorizontalPodAutoscaler) -> Finding | None:
+    workload = ref_of("Deployment", dep.metadata)
+    current = dep.spec.replicas
+    lo, hi = hpa.spec.min_replicas, hpa.spec.max_replicas
+    if hi < lo or hi < 1 or current == 0:
+        # An invalid HPA is the API server's to reject; replicas 0 is how a user switches the HPA
+        # off (it reports ScalingDisabled), a deliberate choice we must not undo.
         return None
-    spec = applied.get("spec") if isinstance(applied, dict) else None
-    replicas = spec.get("replicas") if isinstance(spec, dict) else None
-    return (
-        replicas if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 0 else None
+    target = lo if current < lo else hi if current > hi else current
+    if target == current:
+        return None
+    summary = f"spec.replicas {current} is outside HPA {hpa.metadata.name} bounds [{lo}, {hi}]"
+    action = propose(
+        ActionKind.SCALE,
+        workload,
+        (requests.replicas(dep, target),),
+        reason=CauseCode.HPA_CLAMP.value,
+        ladder=Ladder.REPLICAS,
+        detector=NAME,
+        severity=Severity.WARNING,
+        summary=f"scale {dep.metadata.name} to {target} (HPA bound)",
+    )
+    return Finding(
+        NAME,
+        workload,
+        Severity.WARNING,
+        Cause(CauseCode.HPA_CLAMP, summary),
+        (summary, f"HPA {hpa.metadata.name} wants {hpa.status.desired_replicas}"),
+        (action,),
     )
 
 
-def _replica_finding(snapshot: Snapshot, dep: Deployment) -> Finding | None:
+def _replica_findings(snapshot: Snapshot, dep: Deployment) -> list[Finding]:
     workload = ref_of("Deployment", dep.metadata)
     current = dep.spec.replicas
     hpa = snapshot.hpa_for(dep)
+    desired = desired_replicas(dep, hpa)
+    findings: list[Finding] = []
+    if isinstance(desired, Invalid):
+        refusal = Refusal(SkipCode.INVALID_ANNOTATION, str(desired))
+        findings.append(_refused_scale(dep, workload, CauseCode.INVALID_ANNOTATION, refusal))
     if hpa is not None:
-        lo, hi = hpa.spec.min_replicas, hpa.spec.max_replicas
-        if hi < lo or hi < 1 or current == 0:
-            # An invalid HPA is the API server's to reject; replicas 0 is how a user switches the HPA
-            # off (it reports ScalingDisabled), a deliberate choice we must not undo.
-            return None
-        target = lo if current < lo else hi if current > hi else current
-        if target == current:
-            return None
-        summary = f"spec.replicas {current} is outside HPA {hpa.metadata.name} bounds [{lo}, {hi}]"
-        action = propose(
-            ActionKind.SCALE,
-            workload,
-            (requests.replicas(dep, target),),
-            reason=CauseCode.HPA_CLAMP.value,
-            ladder=Ladder.REPLICAS,
-            detector=NAME,
-            severity=Severity.WARNING,
-            summary=f"scale {dep.metadata.name} to {target} (HPA bound)",
-        )
-        return Finding(
-            NAME,
-            workload,
-            Severity.WARNING,
-            Cause(CauseCode.HPA_CLAMP, summary),
-            (summary, f"HPA {hpa.metadata.name} wants {hpa.status.desired_replicas}"),
-            (action,),
-        )
-    try:
-        desired = desired_replicas(dep)
-    except InvalidDesired as exc:
-        action = propose(
-            ActionKind.SCALE,
-            workload,
-            (),
-            reason=CauseCode.INVALID_ANNOTATION.value,
-            ladder=Ladder.REPLICAS,
-            detector=NAME,
-            severity=Severity.WARNING,
-            summary=f"scale {dep.metadata.name}",
-            refusal=Refusal(SkipCode.INVALID_ANNOTATION, str(exc)),
-        )
-        return Finding(
-            NAME,
-            workload,
-            Severity.WARNING,
-            Cause(CauseCode.INVALID_ANNOTATION, str(exc)),
-            (str(exc),),
-            (action,),
-        )
-    if desired is None or desired == current:
-        return None
+        clamp = _hpa_finding(dep, hpa)
+        return findings + ([clamp] if clamp is not None else [])
+    if desired is None or isinstance(desired, Invalid) or desired == current:
+        return findings
     source = (
         ANN_DESIRED_REPLICAS
         if ANN_DESIRED_REPLICAS in dep.metadata.annotations
         else "last-applied-configuration"
     )
     summary = f"spec.replicas is {current}, desired {desired} ({source})"
+    hpas = unseen_of(snapshot, dep, "HorizontalPodAutoscaler")
+    if hpas:
+        text = f"{summary}, but {not_decoded(hpas)} could not be decoded: an HPA may own the replica count"
+        refusal = Refusal(SkipCode.UNDECODABLE_OBJECT, text)
+        return [*findings, _refused_scale(dep, workload, CauseCode.REPLICA_DRIFT, refusal)]
     action = propose(
         ActionKind.SCALE,
         workload,
@@ -126,9 +117,12 @@ def _replica_finding(snapshot: Snapshot, dep: Deployment) -> Finding | None:
         severity=Severity.WARNING,
         summary=f"scale {dep.metadata.name} to {desired}",
     )
-    return Finding(
-        NAME, workload, Severity.WARNING, Cause(CauseCode.REPLICA_DRIFT, summary), (summary,), (action,)
-    )
+    return [
+        *findings,
+        Finding(
+            NAME, workload, Severity.WARNING, Cause(CauseCode.REPLICA_DRIFT, summary), (summary,), (action,)
+        ),
+    ]
 
 
 def _rollout_in_progress(dep: Deployment) -> bool:
@@ -178,15 +172,24 @@ def _availability_finding(snapshot: Snapshot, dep: Deployment, now: datetime) ->
     )
     not_ready = [p.metadata.name for p in pods if (c := p.condition("Ready")) is None or c.status != "True"]
     evidence = (summary, f"not ready: {', '.join(sorted(not_ready)[:5]) or 'no pods'}")
+    unseen = unseen_of(snapshot, dep, "Pod", "ReplicaSet")
+    refusal = None
+    if unseen:
+        refusal = Refusal(
+            SkipCode.UNDECODABLE_OBJECT,
+            f"{not_decoded(unseen)} could not be decoded: a pod not seen may be failing for a reason "
+            "a restart does not fix",
+        )
     action = propose(
         ActionKind.ROLLOUT_RESTART,
         workload,
-        (requests.rollout_restart(dep, now),),
+        () if unseen else (requests.rollout_restart(dep, now),),
         reason=CauseCode.UNAVAILABLE.value,
         ladder=Ladder.HEALTH,
         detector=NAME,
         severity=Severity.CRITICAL,
         summary=f"rolling restart of {dep.metadata.name}",
+        refusal=refusal,
     )
     return Finding(
         NAME,
@@ -195,7 +198,7 @@ def _availability_finding(snapshot: Snapshot, dep: Deployment, now: datetime) ->
         Cause(CauseCode.UNAVAILABLE, summary),
         evidence,
         (action,),
-        escalation=rollback_to_previous(snapshot, dep, detector=NAME),
+        escalation=None if unseen else rollback_to_previous(snapshot, dep, detector=NAME),
         failing=True,
     )
 
@@ -203,7 +206,8 @@ def _availability_finding(snapshot: Snapshot, dep: Deployment, now: datetime) ->
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
     findings: list[Finding] = []
     for dep in snapshot.deployments:
-        for finding in (_replica_finding(snapshot, dep), _availability_finding(snapshot, dep, now)):
-            if finding is not None:
-                findings.append(finding)
+        findings += _replica_findings(snapshot, dep)
+        availability = _availability_finding(snapshot, dep, now)
+        if availability is not None:
+            findings.append(availability)
     return findings

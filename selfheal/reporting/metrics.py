@@ -34,7 +34,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from selfheal.findings import ActionOutcome, HistoryEntry
-from selfheal.kube.annotations import traffic_split
+from selfheal.kube.annotations import TrafficSplit, split_holder, traffic_split
 from selfheal.view import Snapshot
 
 DEFAULT_JOB = "self-heal-cpt"
@@ -51,12 +51,14 @@ def drift_total(entries: Iterable[HistoryEntry]) -> int:
 
 
 def canary_traffic(snapshot: Snapshot) -> dict[str, int]:
-    """Canary percentage per stable Deployment name, from the traffic-split annotation."""
+    """Canary percentage per stable Deployment name, from the traffic-split annotation (on stable, else
+    on the canary, as the canary detector reads it). A pair whose split is invalid is left out: the
+    canary detector reports it (`traffic_split_invalid`), and no number is better than a made-up one."""
     out: dict[str, int] = {}
     for stable, canary in snapshot.canary_pairs():
-        split = traffic_split(stable) or traffic_split(canary)
-        if split is not None:
-            out[stable.metadata.name] = split[0]
+        split = traffic_split(split_holder(stable, canary))
+        if isinstance(split, TrafficSplit):
+            out[stable.metadata.name] = split.canary
     return out
 
 

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 
-from selfheal.detectors import canary
+from selfheal.detectors import canary, run_detectors
 from selfheal.detectors.base import DetectorConfig
-from selfheal.findings import ActionKind, CauseCode, Severity
+from selfheal.findings import ActionKind, CauseCode, Severity, SkipCode
 from selfheal.kube.requests import ContentType
+from selfheal.planning import Limits, plan
+from selfheal.reporting.risk import build_risk_report
 from selfheal.view import CanarySignals, SourceState
 from tests.builders import NOW, make_deployment, make_replicaset, make_template, snapshot_of
 
 SPLIT = '{"canary":10,"stable":90}'
 
 
-def canary_story(rate, *, state=SourceState.AVAILABLE, canary_age=timedelta(hours=2), canary_replicas=1):
+def canary_story(rate, *, state=SourceState.AVAILABLE, canary_age=timedelta(hours=2), canary_replicas=1,
+                 split=SPLIT):
     stable = make_deployment("dese-ea-plan-v5", template=make_template("cpt", image="registry.example/cpt:1.0"),
-                             revision=3, annotations={"rollout.argoproj.io/traffic-split": SPLIT})
+                             revision=3, annotations={"rollout.argoproj.io/traffic-split": split})
     cand = make_deployment("dese-ea-plan-v5-canary", template=make_template("cpt", image="registry.example/cpt:1.1"),
                            replicas=canary_replicas, revision=1)
     rs = make_replicaset(cand, revision=1, created=NOW - canary_age)
@@ -95,3 +99,61 @@ def test_a_canary_named_deployment_without_a_traffic_split_is_not_a_canary():
     cand = make_deployment("web-canary")
 
     assert canary.detect(snapshot_of(stable, cand), DetectorConfig(), NOW) == []
+
+
+BAD_SPLITS = [
+    "canary=10",  # not JSON
+    '{"canary":1e999,"stable":0}',  # int(inf) raised OverflowError: a traceback, exit 1, nothing healed
+    '{"canary":20,"stable":100}',  # sums to 120
+    '{"canary":-10,"stable":110}',  # negative
+    '{"canary":"ten","stable":90}',
+    '{"canary":10.0,"stable":90.0}',  # floats
+    '{"canary":10.5,"stable":89.5}',
+    '{"canary":true,"stable":false}',  # booleans
+    '{"canary":10}',  # missing key
+    '{"canary":10,"stable":90,"weight":1}',  # extra key
+    "[10, 90]",  # a JSON list
+    "null",
+    "",
+]
+
+
+@pytest.mark.parametrize("split", BAD_SPLITS)
+@pytest.mark.parametrize("rate", [0.5, 0.01, None])
+def test_an_invalid_traffic_split_is_reported_quoted_and_the_pair_gets_no_action(split, rate):
+    snap, _, _ = canary_story(rate, split=split)
+
+    [finding] = canary.detect(snap, DetectorConfig(canary_auto_promote=True), NOW)
+
+    assert finding.cause.code == CauseCode.TRAFFIC_SPLIT_INVALID
+    assert finding.cause.summary.startswith(
+        f"canary dese-ea-plan-v5-canary: rollout.argoproj.io/traffic-split={json.dumps(split)}")
+    assert all(a.writes == () and a.refusal is not None for a in finding.actions)  # never an abort or a promote
+    if rate == 0.5:
+        [abort] = finding.actions
+        assert abort.action == ActionKind.CANARY_ABORT and abort.refusal.code == SkipCode.INVALID_ANNOTATION
+        assert finding.severity == Severity.CRITICAL and finding.failing
+    else:
+        assert finding.actions == () and finding.severity == Severity.WARNING and not finding.failing
+
+
+def test_an_invalid_split_is_reported_even_on_an_inactive_canary():
+    snap, _, _ = canary_story(0.5, canary_replicas=0, split='{"canary":1e999,"stable":0}')
+
+    [finding] = canary.detect(snap, DetectorConfig(), NOW)
+
+    assert finding.cause.code == CauseCode.TRAFFIC_SPLIT_INVALID and finding.actions == ()
+
+
+def test_a_pass_over_an_invalid_split_plans_nothing_for_the_pair_and_the_risk_report_is_built():
+    snap, _, _ = canary_story(0.5, split='{"canary":1e999,"stable":0}')
+    findings = run_detectors(snap, DetectorConfig(), NOW)
+
+    result = plan(findings, snap, [], Limits(), NOW)
+    report = build_risk_report(namespace="shop", findings=findings, snapshot=snap, outcomes=(), generated_at=NOW,
+                               sources={})
+
+    assert result.approved == ()
+    assert [(s.action.action, s.code) for s in result.skipped] == [
+        (ActionKind.CANARY_ABORT, SkipCode.INVALID_ANNOTATION)]
+    assert 0.0 <= report.risk_score <= 1.0

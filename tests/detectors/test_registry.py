@@ -8,8 +8,9 @@ from selfheal.detectors import REGISTRY, DetectorConfig, run_detectors
 from tests.builders import NOW, crashing_pods, healthy_pods, make_deployment, make_replicaset, snapshot_of
 
 
-def test_all_six_detectors_are_registered():
-    assert set(REGISTRY) == {"crashloop", "bad_revision", "replica_drift", "config_drift", "probes", "canary"}
+def test_all_seven_detectors_are_registered():
+    assert set(REGISTRY) == {"crashloop", "bad_revision", "replica_drift", "config_drift", "probes", "canary",
+                             "undecodable"}
 
 
 def test_findings_come_most_severe_first_then_by_workload_name_whatever_the_input_order():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -68,15 +69,55 @@ def test_the_scale_patch_is_a_merge_patch_with_its_inverse():
     assert (write.document(), write.inverse_document()) == ({"spec": {"replicas": 3}}, {"spec": {"replicas": 10}})
 
 
-@pytest.mark.parametrize("value", ["three", "-1", ""])
+BAD_DESIRED = ["1_000", "\uff15", "99999999999999999999", "-1", "+3", "3.0", "", "0x10", "1e3", "three", "1001",
+               "\t3", "  "]
+
+
+@pytest.mark.parametrize("value", BAD_DESIRED)
 def test_an_invalid_desired_replicas_annotation_is_reported_and_the_scale_refused(value):
     dep = make_deployment("web", replicas=5, annotations={"selfheal.dev/desired-replicas": value})
 
     [finding] = replica_drift.detect(snapshot_of(dep), CONFIG, NOW)
 
     assert finding.cause.code == CauseCode.INVALID_ANNOTATION
-    assert finding.actions[0].refusal is not None
-    assert finding.actions[0].refusal.code == SkipCode.INVALID_ANNOTATION
+    assert finding.cause.summary.startswith(f"selfheal.dev/desired-replicas={json.dumps(value, ensure_ascii=False)}")
+    [action] = finding.actions
+    assert action.action == ActionKind.SCALE and action.writes == ()
+    assert action.refusal is not None and action.refusal.code == SkipCode.INVALID_ANNOTATION
+    assert action.refusal.text == finding.cause.summary
+
+
+def test_the_finding_quotes_the_value_and_says_why():
+    dep = make_deployment("web", replicas=5, annotations={"selfheal.dev/desired-replicas": "1_000"})
+
+    [finding] = replica_drift.detect(snapshot_of(dep), CONFIG, NOW)
+
+    assert finding.evidence == ('selfheal.dev/desired-replicas="1_000": not a decimal integer',)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(" 3 ", 3), ("0", 0), ("1000", 1000)])
+def test_ascii_spaces_around_a_decimal_count_up_to_the_cap_are_fine(value, expected):
+    dep = make_deployment("web", replicas=5, annotations={"selfheal.dev/desired-replicas": value})
+
+    assert scale_targets(snapshot_of(dep)) == [(CauseCode.REPLICA_DRIFT, expected)]
+
+
+def test_under_an_hpa_a_desired_count_above_its_max_is_reported_and_the_clamp_still_applies():
+    dep = make_deployment("web", replicas=12, annotations={"selfheal.dev/desired-replicas": "11"})
+
+    findings = replica_drift.detect(snapshot_of(dep, make_hpa(dep, min_replicas=2, max_replicas=10)), CONFIG, NOW)
+
+    assert [f.cause.code for f in findings] == [CauseCode.INVALID_ANNOTATION, CauseCode.HPA_CLAMP]
+    assert findings[0].cause.summary == 'selfheal.dev/desired-replicas="11": above HPA web maxReplicas 10'
+    assert findings[0].actions[0].refusal is not None and findings[1].actions[0].refusal is None
+
+
+def test_a_huge_last_applied_count_is_refused_not_sent():
+    dep = make_deployment("web", replicas=5, last_applied={"spec": {"replicas": 99999999999999999999}})
+
+    [finding] = replica_drift.detect(snapshot_of(dep), CONFIG, NOW)
+
+    assert finding.cause.code == CauseCode.INVALID_ANNOTATION and finding.actions[0].writes == ()
 
 
 def unavailable_web(*, since_seconds: float, pods_waiting: str | None = None, progressing="NewReplicaSetAvailable",

@@ -24,9 +24,24 @@ def test_label_selectors_follow_kubernetes_semantics(selector, labels, matches):
 
 @pytest.mark.parametrize(("suspend", "annotation", "suspended"), [
     (False, None, False), (True, None, True), (False, "true", True), (False, "True", True), (False, "false", False),
+    (False, " FALSE ", False), (True, "false", True),
 ])
 def test_a_cronjob_is_suspended_by_spec_or_by_the_guides_annotation(suspend, annotation, suspended):
-    assert make_cronjob(suspend=suspend, annotation=annotation).suspended() is suspended
+    answer = make_cronjob(suspend=suspend, annotation=annotation).suspended()
+
+    assert answer.on is suspended and bool(answer) is suspended
+    assert answer.invalid is None and answer.warning == ""
+
+
+@pytest.mark.parametrize("annotation", ["yes", "1", "enabled", "", "off"])
+@pytest.mark.parametrize("suspend", [False, True])
+def test_an_unreadable_suspension_annotation_suspends_and_says_so(suspend, annotation):
+    answer = make_cronjob(suspend=suspend, annotation=annotation).suspended()
+
+    assert answer.on and answer  # the safe side: nothing is changed
+    assert answer.invalid is not None and answer.invalid.raw == annotation
+    assert answer.warning == (
+        f'cronjob.kubernetes.io/suspended="{annotation}": not "true" or "false"; treated as "true"')
 
 
 def test_a_template_lists_every_configmap_it_reads_once():

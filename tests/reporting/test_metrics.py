@@ -6,9 +6,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from selfheal.detectors import DetectorConfig, run_detectors
 from selfheal.reporting.metrics import (
     RunMetrics,
     action_totals,
@@ -17,7 +19,8 @@ from selfheal.reporting.metrics import (
     drift_total,
     push,
 )
-from tests.builders import history_entry, make_deployment, snapshot_of
+from selfheal.reporting.risk import build_risk_report
+from tests.builders import NOW, history_entry, make_deployment, snapshot_of
 
 
 def samples(registry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -69,6 +72,25 @@ def test_canary_traffic_comes_from_the_traffic_split_annotation():
     stable = make_deployment("cpt", annotations={"rollout.argoproj.io/traffic-split": '{"canary":25,"stable":75}'})
 
     assert canary_traffic(snapshot_of(stable, make_deployment("cpt-canary"))) == {"cpt": 25}
+
+
+def test_canary_traffic_is_read_from_the_canary_when_stable_does_not_carry_the_split():
+    canary = make_deployment("cpt-canary", annotations={"rollout.argoproj.io/traffic-split": '{"canary":5,"stable":95}'})
+
+    assert canary_traffic(snapshot_of(make_deployment("cpt"), canary)) == {"cpt": 5}
+
+
+@pytest.mark.parametrize("split", ['{"canary":1e999,"stable":0}', '{"canary":20,"stable":100}', "not json",
+                                   '{"canary":true,"stable":false}', "null", '{"canary":-5,"stable":105}'])
+def test_a_pair_with_an_invalid_split_is_left_out_of_canary_traffic_and_the_others_stay(split):
+    bad = make_deployment("cpt", annotations={"rollout.argoproj.io/traffic-split": split})
+    good = make_deployment("web", annotations={"rollout.argoproj.io/traffic-split": '{"canary":10,"stable":90}'})
+    snap = snapshot_of(bad, make_deployment("cpt-canary"), good, make_deployment("web-canary"))
+
+    assert canary_traffic(snap) == {"web": 10}
+    risk = build_risk_report(namespace="shop", findings=run_detectors(snap, DetectorConfig(), NOW), snapshot=snap,
+                             outcomes=(), generated_at=NOW, sources={})
+    assert 0.0 <= risk.risk_score <= 1.0
 
 
 def test_push_posts_to_the_job_and_namespace_group():

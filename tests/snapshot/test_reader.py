@@ -9,7 +9,7 @@ import pytest
 
 from selfheal.kube.errors import ApiFailure
 from selfheal.snapshot import SnapshotError, read_snapshot
-from tests.fakes import FakeTransport, Lists, query_of
+from tests.fakes import FakeTransport, Lists, ok, query_of
 from tests.snapshot.test_decode import TEMPLATE, pod_json
 
 
@@ -61,9 +61,36 @@ def test_api_errors_are_not_swallowed():
     assert err.value.status == 404
 
 
-def test_a_malformed_page_names_its_page_number():
-    lists = all_lists(pods=3)
+def test_a_bad_pod_is_left_out_named_by_page_and_the_rest_of_the_namespace_is_read():
+    lists = all_lists(pods=5)
     lists["pods"][2]["status"]["containerStatuses"][0]["restartCount"] = "x"
 
-    with pytest.raises(SnapshotError, match=r"^pods page 2: item 0 \(web-2\)"):
-        read_snapshot(FakeTransport(Lists(lists)), "shop", page_size=2)
+    snap = read_snapshot(FakeTransport(Lists(lists)), "shop", page_size=2)
+
+    assert [p.metadata.name for p in snap.pods] == ["web-0", "web-1", "web-3", "web-4"]
+    assert [d.metadata.name for d in snap.deployments] == ["web"] and len(snap.hpas) == 1
+    [problem] = snap.problems
+    assert problem.line == "pods page 2: item 0 (web-2): status.containerStatuses[0].restartCount: Expected int, got str"
+
+
+def test_problems_of_every_resource_are_kept_in_reading_order_and_a_restarted_list_forgets_its_own():
+    lists = all_lists(pods=3)
+    lists["pods"][0]["status"]["phase"] = 1
+    lists["deployments"].append({"metadata": {"name": "api"}, "spec": {"replicas": "two"}})
+    lists["configmaps"].append({"metadata": {"name": "bin"}, "data": {"k": 1}})
+
+    snap = read_snapshot(FakeTransport(Lists(lists, expire_once=["pods"])), "shop", page_size=2)
+
+    assert [(p.kind, p.name) for p in snap.problems] == [("Pod", "web-0"), ("Deployment", "api"),
+                                                         ("ConfigMap", "bin")]
+    assert len(snap.pods) == 2 and set(snap.configmap_checksums) == {"web-config"}
+
+
+def test_a_page_that_is_not_a_list_still_stops_the_read():
+    def handler(req):
+        if req.path.endswith("/pods"):
+            return ok({"kind": "PodList", "items": {"web-0": {}}})
+        return Lists(all_lists())(req)
+
+    with pytest.raises(SnapshotError, match=r"^pods page 1: items: Expected array, got object$"):
+        read_snapshot(FakeTransport(handler), "shop")
