@@ -47,6 +47,7 @@ from selfheal.findings import (
     Skip,
     SkipCode,
 )
+from selfheal.kube.annotations import ignored
 from selfheal.kube.model import ANN_ARGOCD_TRACKING, ANN_IGNORE, Pod
 from selfheal.kube.refs import ObjectRef
 from selfheal.view import Snapshot, is_mirror_pod
@@ -102,10 +103,6 @@ class _History:
         return (str(workload), ladder.value) in self._hands_off
 
 
-def _is_ignored(annotations: dict[str, str]) -> bool:
-    return annotations.get(ANN_IGNORE, "").strip().lower() == "true"
-
-
 # Actions that replace the pod template: Argo CD's automated sync with selfHeal reverts them at once.
 # Restarts (the restartedAt annotation is ignored by the Application), evictions and replica changes
 # (/spec/replicas is in ignoreDifferences) are left to stand by Argo CD, so they are not refused.
@@ -131,8 +128,10 @@ class _Rails:
     def check(self, action: PlannedAction) -> Skip | None:
         refs = dict.fromkeys((action.workload, action.target, *(w.target for w in action.writes)))
         for ref in refs:
-            if _is_ignored(self._annotations(ref)):
-                return Skip(action, SkipCode.IGNORED, f'{ref} is annotated {ANN_IGNORE}: "true"')
+            flag = ignored(self._annotations(ref))
+            if flag.on:
+                why = flag.warning if flag.invalid is not None else f'{ANN_IGNORE}: "true"'
+                return Skip(action, SkipCode.IGNORED, f"{ref} is annotated {why}")
         if action.action == ActionKind.RESTART_POD:
             pod = self._pods.get(action.target.name)
             if pod is not None:

@@ -235,7 +235,15 @@ def _suspended(ctx: PassContext) -> bool:
             )
             return False
         raise
-    return bool(decode_object("cronjob", raw).suspended())
+    suspension = decode_object("cronjob", raw).suspended()
+    if suspension.invalid is not None:
+        log.warning(
+            "run.suspend_annotation_invalid",
+            cronjob=ctx.cronjob_name,
+            value=suspension.invalid.raw,
+            detail=suspension.warning,
+        )
+    return bool(suspension.on)
 
 
 def _read(ctx: PassContext, now: datetime) -> Snapshot:
