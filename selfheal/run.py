@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,6 +45,7 @@ from selfheal.findings import (
     SkipCode,
     skipped_outcomes,
 )
+from selfheal.forecast import SLO, Forecast, forecasts
 from selfheal.kube.errors import ApiFailure
 from selfheal.kube.transport import PASS_DEADLINE, Transport, object_path
 from selfheal.planning import Limits, log_plan, plan
@@ -53,7 +54,8 @@ from selfheal.reporting.history import resolution_for
 from selfheal.reporting.risk import RiskReport
 from selfheal.reporting.risk import check_writable as check_risk_writable
 from selfheal.settings import Settings
-from selfheal.signals import DEFAULT_CANARY_ERROR_QUERY, read_canary_signals
+from selfheal.signals import DEFAULT_CANARY_ERROR_QUERY, ObserveConfig, read_canary_signals, read_observations
+from selfheal.signals.queries import DEFAULTS
 from selfheal.snapshot import SnapshotError, decode_object, read_snapshot
 from selfheal.view import Snapshot
 
@@ -73,11 +75,22 @@ class Status(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Signals:
-    """Where the optional Prometheus signals come from."""
+    """Where the optional Prometheus signals come from, and what the forecasts hold them to."""
 
     prometheus_url: str | None = None
     canary_error_query: str = DEFAULT_CANARY_ERROR_QUERY
     timeout_seconds: float = 5.0
+    observe: ObserveConfig = field(default_factory=ObserveConfig)
+    slo: SLO = field(default_factory=SLO)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a pass knows: the namespace, and what Prometheus forecasts for it."""
+
+    snapshot: Snapshot
+    forecasts: tuple[Forecast, ...]
+    sources: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -142,11 +155,19 @@ class PassContext:
                 s.pushgateway_url,
                 s.canary_error_threshold,
                 s.history_max_bytes,
+                s.risk_horizon_seconds,
             ),
             signals=Signals(
                 s.prometheus_url,
                 s.canary_error_query or DEFAULT_CANARY_ERROR_QUERY,
                 s.prometheus_timeout_seconds,
+                ObserveConfig(
+                    s.prometheus_url,
+                    s.prometheus_timeout_seconds,
+                    s.prometheus_budget_seconds,
+                    {name: getattr(s, f"query_{name}") or DEFAULTS[name] for name in DEFAULTS},
+                ),
+                SLO(availability=s.slo_availability, latency_p99_seconds=s.slo_latency_p99_seconds),
             ),
             cronjob_name=s.cronjob_name,
             lease_name=s.lease_name,
@@ -246,22 +267,33 @@ def _suspended(ctx: PassContext) -> bool:
     return bool(suspension.on)
 
 
-def _read(ctx: PassContext, now: datetime) -> Snapshot:
+def _read(ctx: PassContext, now: datetime) -> Reading:
     snap = read_snapshot(ctx.transport, ctx.namespace, ctx.page_size)
     names = [c.metadata.name for _, c in snap.canary_pairs()]
     sig = ctx.signals
-    return snap.with_canary_signals(
+    snap = snap.with_canary_signals(
         read_canary_signals(sig.prometheus_url, names, sig.canary_error_query, sig.timeout_seconds, at=now)
     )
-
-
-def _sources(snap: Snapshot) -> dict[str, str]:
-    return {"kubernetes": "available", "prometheus": snap.canary.state.value}
+    observed = read_observations(sig.observe, snap, now)
+    found = tuple(forecasts(observed, sig.slo))
+    for f in found:
+        if f.time_to_breach_seconds is not None:
+            log.warning(
+                "forecast.breach",
+                kind=f.kind,
+                workload=f.workload,
+                subject=f.subject,
+                time_to_breach_seconds=round(f.time_to_breach_seconds),
+                detail=f.detail,
+            )
+    state = observed.state if sig.prometheus_url else snap.canary.state
+    return Reading(snap, found, {"kubernetes": "available", "prometheus": state.value})
 
 
 def _report_only(ctx: PassContext, started: float) -> PassResult:
     now = ctx.clock()
-    snap = _read(ctx, now)
+    reading = _read(ctx, now)
+    snap = reading.snapshot
     findings = run_detectors(snap, ctx.detectors, now)
     log.info(
         "run.suspended",
@@ -277,8 +309,9 @@ def _report_only(ctx: PassContext, started: float) -> PassResult:
             snap,
             findings,
             now,
-            _sources(snap),
+            reading.sources,
             acted=False,
+            forecasts=reading.forecasts,
             duration_seconds=time.monotonic() - started,
         ),
     )
@@ -332,7 +365,8 @@ def _window(ctx: PassContext, now: datetime) -> list[HistoryEntry]:
 
 def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> PassResult:
     now = ctx.clock()
-    snap = _read(ctx, now)
+    reading = _read(ctx, now)
+    snap = reading.snapshot
     findings = run_detectors(snap, ctx.detectors, now)
     for f in findings:
         log.info(
@@ -364,8 +398,9 @@ def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> P
             snap,
             findings,
             ctx.clock(),
-            _sources(snap),
+            reading.sources,
             outcomes=outcomes,
+            forecasts=reading.forecasts,
             journaled=journal.written,
             history=window,
             duration_seconds=time.monotonic() - started,

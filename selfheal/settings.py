@@ -49,6 +49,23 @@ class Settings(BaseSettings):
     pushgateway_url: str | None = None
     prometheus_url: str | None = None
     prometheus_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    prometheus_budget_seconds: float = Field(default=20.0, gt=0, le=120)  # all forecast queries of a pass
+    # The forecasts' PromQL, one setting per signal (None: selfheal.signals.queries.DEFAULTS).
+    query_request_rate: str | None = None
+    query_error_ratio: str | None = None
+    query_latency_p99: str | None = None
+    query_burn: str | None = None
+    query_restarts: str | None = None
+    query_memory: str | None = None
+    query_memory_limit: str | None = None
+    query_hpa_replicas: str | None = None
+    query_hpa_max: str | None = None
+    query_hpa_utilization: str | None = None
+    query_hpa_target: str | None = None
+    # The guide's SLOs, and how far ahead the risk report looks for a breach.
+    slo_availability: float = Field(default=0.999, gt=0.5, lt=1)
+    slo_latency_p99_seconds: float = Field(default=1.0, gt=0)
+    risk_horizon_seconds: float = Field(default=3600.0, ge=60, le=7 * 86400)
     canary_error_query: str | None = None  # None: selfheal.snapshot.DEFAULT_CANARY_ERROR_QUERY
     canary_error_threshold: float = Field(default=0.05, gt=0, le=1)
     canary_bake_seconds: int = Field(default=600, ge=0)

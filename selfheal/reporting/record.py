@@ -20,10 +20,11 @@ from pathlib import Path
 import structlog
 
 from selfheal.findings import ActionOutcome, Finding, HistoryEntry, RecordError, Result, SkipCode
+from selfheal.forecast import Forecast
 from selfheal.reporting.counters import Counters
 from selfheal.reporting.history import entry_for
 from selfheal.reporting.metrics import RunMetrics, build_registry, canary_traffic, push, run_actions
-from selfheal.reporting.risk import RiskReport, build_risk_report, write_risk_report
+from selfheal.reporting.risk import DEFAULT_HORIZON_SECONDS, RiskReport, build_risk_report, write_risk_report
 from selfheal.reporting.store import DEFAULT_MAX_BYTES, HistoryStore
 from selfheal.view import Snapshot
 
@@ -39,6 +40,7 @@ class Outputs:
     pushgateway_url: str | None = None
     canary_error_threshold: float = 0.05  # the risk report's canary factor is the ratio to it
     history_max_bytes: int = DEFAULT_MAX_BYTES
+    risk_horizon_seconds: float = DEFAULT_HORIZON_SECONDS
 
     def history(self) -> HistoryStore:
         return HistoryStore(self.history_file, self.history_max_bytes)
@@ -58,6 +60,7 @@ class PassRecord:
     outcomes: Sequence[ActionOutcome] = ()
     journaled: Sequence[ActionOutcome] = ()  # outcomes the executor's journal has written already
     history: Sequence[HistoryEntry] = field(default=())  # this namespace's window, read before the pass
+    forecasts: Sequence[Forecast] = ()
     duration_seconds: float = 0.0
 
 
@@ -115,6 +118,8 @@ def record(outputs: Outputs, rec: PassRecord) -> Recorded:
         generated_at=rec.at,
         sources=rec.sources,
         canary_error_threshold=outputs.canary_error_threshold,
+        forecasts=rec.forecasts,
+        horizon_seconds=outputs.risk_horizon_seconds,
     )
     risk_error = ""
     try:

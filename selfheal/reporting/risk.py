@@ -1,22 +1,15 @@
-"""The risk report, `aiops/risk-prediction.json`: one explainable score per pass.
+"""The risk report, `aiops/risk-prediction.json`: the predicted risk of an SLO breach, explained.
 
-Formula. Seven factors, each a value in [0, 1] with a fixed weight (weights sum to 1):
+The model is `selfheal.risk` (the score, its factors, how to recompute it by hand); the forecasts behind
+it are `selfheal.forecast`. This module writes what they say, as `schema_version` 2
+(`aiops/risk-prediction.schema.json` is its JSON Schema, which every file the job writes satisfies):
 
-    factor            value                                                              weight
-    crash_loops       share of Deployments with a crash-looping / failing pod              0.30
-    bad_revisions     share of Deployments whose newest revision is failing or stuck       0.15
-    unavailability    share of Deployments with availability or replica drift              0.15
-    config_drift      share of Deployments with config-hash or ConfigMap drift             0.15
-    missing_probes    share of Deployment containers without liveness or readiness probe   0.10
-    canary_errors     worst canary error rate / threshold, capped at 1 (0 when unknown)    0.10
-    failed_actions    failed / attempted actions this pass (0 when none attempted)         0.05
-
-    contribution = round(value * weight, 4);   risk_score = sum(contributions)   (so they add up)
-    level: < 0.15 low, < 0.40 medium, < 0.70 high, else critical.
-
-A reader can therefore see exactly which factor moved the score. `sources` says what was known
-(e.g. `"prometheus": "unavailable"`: the canary factor is 0 because nothing was measured, not
-because the canary is healthy).
+    risk_score, level, horizon_seconds
+    factors[]     name, value, weight, probability (value x weight), contribution (shares of the score),
+                  detail, time_to_breach_seconds (forecast factors, when a breach is in sight)
+    forecasts[]   kind, workload, subject, time_to_breach_seconds, detail, unknown (why it could not be made)
+    confidence    level ("full" or "partial") and what was missing; "partial": the score is a lower bound
+    findings[], actions[], sources
 
 The file is written atomically: a temporary file in the same directory, fsync, `os.replace`, then an
 fsync of the directory; a crash at any point leaves either the old file or the new one.
@@ -26,50 +19,53 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
 
-from selfheal.findings import ActionOutcome, CauseCode, Finding, RecordError, Result
+from selfheal.findings import ActionOutcome, Finding, RecordError
+from selfheal.forecast import Forecast
 from selfheal.reporting.history import describe_os_error
-from selfheal.view import Snapshot
+from selfheal.risk import assess, level_for
+from selfheal.view import Snapshot, SourceState
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+DEFAULT_HORIZON_SECONDS = 3600.0
 
-WEIGHTS: Mapping[str, float] = {
-    "crash_loops": 0.30,
-    "bad_revisions": 0.15,
-    "unavailability": 0.15,
-    "config_drift": 0.15,
-    "missing_probes": 0.10,
-    "canary_errors": 0.10,
-    "failed_actions": 0.05,
-}
-LEVELS: Sequence[tuple[float, str]] = ((0.70, "critical"), (0.40, "high"), (0.15, "medium"), (0.0, "low"))
-
-_CRASH = frozenset(
-    {
-        CauseCode.APP_ERROR,
-        CauseCode.OOM_KILLED,
-        CauseCode.BAD_COMMAND,
-        CauseCode.IMAGE_PULL,
-        CauseCode.CONTAINER_CONFIG,
-        CauseCode.ENVIRONMENT,
-    }
-)
-_REVISION = frozenset({CauseCode.BAD_REVISION, CauseCode.ROLLOUT_STUCK})
-_UNAVAILABLE = frozenset({CauseCode.UNAVAILABLE, CauseCode.REPLICA_DRIFT, CauseCode.HPA_CLAMP})
-_DRIFT = frozenset({CauseCode.CONFIG_HASH_DRIFT, CauseCode.CONFIGMAP_CHANGED})
+__all__ = [
+    "SCHEMA_VERSION",
+    "RiskReport",
+    "build_risk_report",
+    "level_for",
+    "read_risk_report",
+    "write_risk_report",
+]
 
 
-class RiskFactor(msgspec.Struct, frozen=True):
+class RiskFactor(msgspec.Struct, frozen=True, omit_defaults=True):
     name: str
     value: float
     weight: float
+    probability: float
     contribution: float
     detail: str
+    time_to_breach_seconds: float | None = None
+
+
+class RiskForecast(msgspec.Struct, frozen=True, omit_defaults=True):
+    kind: str
+    workload: str
+    detail: str
+    subject: str = ""
+    time_to_breach_seconds: float | None = None
+    unknown: str = ""
+
+
+class Confidence(msgspec.Struct, frozen=True):
+    level: str  # full | partial
+    missing: list[str]
 
 
 class RiskFinding(msgspec.Struct, frozen=True):
@@ -97,65 +93,29 @@ class RiskReport(msgspec.Struct, frozen=True):
     schema_version: int
     generated_at: str
     namespace: str
+    horizon_seconds: float
     risk_score: float
     level: str
     factors: list[RiskFactor]
+    forecasts: list[RiskForecast]
+    confidence: Confidence
     findings: list[RiskFinding]
     actions: list[RiskAction]
     sources: dict[str, str]
 
 
-def level_for(score: float) -> str:
-    return next(name for floor, name in LEVELS if score >= floor)
+def _confidence(sources: Mapping[str, str], forecasts: Sequence[Forecast]) -> Confidence:
+    missing = [
+        f"{name}: {state}" for name, state in sorted(sources.items()) if state != SourceState.AVAILABLE
+    ]
+    if sources.get("prometheus") not in (None, SourceState.AVAILABLE):
+        missing.append("forecasts: not made (Prometheus is not available)")
+    missing += [f"{f.workload}/{f.kind}: {f.unknown}" for f in forecasts if f.unknown]
+    return Confidence("partial" if missing else "full", missing)
 
 
-def _share(findings: Iterable[Finding], codes: frozenset[CauseCode], total: int) -> tuple[float, str]:
-    names = sorted(
-        {f.workload.name for f in findings if f.cause.code in codes and f.workload.kind == "Deployment"}
-    )
-    value = min(1.0, len(names) / total) if total else 0.0
-    return value, f"{len(names)}/{total} Deployments" + (f": {', '.join(names[:5])}" if names else "")
-
-
-def compute_factors(
-    findings: Sequence[Finding],
-    snapshot: Snapshot,
-    outcomes: Sequence[ActionOutcome],
-    canary_error_threshold: float,
-) -> list[RiskFactor]:
-    total = len(snapshot.deployments)
-    values: dict[str, tuple[float, str]] = {
-        "crash_loops": _share(findings, _CRASH, total),
-        "bad_revisions": _share(findings, _REVISION, total),
-        "unavailability": _share(findings, _UNAVAILABLE, total),
-        "config_drift": _share(findings, _DRIFT, total),
-    }
-    containers = snapshot.container_count()
-    missing = sum(len(f.evidence) for f in findings if f.cause.code == CauseCode.MISSING_PROBES)
-    values["missing_probes"] = (
-        min(1.0, missing / containers) if containers else 0.0,
-        f"{missing}/{containers} containers",
-    )
-    canaries = {c.metadata.name for _, c in snapshot.canary_pairs()}
-    rates = {n: r for n, r in snapshot.canary.error_rates.items() if n in canaries and r is not None}
-    worst = max(rates.values(), default=0.0)
-    values["canary_errors"] = (
-        min(1.0, worst / canary_error_threshold) if canary_error_threshold else 0.0,
-        f"worst error rate {worst:.2%} of {len(rates)} measured canaries "
-        f"(prometheus {snapshot.canary.state.value})",
-    )
-    attempted = [o for o in outcomes if o.result in (Result.APPLIED, Result.DRY_RUN, Result.FAILED)]
-    failed = sum(1 for o in attempted if o.result == Result.FAILED)
-    values["failed_actions"] = (
-        failed / len(attempted) if attempted else 0.0,
-        f"{failed}/{len(attempted)} actions",
-    )
-    factors = []
-    for name, weight in WEIGHTS.items():
-        value, detail = values[name]
-        value = round(value, 4)
-        factors.append(RiskFactor(name, value, weight, round(value * weight, 4), detail))
-    return factors
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def build_risk_report(
@@ -167,17 +127,48 @@ def build_risk_report(
     generated_at: datetime,
     sources: Mapping[str, str],
     canary_error_threshold: float = 0.05,
+    forecasts: Sequence[Forecast] = (),
+    horizon_seconds: float = DEFAULT_HORIZON_SECONDS,
 ) -> RiskReport:
     """`sources` e.g. {"kubernetes": "available", "prometheus": "unavailable"} (the caller knows)."""
-    factors = compute_factors(findings, snapshot, outcomes, canary_error_threshold)
-    score = round(sum(f.contribution for f in factors), 4)
+    canaries = {c.metadata.name for _, c in snapshot.canary_pairs()}
+    rates = [r for n, r in snapshot.canary.error_rates.items() if n in canaries and r is not None]
+    assessment = assess(
+        findings,
+        outcomes,
+        forecasts,
+        containers=snapshot.container_count(),
+        canary_ratio=max(rates) if rates else None,
+        canary_threshold=canary_error_threshold,
+        horizon=horizon_seconds,
+    )
+    score = round(assessment.score, 4)
     return RiskReport(
         schema_version=SCHEMA_VERSION,
         generated_at=generated_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         namespace=namespace,
+        horizon_seconds=horizon_seconds,
         risk_score=score,
         level=level_for(score),
-        factors=factors,
+        factors=[
+            RiskFactor(
+                f.name,
+                round(f.value, 4),
+                f.weight,
+                round(f.probability, 4),
+                round(assessment.contributions[f.name], 4),
+                f.detail,
+                _rounded(f.time_to_breach_seconds),
+            )
+            for f in assessment.factors
+        ],
+        forecasts=[
+            RiskForecast(
+                f.kind, f.workload, f.detail, f.subject, _rounded(f.time_to_breach_seconds), f.unknown
+            )
+            for f in forecasts
+        ],
+        confidence=_confidence(sources, forecasts),
         findings=[
             RiskFinding(
                 f.detector,

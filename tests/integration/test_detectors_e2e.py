@@ -57,7 +57,7 @@ def test_a_crash_looping_pod_of_a_healthy_revision_is_evicted_and_its_replacemen
         assert (crash.cause.code.value, crash.cause.reason, crash.cause.exit_code) == ("app_error", "Error", 1)
         assert crash.subject is not None and crash.subject.name == crashing
         assert applied(first) == {("restart_pod", crashing)}
-        _risk_file_tells(world, factor="crash_loops", cause="app_error", applied_actions=applied(first))
+        _risk_file_tells(world, factor="failing_workloads", cause="app_error", applied_actions=applied(first))
         evictions = [r for r in world.writes() if r.path.endswith(f"/pods/{crashing}/eviction")]
         assert [r.status for r in evictions] == [201]
 
@@ -79,7 +79,7 @@ def test_a_crash_looping_pod_of_a_healthy_revision_is_evicted_and_its_replacemen
         assert eviction["subresource"] == "eviction" and eviction["body"]["kind"] == "Eviction"
         assert eviction["body"]["deleteOptions"]["preconditions"]["uid"] == crash.subject.uid
         risk = world.risk()  # the second pass's report: nothing is crashing any more
-        assert _factor(risk, "crash_loops")["value"] == 0
+        assert _factor(risk, "failing_workloads")["value"] == 0
         assert not any(f["detector"] == "crashloop" for f in risk["findings"])
 
 
@@ -115,7 +115,7 @@ def test_a_failing_new_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_d
         assert bad.cause.code.value == "bad_revision"
         outcome = decisions(first)
         assert outcome[("rollback", "web")] == ("applied", "bad_revision")
-        _risk_file_tells(world, factor="bad_revisions", cause="bad_revision", applied_actions={("rollback", "web")})
+        _risk_file_tells(world, factor="failing_workloads", cause="bad_revision", applied_actions={("rollback", "web")})
         assert outcome[("restart_pod", crashing.pop())] == ("skipped", "superseded")  # one action per workload
 
         ours = world.sb.get("Deployment", "web")
@@ -163,7 +163,7 @@ def test_replica_drift_is_scaled_back_to_the_annotation_and_to_last_applied_conf
         summaries = {f.workload.name: f.cause.summary for f in first.findings if f.detector == "replica_drift"}
         assert ANN_DESIRED_REPLICAS in summaries["api"] and "last-applied-configuration" in summaries["web"]
         assert applied(first) == {("scale", "api"), ("scale", "web")}
-        _risk_file_tells(world, factor="unavailability", cause="replica_drift", applied_actions=applied(first))
+        _risk_file_tells(world, factor="config_drift", cause="replica_drift", applied_actions=applied(first))
 
         world.advance(30)
         _second_pass_is_a_no_op(world)
@@ -194,7 +194,7 @@ def test_replicas_outside_the_hpa_bounds_are_clamped_and_inside_them_the_hpa_is_
         assert "[2, 5]" in drift[0].cause.summary
         assert applied(first) == {("scale", "web")}
         assert world.history()[0]["patch"][0]["body"] == {"spec": {"replicas": 5}}
-        _risk_file_tells(world, factor="unavailability", cause="hpa_clamp", applied_actions=applied(first))
+        _risk_file_tells(world, factor="config_drift", cause="hpa_clamp", applied_actions=applied(first))
 
         world.advance(30)
         _second_pass_is_a_no_op(world)
@@ -218,7 +218,7 @@ def test_a_pod_unready_past_the_progress_deadline_gets_the_rolling_restart_kubec
         assert drift.cause.code.value == "unavailable"
         assert drift.cause.summary == "3/4 replicas available for 1200s (progressDeadlineSeconds 600)"
         assert applied(first) == {("rollout_restart", "web")}
-        _risk_file_tells(world, factor="unavailability", cause="unavailable", applied_actions=applied(first))
+        _risk_file_tells(world, factor="failing_workloads", cause="unavailable", applied_actions=applied(first))
         template = world.sb.get("Deployment", "web")["spec"]["template"]
         assert template["metadata"]["annotations"] == {ANN_RESTARTED_AT: rfc3339(now)}
 
@@ -436,8 +436,8 @@ def test_missing_probes_are_a_finding_and_never_an_action(tmp_path):
 
         risk = world.risk()
         assert _factor(risk, "missing_probes") == {
-            "name": "missing_probes", "value": 0.5, "weight": 0.1, "contribution": 0.05,
-            "detail": "1/2 containers"}
+            "name": "missing_probes", "value": 0.5, "weight": 0.15, "probability": 0.075, "contribution": 0.075,
+            "detail": "1/2 containers without probes"}
         assert [(f["name"], f["cause"]) for f in risk["findings"]] == [("web", "missing_probes")]
         assert risk["actions"] == []
 

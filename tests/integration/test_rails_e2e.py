@@ -221,7 +221,7 @@ def test_mass_failure_is_reported_and_nothing_is_written(tmp_path):
         assert {p["metadata"]["uid"] for p in kube_json(world, "pods")["items"]} == uids
 
         risk = world.risk()
-        assert next(f for f in risk["factors"] if f["name"] == "crash_loops")["value"] == 0.75
+        assert next(f for f in risk["factors"] if f["name"] == "failing_workloads")["value"] == 1 - 0.5**3
         assert {a["workload"] for a in risk["actions"] if a["reason"] == "mass_failure"} == {
             "Deployment/api", "Deployment/web", "Deployment/worker"}
         assert {h["reason"] for h in world.history() if h["action"] == "restart_pod"} == {"mass_failure"}

@@ -1,26 +1,25 @@
-"""The risk report: an explainable score whose factor contributions add up, written atomically."""
+"""The risk report file: the model's score with every factor and forecast explained, in the documented
+shape (its JSON Schema), written atomically."""
 
 from __future__ import annotations
 
 import json
 import multiprocessing
 import os
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from selfheal.detectors import DetectorConfig, run_detectors
 from selfheal.findings import ActionOutcome, Result
-from selfheal.reporting.risk import (
-    WEIGHTS,
-    build_risk_report,
-    level_for,
-    read_risk_report,
-    write_atomic,
-    write_risk_report,
-)
+from selfheal.forecast import Forecast
+from selfheal.reporting.risk import build_risk_report, read_risk_report, write_atomic, write_risk_report
+from selfheal.risk import WEIGHTS
 from selfheal.view import CanarySignals, SourceState
 from tests.builders import NOW, crashing_pods, healthy_pods, make_deployment, make_replicaset, snapshot_of
 
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "aiops/risk-prediction.schema.json").read_text())
 SOURCES = {"kubernetes": "available", "prometheus": "unavailable"}
 
 
@@ -35,37 +34,63 @@ def shop(canary=None):
                        canary=canary)
 
 
-def report_for(snap, outcomes=()):
+def report_for(snap, outcomes=(), forecasts=(), sources=SOURCES):
     findings = run_detectors(snap, DetectorConfig(), NOW)
     return build_risk_report(namespace="shop", findings=findings, snapshot=snap, outcomes=list(outcomes),
-                             generated_at=NOW, sources=SOURCES)
+                             generated_at=NOW, sources=sources, forecasts=forecasts)
 
 
-def test_the_score_is_the_sum_of_weighted_factors_and_each_factor_says_why():
+def test_each_factor_says_why_and_the_score_is_their_noisy_or():
     report = report_for(shop())
 
     factors = {f.name: f for f in report.factors}
     assert list(factors) == list(WEIGHTS)
-    assert factors["crash_loops"].value == 0.25 and factors["crash_loops"].detail == "1/4 Deployments: web"
-    assert factors["unavailability"].value == 0.25  # cart's replica drift
-    assert factors["missing_probes"].value == 0.25 and factors["missing_probes"].detail == "1/4 containers"
-    assert factors["bad_revisions"].value == factors["config_drift"].value == 0.0
+    assert factors["failing_workloads"].value == 0.5 and factors["failing_workloads"].detail.startswith(
+        "1 Deployments: web")
+    assert factors["config_drift"].value == 0.5  # cart's replica drift
+    assert factors["missing_probes"].value == 0.25
+    survive = 1.0
     for f in report.factors:
-        assert f.contribution == pytest.approx(f.value * f.weight)
-    assert report.risk_score == pytest.approx(sum(f.contribution for f in report.factors))
-    assert report.risk_score == pytest.approx(0.25 * 0.30 + 0.25 * 0.15 + 0.25 * 0.10)
-    assert report.level == "low"
+        assert f.probability == pytest.approx(f.value * f.weight, abs=1e-4)
+        survive *= 1 - f.probability
+    assert report.risk_score == pytest.approx(1 - survive, abs=1e-4)
+    assert report.risk_score == pytest.approx(sum(f.contribution for f in report.factors), abs=1e-3)
+    assert report.level == "high"  # a crash-looping workload is a recovery-SLO breach in progress
 
 
-def test_failed_actions_and_a_bad_canary_raise_the_score():
+def test_a_forecast_breach_raises_the_score_and_carries_its_time():
+    quiet = report_for(shop())
+    oom = Forecast("oom", "web", 900.0, "working set 95% of the 512 MiB limit", subject="web-x/app")
+
+    loud = report_for(shop(), forecasts=[oom])
+
+    factor = {f.name: f for f in loud.factors}["oom"]
+    assert factor.time_to_breach_seconds == 900.0 and factor.value == pytest.approx(0.75)
+    assert loud.risk_score > quiet.risk_score
+    assert loud.forecasts[0].kind == "oom" and loud.forecasts[0].time_to_breach_seconds == 900.0
+
+
+def test_confidence_names_what_could_not_be_measured():
+    unknown = Forecast("latency", "web", None, "", unknown="no latency histogram")
+
+    measured = report_for(shop(), forecasts=[unknown], sources={"kubernetes": "available", "prometheus": "available"})
+    blind = report_for(shop())
+
+    assert measured.confidence.level == "partial" and measured.confidence.missing == [
+        "web/latency: no latency histogram"]
+    assert blind.confidence.level == "partial" and "prometheus: unavailable" in blind.confidence.missing
+
+
+def test_failed_actions_raise_the_score():
     snap = shop()
     findings = run_detectors(snap, DetectorConfig(), NOW)
     action = next(f.actions[0] for f in findings if f.actions)
+
     quiet = report_for(snap, [ActionOutcome(action, Result.APPLIED)])
     loud = report_for(snap, [ActionOutcome(action, Result.FAILED, "http_403", "forbidden")])
 
     assert {f.name: f.value for f in loud.factors}["failed_actions"] == 1.0
-    assert loud.risk_score == pytest.approx(quiet.risk_score + 0.05)
+    assert loud.risk_score > quiet.risk_score
     assert loud.actions[0].result == "failed" and loud.actions[0].reason == "http_403"
 
 
@@ -79,24 +104,30 @@ def test_a_measured_canary_counts_relative_to_the_threshold_and_an_unmeasured_on
     assert {f.name: f.value for f in report_for(unknown).factors}["canary_errors"] == 0.0
 
 
-@pytest.mark.parametrize(("score", "level"), [(0.0, "low"), (0.149, "low"), (0.15, "medium"), (0.4, "high"),
-                                              (0.7, "critical"), (1.0, "critical")])
-def test_levels(score, level):
-    assert level_for(score) == level
-
-
-def test_the_file_has_the_documented_shape(tmp_path):
+def test_the_file_has_the_documented_shape_and_validates_against_its_schema(tmp_path):
     path = tmp_path / "aiops" / "risk-prediction.json"
+    forecasts = [Forecast("oom", "web", 900.0, "leak", subject="web-x/app"),
+                 Forecast("latency", "web", None, "", unknown="no latency histogram")]
 
-    write_risk_report(path, report_for(shop()))
+    write_risk_report(path, report_for(shop(), forecasts=forecasts))
 
     doc = json.loads(path.read_text())
-    assert set(doc) == {"schema_version", "generated_at", "namespace", "risk_score", "level", "factors",
-                        "findings", "actions", "sources"}
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["schema_version"] == 2 and doc["horizon_seconds"] == 3600
     assert doc["generated_at"] == "2024-05-01T12:00:00Z" and doc["sources"]["prometheus"] == "unavailable"
-    assert set(doc["factors"][0]) == {"name", "value", "weight", "contribution", "detail"}
     assert {f["detector"] for f in doc["findings"]} == {"crashloop", "probes", "replica_drift"}
     assert read_risk_report(path).risk_score == doc["risk_score"]
+
+
+@pytest.mark.parametrize("broken", [{"risk_score": 1.5}, {"level": "dire"}, {"schema_version": 1},
+                                    {"factors": [{"name": "x"}]}])
+def test_the_schema_refuses_what_the_job_never_writes(tmp_path, broken):
+    path = tmp_path / "r.json"
+    write_risk_report(path, report_for(shop()))
+    doc = {**json.loads(path.read_text()), **broken}
+
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, SCHEMA)
 
 
 def _crash_while_writing(path: str) -> None:
