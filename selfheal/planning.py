@@ -15,11 +15,12 @@ Each proposed action goes through these checks in order; the first that fails is
                  outcome was never recorded and one a later pass abandoned: it may have changed the cluster.
 5. ladder        per workload and ladder, from applied history within `escalation_window_seconds`:
                  health: restart (pod or rolling) -> rollback (the finding's escalation) -> needs_human;
-                 config / replicas / canary: one action -> needs_human if the drift comes back.
+                 config / replicas / canary: one action -> needs_human if the drift comes back;
+                 canary_progress (canary_step) never climbs: one step per pass, paced by the cooldown.
                  A `needs_human` skip is itself recorded in history, so hands-off lasts until the
                  workload has stayed healthy for a whole window.
 6. superseded    one workload-level action per workload per pass (rollback > restore_template >
-                 canary_abort > scale > rollout_restart > canary_promote); pod restarts of a workload
+                 canary_abort > scale > rollout_restart > canary_promote > canary_step); pod restarts of a workload
                  that has a workload-level action are superseded by it; identical actions are merged.
 7. max_actions   at most `max_actions` approved per pass, most severe first.
 
@@ -59,6 +60,7 @@ _WORKLOAD_PRIORITY = {
     ActionKind.SCALE: 3,
     ActionKind.ROLLOUT_RESTART: 4,
     ActionKind.CANARY_PROMOTE: 5,
+    ActionKind.CANARY_STEP: 6,
 }
 _RESTARTS = frozenset({ActionKind.RESTART_POD, ActionKind.ROLLOUT_RESTART})
 _BLOCKING_ROLLBACK_SKIPS = frozenset({SkipCode.PAUSED, SkipCode.GITOPS_MANAGED, SkipCode.IGNORED})
@@ -80,7 +82,7 @@ class _History:
         window_start = now - timedelta(seconds=limits.escalation_window_seconds)
         self._last_applied: dict[str, datetime] = {}
         self._applied: dict[tuple[str, str], list[HistoryEntry]] = {}
-        self._hands_off: set[tuple[str, str]] = set()
+        self._hands_off: dict[tuple[str, str], set[str]] = {}  # (workload, ladder) -> action kinds handed off
         lines = [e for e in entries if e.namespace == namespace and e.ts <= now]
         # an intent counts as done until its outcome says otherwise (the outcome line then counts itself)
         resolved = {e.intent for e in lines if e.intent and e.result != Result.INTENT}
@@ -91,22 +93,28 @@ class _History:
                 if e.ts >= window_start:
                     self._applied.setdefault((e.workload, e.ladder), []).append(e)
             elif e.result == Result.SKIPPED and e.reason == SkipCode.NEEDS_HUMAN and e.ts >= window_start:
-                self._hands_off.add((e.workload, e.ladder))
+                self._hands_off.setdefault((e.workload, e.ladder), set()).add(e.action)
 
     def last_applied(self, workload: ObjectRef) -> datetime | None:
         return self._last_applied.get(str(workload))
 
-    def applied(self, workload: ObjectRef, ladder: Ladder) -> list[HistoryEntry]:
-        return self._applied.get((str(workload), ladder.value), [])
+    def applied(
+        self, workload: ObjectRef, ladder: Ladder, kind: ActionKind | None = None
+    ) -> list[HistoryEntry]:
+        """Done on this ladder within the window; with `kind`, only that kind of action (one drift)."""
+        done = self._applied.get((str(workload), ladder.value), [])
+        return done if kind is None else [e for e in done if e.action == kind.value]
 
-    def hands_off(self, workload: ObjectRef, ladder: Ladder) -> bool:
-        return (str(workload), ladder.value) in self._hands_off
+    def hands_off(self, workload: ObjectRef, ladder: Ladder, kind: ActionKind | None = None) -> bool:
+        handed = self._hands_off.get((str(workload), ladder.value), set())
+        return bool(handed) if kind is None else kind.value in handed
 
 
 # Actions that replace the pod template: Argo CD's automated sync with selfHeal reverts them at once.
 # Restarts (the restartedAt annotation is ignored by the Application), evictions and replica changes
 # (/spec/replicas is in ignoreDifferences) are left to stand by Argo CD, so they are not refused.
-_TEMPLATE_REWRITES = frozenset({ActionKind.ROLLBACK, ActionKind.RESTORE_TEMPLATE})
+# A canary promotion rewrites the stable Deployment's images: a template rewrite too.
+_TEMPLATE_REWRITES = frozenset({ActionKind.ROLLBACK, ActionKind.RESTORE_TEMPLATE, ActionKind.CANARY_PROMOTE})
 
 
 class _Rails:
@@ -138,16 +146,14 @@ class _Rails:
                 skip = self._pod_rail(action, pod)
                 if skip is not None:
                     return skip
-        if (
-            self._gitops_guard
-            and action.action in _TEMPLATE_REWRITES
-            and ANN_ARGOCD_TRACKING in self._annotations(action.target)
-        ):
+        tracked = [ref for ref in refs if ANN_ARGOCD_TRACKING in self._annotations(ref)]
+        if self._gitops_guard and action.action in _TEMPLATE_REWRITES and tracked:
             return Skip(
                 action,
                 SkipCode.GITOPS_MANAGED,
-                f"{action.target} is tracked by Argo CD, which would put the old template back within "
-                "seconds (selfHeal); revert the commit in Git, or `argocd app rollback` with auto-sync off",
+                f"{tracked[0]} is tracked by Argo CD, which would put the old template back within "
+                "seconds (selfHeal); revert the commit in Git (or promote it there), or "
+                "`argocd app rollback` with auto-sync off",
             )
         if (
             action.action in (ActionKind.ROLLBACK, ActionKind.ROLLOUT_RESTART)
@@ -200,15 +206,20 @@ def mass_failure(findings: Sequence[Finding], snapshot: Snapshot, limits: Limits
 def _ladder(
     finding: Finding, action: PlannedAction, history: _History, rails: _Rails
 ) -> tuple[PlannedAction | None, Skip | None]:
-    """The rung to take now: the action itself, its escalation, or a needs_human skip."""
+    """The rung to take now: the action itself, its escalation, or a needs_human skip.
+
+    The health ladder is the workload's (restart -> rollback -> human, whatever restarted it); the config,
+    replicas and canary ladders are per kind of action, i.e. per drift (a template restore does not make an
+    unrelated ConfigMap change "come back")."""
     workload, ladder = action.workload, action.ladder
-    if history.hands_off(workload, ladder):
+    kind = None if ladder == Ladder.HEALTH else action.action
+    if history.hands_off(workload, ladder, kind):
         return None, Skip(
             action, SkipCode.NEEDS_HUMAN, f"{workload} was handed to a human and has not recovered since"
         )
-    applied = history.applied(workload, ladder)
-    if not applied:
-        return action, None
+    applied = history.applied(workload, ladder, kind)
+    if not applied or ladder == Ladder.CANARY_PROGRESS:
+        return action, None  # canary steps are the plan, not a repair that failed: the cooldown paces them
     done = ", ".join(sorted({e.action for e in applied}))
     if ladder == Ladder.HEALTH:
         if any(e.action == ActionKind.ROLLBACK for e in applied):
@@ -219,11 +230,12 @@ def _ladder(
             return action, None  # already the next rung (a rollback)
         escalation = finding.escalation
         if escalation is None or escalation.refusal is not None:
-            return None, Skip(
-                action,
-                SkipCode.NEEDS_HUMAN,
-                f"{done} did not help {workload} and there is no previous revision to roll back to",
+            why = (
+                escalation.refusal.text
+                if escalation is not None and escalation.refusal is not None
+                else ("there is no previous revision to roll back to")
             )
+            return None, Skip(action, SkipCode.NEEDS_HUMAN, f"{done} did not help {workload}, and {why}")
         skip = rails.check(escalation)
         return (None, skip) if skip is not None else (escalation, None)
     return None, Skip(

@@ -15,6 +15,7 @@ from tests.builders import (
     crashing_pods,
     healthy_pods,
     history_entry,
+    make_configmap,
     make_deployment,
     make_pod,
     make_replicaset,
@@ -27,11 +28,12 @@ V1, V2 = "registry.example/shop/web:1.0", "registry.example/shop/web:1.1"
 
 
 def web(name="web", *, crashing=1, healthy=2, paused=False, annotations=None, last=("Error", 1), previous=True):
-    """`name` runs revision 2 (rollout complete) with some crash-looping pods; revision 1 is kept."""
+    """`name` runs revision 2 (rollout completed two hours ago: a recent change) with some crash-looping
+    pods; revision 1 is kept."""
     dep = make_deployment(name, template=make_template(name, image=V2), revision=2, paused=paused,
                           annotations=annotations)
     old = make_replicaset(dep, revision=1, template=make_template(name, image=V1), replicas=0)
-    new = make_replicaset(dep, revision=2)
+    new = make_replicaset(dep, revision=2, created=NOW - timedelta(hours=2))
     objs = [dep, new, *crashing_pods(new, crashing, last_terminated=last), *healthy_pods(new, healthy)]
     return [*objs, old] if previous else objs
 
@@ -339,3 +341,28 @@ def test_when_the_whole_namespace_fails_the_environment_is_the_platform_mass_fai
 
     assert p.mass_failure and p.approved == ()
     assert {s.code for s in p.skipped} == {SkipCode.MASS_FAILURE}
+
+
+def test_an_established_revision_is_never_rolled_back_for_one_pod_restarts_do_not_cure():
+    """21 days of the same code, three healthy siblings: a pod restarts do not cure goes to a human."""
+    history = [history_entry("restart_pod", "Deployment/web", ago=700, kind="Pod", name="web-x")]
+    objects = completed(ago=timedelta(days=21), crashing=1, healthy=3)
+
+    p = decide(*objects, history=history)
+
+    assert approved(p) == []
+    assert [c for _, _, c in skips(p)] == [SkipCode.NEEDS_HUMAN]
+    assert "no previous revision to roll back to" not in p.skipped[0].text
+
+
+def test_a_drift_on_the_config_ladder_is_not_blocked_by_an_unrelated_earlier_one():
+    """A template restore 12 minutes ago does not make a new ConfigMap change "come back"."""
+    history = [history_entry("restore_template", "Deployment/web", ago=700, ladder="config",
+                             reason="config_hash_drift", detector="config_drift")]
+    dep = make_deployment("web", template=make_template("web", image=V1, configmap_volume="web-config",
+                                                        annotations={"selfheal.dev/config-checksum": "sha256:" + "0" * 64}))
+    rs = make_replicaset(dep, revision=1)
+
+    p = decide(dep, rs, *healthy_pods(rs, 2), make_configmap("web-config"), history=history)
+
+    assert approved(p) == [("rollout_restart", "web")]

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from selfheal.findings import ActionKind, Finding, Ladder, PlannedAction, Refusal, Severity
+from selfheal.findings import ActionKind, Finding, Ladder, PlannedAction, Refusal, Severity, SkipCode
 from selfheal.kube import requests
 from selfheal.kube.containers import Rules
 from selfheal.kube.model import Deployment
 from selfheal.kube.refs import ObjectRef, ref_of
 from selfheal.kube.requests import Write
 from selfheal.kube.revisions import equal_ignore_hash, previous_revision
-from selfheal.kube.rollout import RevisionHealth
+from selfheal.kube.rollout import RevisionHealth, revision_health
 from selfheal.view import ObjectProblem, Snapshot
 
 
@@ -32,7 +32,11 @@ class DetectorConfig:
     waiting_grace_seconds: int = 300  # image-pull / config errors younger than this are not reported
     canary_error_threshold: float = 0.05
     canary_bake_seconds: int = 600
-    canary_auto_promote: bool = False
+    canary_auto_promote: bool = False  # per pair, the stable's selfheal.dev/canary-auto-promote wins
+    canary_confidence: float = 0.95  # of the Wilson interval and the comparison with stable
+    canary_min_requests: int = 100  # fewer canary requests in the window: inconclusive
+    canary_steps: tuple[int, ...] = (10, 25, 50, 100)  # the canary's traffic shares, one step per pass
+    canary_slo_error_ratio: float = 0.001  # 1 - the availability SLO: "worse than stable" matters above it
     rollback_window_seconds: int = 6 * 3600  # a revision current for less than this is a recent change
 
     @property
@@ -83,6 +87,47 @@ def rollback_to_previous(snapshot: Snapshot, dep: Deployment, *, detector: str) 
         severity=Severity.CRITICAL,
         summary=f"roll back {dep.metadata.name} to revision {target.revision()} (restarts did not help)",
     )
+
+
+def rollback_rung(
+    snapshot: Snapshot, dep: Deployment, config: DetectorConfig, now: datetime, *, detector: str
+) -> PlannedAction | None:
+    """The ladder's rollback rung for `dep`: `rollback_to_previous` for a recent change; for an established
+    revision (current longer than the rollback window: its code ran fine that long) or one whose verdict
+    undecodable objects leave in doubt, a refused rollback saying why (the ladder then goes to a human);
+    None without a previous revision."""
+    health = revision_health(
+        dep, snapshot.replicasets_of(dep), snapshot.pods_of_replicaset, config.containers, now
+    )
+    if health is None:
+        return None
+    why = ""
+    if revision_in_doubt(snapshot, health):
+        why = "objects of its revision could not be decoded: no rollback on a verdict in doubt"
+    elif not health.is_recent_change(now, config.rollback_window_seconds):
+        age = health.age_seconds(now)
+        days = (
+            f"{age / 86400:.0f} days"
+            if age is not None and age >= 86400
+            else f"{(age or 0) / 3600:.0f} hours"
+        )
+        why = (
+            f"revision {health.new.revision()} has been current for {days}: an established revision is not "
+            "rolled back (what changed is around it, not its code)"
+        )
+    if why:
+        return propose(
+            ActionKind.ROLLBACK,
+            ref_of("Deployment", dep.metadata),
+            (),
+            reason="restarts_did_not_help",
+            ladder=Ladder.HEALTH,
+            detector=detector,
+            severity=Severity.CRITICAL,
+            summary=f"roll back {dep.metadata.name}",
+            refusal=Refusal(SkipCode.NEEDS_HUMAN, why),
+        )
+    return rollback_to_previous(snapshot, dep, detector=detector)
 
 
 # --- objects that could not be decoded ------------------------------------------------------------------

@@ -5,8 +5,10 @@ One finding per pod. The proposed action is a restart (eviction) when a restart 
 failures the restart is proposed *refused*, so the report says why nothing was done (a new revision
 that fails this way is the bad-revision detector's rollback). The finding's escalation is the
 rollback `kubectl rollout undo` would do, for the planner's ladder: restart -> rollback -> needs_human —
-except when most pods of an established revision fail (older than the rollback window): that is an
-environment problem, never rolled back, so the ladder is restart -> needs_human.
+when the current revision is a recent change (rolling out, or current for less than the rollback
+window). An established revision is never rolled back, whether most of its pods fail (its environment
+changed) or one (a restart case: a pod that restarts do not cure goes to a human): the ladder is then
+restart -> needs_human.
 
 Objects that could not be decoded (`selfheal.detectors.undecodable`): a pod whose ReplicaSet, or that
 ReplicaSet's Deployment, could not be decoded has an owner the job cannot see; its restart is proposed
@@ -22,36 +24,30 @@ from selfheal.detectors.base import (
     DetectorConfig,
     not_decoded,
     propose,
-    revision_in_doubt,
-    rollback_to_previous,
+    rollback_rung,
 )
-from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, Refusal, Severity, SkipCode
+from selfheal.findings import (
+    ActionKind,
+    Cause,
+    CauseCode,
+    Finding,
+    Ladder,
+    PlannedAction,
+    Refusal,
+    Severity,
+    SkipCode,
+)
 from selfheal.kube import requests
 from selfheal.kube.containers import WHY_RESTART_DOES_NOT_HELP, container_problems, primary_problem
-from selfheal.kube.model import Deployment
 from selfheal.kube.refs import ref_of
-from selfheal.kube.rollout import revision_health
 from selfheal.view import Snapshot
 
 NAME = "crashloop"
 
 
-def _no_rollback_rung(snapshot: Snapshot, dep: Deployment, config: DetectorConfig, now: datetime) -> bool:
-    """An established revision failing systemically, or a revision whose verdict undecodable objects
-    leave in doubt: restarts, then a human; never a rollback."""
-    health = revision_health(
-        dep, snapshot.replicasets_of(dep), snapshot.pods_of_replicaset, config.containers, now
-    )
-    if health is None:
-        return False
-    if revision_in_doubt(snapshot, health):
-        return True
-    return health.systemic and not health.is_recent_change(now, config.rollback_window_seconds)
-
-
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
     findings: list[Finding] = []
-    no_rollback: dict[str, bool] = {}  # Deployment uid -> _no_rollback_rung
+    rungs: dict[str, PlannedAction | None] = {}  # Deployment uid -> the ladder's rollback rung
     for pod in snapshot.pods:
         problems = container_problems(pod, config.containers, now)
         if not problems:
@@ -91,10 +87,9 @@ def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Fi
         dep = snapshot.deployment_of(pod)
         escalation = None
         if dep is not None and refusal is None:
-            if dep.metadata.uid not in no_rollback:
-                no_rollback[dep.metadata.uid] = _no_rollback_rung(snapshot, dep, config, now)
-            if not no_rollback[dep.metadata.uid]:
-                escalation = rollback_to_previous(snapshot, dep, detector=NAME)
+            if dep.metadata.uid not in rungs:
+                rungs[dep.metadata.uid] = rollback_rung(snapshot, dep, config, now, detector=NAME)
+            escalation = rungs[dep.metadata.uid]
         findings.append(
             Finding(
                 detector=NAME,

@@ -13,6 +13,10 @@ the autoscaler). `spec.replicas: 0` under an HPA is the documented way to switch
 so it is left alone. An HPA that could not be decoded and targets the Deployment (or whose target
 cannot be read) may own the count: the scale is refused (`undecodable_object`).
 
+The canary of a canary pair (`<name>-canary` beside `<name>` with a traffic split) has no replica
+drift: its replicas follow the canary gate (scaled to 0 by an abort, stepped with the split), so a
+recorded count (last-applied's 1) must not bring an aborted canary back.
+
 Availability drift: `availableReplicas < spec.replicas` for longer than `progressDeadlineSeconds`,
 no rollout in progress, and no pod explained by another detector (crash loop, image pull, config
 error) -> a rolling restart, as `kubectl rollout restart` does it. With pods or ReplicaSets of the
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from selfheal.detectors.base import DetectorConfig, not_decoded, propose, rollback_to_previous, unseen_of
+from selfheal.detectors.base import DetectorConfig, not_decoded, propose, rollback_rung, unseen_of
 from selfheal.findings import ActionKind, Cause, CauseCode, Finding, Ladder, Refusal, Severity, SkipCode
 from selfheal.kube import requests
 from selfheal.kube.annotations import Invalid, desired_replicas
@@ -137,7 +141,9 @@ def _rollout_in_progress(dep: Deployment) -> bool:
     )
 
 
-def _availability_finding(snapshot: Snapshot, dep: Deployment, now: datetime) -> Finding | None:
+def _availability_finding(
+    snapshot: Snapshot, dep: Deployment, config: DetectorConfig, now: datetime
+) -> Finding | None:
     replicas, available = dep.spec.replicas, dep.status.available_replicas
     if dep.spec.paused or replicas == 0 or available >= replicas or _rollout_in_progress(dep):
         return None
@@ -198,16 +204,18 @@ def _availability_finding(snapshot: Snapshot, dep: Deployment, now: datetime) ->
         Cause(CauseCode.UNAVAILABLE, summary),
         evidence,
         (action,),
-        escalation=None if unseen else rollback_to_previous(snapshot, dep, detector=NAME),
+        escalation=None if unseen else rollback_rung(snapshot, dep, config, now, detector=NAME),
         failing=True,
     )
 
 
 def detect(snapshot: Snapshot, config: DetectorConfig, now: datetime) -> list[Finding]:
     findings: list[Finding] = []
+    canaries = {c.metadata.uid for _, c in snapshot.canary_pairs()}
     for dep in snapshot.deployments:
-        findings += _replica_findings(snapshot, dep)
-        availability = _availability_finding(snapshot, dep, now)
+        if dep.metadata.uid not in canaries:  # a canary's replicas follow its gate (detectors/canary.py)
+            findings += _replica_findings(snapshot, dep)
+        availability = _availability_finding(snapshot, dep, config, now)
         if availability is not None:
             findings.append(availability)
     return findings

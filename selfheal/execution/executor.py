@@ -34,6 +34,10 @@ T = TypeVar("T")
 FIELD_MANAGER = "selfheal"
 
 
+def _key(write: Write) -> tuple[str, str, str]:
+    return (write.target.kind, write.target.namespace, write.target.name)
+
+
 class Recorder(Protocol):
     """The write-ahead record (selfheal.reporting.store.Journal): `intent` is on disk before the action's
     first write (or raises RecordError, and the action is not taken); `outcome` after its last."""
@@ -87,6 +91,7 @@ class Executor:
         self.retry_attempts = retry_attempts
         self.sleep = sleep
         self.recorder = recorder
+        self._own_generation: dict[tuple[str, str, str], int] = {}  # per action: generations its writes left
         self.unrecordable = ""  # set once the record could not be written: the pass must stop acting
 
     def _retrying(self, fn: Callable[[], T]) -> T:
@@ -101,15 +106,18 @@ class Executor:
             raise Refused("target_replaced", f"{t} was replaced since it was read (uid changed)")
         if meta.get("deletionTimestamp"):
             raise Refused(SkipCode.TERMINATING.value, f"{t} is terminating")
-        if t.generation and meta.get("generation") not in (None, t.generation):
+        # this action's own earlier writes to the target moved its generation on: that is no edit
+        expected = self._own_generation.get(_key(write), t.generation)
+        if expected and meta.get("generation") not in (None, expected):
             raise Refused(
                 "changed_since_read",
-                f"{t} spec was edited since it was read (generation {t.generation} -> "
+                f"{t} spec was edited since it was read (generation {expected} -> "
                 f"{meta.get('generation')}); the next pass decides again",
             )
         return fresh
 
     def _send(self, write: Write, fresh: dict[str, Any], body: bytes | None = None) -> None:
+        """Send one write; remember the generation it left the target at (the answer is the object)."""
         t = write.target
         meta = fresh.get("metadata") or {}
         query = [("fieldManager", FIELD_MANAGER)]
@@ -122,9 +130,9 @@ class Executor:
             else guarded_body(write, str(meta.get("uid", "")), str(meta.get("resourceVersion", "")))
         )
 
-        def once() -> None:
+        def once() -> Any:
             try:
-                self.transport.request(
+                return self.transport.request(
                     method,
                     object_path(t.kind, t.namespace, t.name, write.subresource),
                     query=query,
@@ -136,7 +144,14 @@ class Executor:
                     raise EvictionBlocked(exc.message) from None
                 raise
 
-        self._retrying(once)
+        answer = self._retrying(once)
+        if not write.subresource and not self.dry_run:
+            try:
+                generation = (answer.json() or {}).get("metadata", {}).get("generation")
+            except (ValueError, AttributeError):
+                generation = None
+            if isinstance(generation, int):
+                self._own_generation[_key(write)] = generation
 
     def _apply(self, write: Write) -> None:
         fresh = self._fresh(write)
@@ -192,6 +207,7 @@ class Executor:
         return outcome
 
     def _execute(self, action: PlannedAction) -> ActionOutcome:
+        self._own_generation = {}
         sent: list[Write] = []
         fields = {
             "action": action.action.value,

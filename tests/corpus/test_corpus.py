@@ -17,16 +17,7 @@ pytestmark = [pytest.mark.kubectl, pytest.mark.prometheus]
 
 # Cases the job decides differently from the rules and an experienced SRE: to be fixed in the job.
 KNOWN: dict[str, str] = {
-    "36-canary-healthy-auto-promote": "the promote's second write on the stable is refused by the generation its "
-    "first write bumped; left half-done and reported as skipped",
-    "37-canary-promote-argocd-tracked": "canary_promote rewrites an Argo CD-tracked template without the gitops "
-    "guard (and is left half-done, as in case 36)",
-    "39-canary-aborted-stays-at-zero": "replica drift scales the aborted canary back to last-applied's 1 replica",
     "40-canary-malformed-split-high-errors": "a failing canary with a malformed split annotation is not aborted",
-    "48-established-single-pod-restart-did-not-help": "a 21-day-old revision is rolled back for one crashing pod "
-    "whose siblings run fine",
-    "57-config-ladder-configmap-restart-after-restore": "a ConfigMap change never acted on is handed to a human "
-    "because an unrelated restore is on the config ladder",
 }
 
 CASES = all_cases()

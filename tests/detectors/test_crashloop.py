@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from selfheal.detectors import crashloop
@@ -16,7 +18,7 @@ CONFIG = DetectorConfig(restart_threshold=3)
 def _web():
     dep = make_deployment("web", image="registry.example/shop/web:1.1", revision=2)
     old = make_replicaset(dep, revision=1, image="registry.example/shop/web:1.0", replicas=0)
-    new = make_replicaset(dep, revision=2)
+    new = make_replicaset(dep, revision=2, created=NOW - timedelta(hours=2))  # a recent change
     return dep, old, new
 
 

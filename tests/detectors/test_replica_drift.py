@@ -157,3 +157,13 @@ def test_availability_drift_is_not_reported_when_something_else_explains_it(sinc
     snap = unavailable_web(since_seconds=since, pods_waiting=waiting, progressing=progressing, paused=paused)
 
     assert [f for f in replica_drift.detect(snap, CONFIG, NOW) if f.cause.code == CauseCode.UNAVAILABLE] == []
+
+
+def test_an_aborted_canary_is_not_scaled_back_to_its_recorded_replicas():
+    """The canary's replicas follow its gate: last-applied's 1 must not bring back an aborted canary."""
+    split = {"rollout.argoproj.io/traffic-split": '{"canary":0,"stable":100}'}
+    stable = make_deployment("web", annotations=split)
+    canary = make_deployment("web-canary", replicas=0, last_applied={"spec": {"replicas": 1}})
+
+    assert [f for f in replica_drift.detect(snapshot_of(stable, canary), CONFIG, NOW)
+            if f.workload.name == "web-canary"] == []

@@ -180,3 +180,25 @@ def test_a_dry_run_sends_every_write_with_dry_run_all():
     assert outcome.result is Result.DRY_RUN
     assert [query_of(r) for r in api.requests if r.method == "PATCH"] == [
         {"fieldManager": "selfheal", "dryRun": "All"}] * 2
+
+
+def test_an_action_writing_twice_to_one_object_does_not_trip_over_its_own_generation_bump():
+    """A promotion patches the stable's image (generation +1) and then its traffic split."""
+    generation = {"web": 1}
+
+    def handler(req: Request) -> Response:
+        if req.method == "GET":
+            return ok({"metadata": {"uid": WEB.metadata.uid, "resourceVersion": "7", "generation": generation["web"]}})
+        if "/spec/template" in (req.body or b"").decode():
+            generation["web"] += 1
+        return ok({"metadata": {"uid": WEB.metadata.uid, "generation": generation["web"]}})
+
+    image = requests.restore_template(WEB, WEB.template_doc())
+    action = propose(ActionKind.CANARY_PROMOTE, ref_of("Deployment", WEB.metadata),
+                     (image, requests.traffic_split(WEB, 0)), reason="canary_healthy", summary="promote",
+                     ladder=Ladder.CANARY, detector="test", severity=Severity.INFO)
+
+    outcome = executor(FakeTransport(handler)).execute(action)
+
+    assert outcome.result is Result.APPLIED, outcome.message
+    assert generation["web"] == 2
