@@ -81,7 +81,12 @@ def _hpa_finding(dep: Deployment, hpa: HorizontalPodAutoscaler) -> Finding | Non
         workload,
         Severity.WARNING,
         Cause(CauseCode.HPA_CLAMP, summary),
-        (summary, f"HPA {hpa.metadata.name} wants {hpa.status.desired_replicas}"),
+        (
+            summary,
+            f"HPA {hpa.metadata.name} wants {hpa.status.desired_replicas}"
+            if hpa.status.desired_replicas
+            else f"HPA {hpa.metadata.name} has no desired count yet (its metrics are not available)",
+        ),
         (action,),
     )
 
