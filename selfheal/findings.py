@@ -57,6 +57,7 @@ class CauseCode(enum.StrEnum):
     # canary
     CANARY_ERRORS = "canary_errors"
     CANARY_UNKNOWN = "canary_unknown"
+    CANARY_INCONCLUSIVE = "canary_inconclusive"  # measured, too little traffic to judge (canary_gate)
     CANARY_BAKING = "canary_baking"
     CANARY_HEALTHY = "canary_healthy"
     TRAFFIC_SPLIT_INVALID = "traffic_split_invalid"  # the split annotation is not a valid canary/stable pair
@@ -83,6 +84,7 @@ class ActionKind(enum.StrEnum):
     RESTORE_TEMPLATE = "restore_template"
     CANARY_ABORT = "canary_abort"
     CANARY_PROMOTE = "canary_promote"
+    CANARY_STEP = "canary_step"  # one step of the canary's traffic share (SELFHEAL_CANARY_STEPS)
 
 
 class Ladder(enum.StrEnum):
@@ -92,6 +94,7 @@ class Ladder(enum.StrEnum):
     CONFIG = "config"  # restore / checksum restart -> needs_human
     REPLICAS = "replicas"  # scale / availability restart -> needs_human
     CANARY = "canary"  # abort / promote -> needs_human
+    CANARY_PROGRESS = "canary_progress"  # canary steps: one per pass (paced by the cooldown), never a rung
 
 
 class SkipCode(enum.StrEnum):

@@ -54,7 +54,14 @@ from selfheal.reporting.history import resolution_for
 from selfheal.reporting.risk import RiskReport
 from selfheal.reporting.risk import check_writable as check_risk_writable
 from selfheal.settings import Settings
-from selfheal.signals import DEFAULT_CANARY_ERROR_QUERY, ObserveConfig, read_canary_signals, read_observations
+from selfheal.signals import (
+    DEFAULT_CANARY_ERRORS_QUERY,
+    DEFAULT_CANARY_REQUESTS_QUERY,
+    CanaryQueries,
+    ObserveConfig,
+    read_canary_signals,
+    read_observations,
+)
 from selfheal.signals.queries import DEFAULTS
 from selfheal.snapshot import SnapshotError, decode_object, read_snapshot
 from selfheal.view import Snapshot
@@ -78,7 +85,7 @@ class Signals:
     """Where the optional Prometheus signals come from, and what the forecasts hold them to."""
 
     prometheus_url: str | None = None
-    canary_error_query: str = DEFAULT_CANARY_ERROR_QUERY
+    canary_queries: CanaryQueries = field(default_factory=CanaryQueries)
     timeout_seconds: float = 5.0
     observe: ObserveConfig = field(default_factory=ObserveConfig)
     slo: SLO = field(default_factory=SLO)
@@ -140,6 +147,10 @@ class PassContext:
                 canary_error_threshold=s.canary_error_threshold,
                 canary_bake_seconds=s.canary_bake_seconds,
                 canary_auto_promote=s.canary_auto_promote,
+                canary_confidence=s.canary_confidence,
+                canary_min_requests=s.canary_min_requests,
+                canary_steps=s.canary_step_list,
+                canary_slo_error_ratio=round(1 - s.slo_availability, 12),
                 rollback_window_seconds=s.rollback_window_seconds,
             ),
             limits=Limits(
@@ -159,7 +170,10 @@ class PassContext:
             ),
             signals=Signals(
                 s.prometheus_url,
-                s.canary_error_query or DEFAULT_CANARY_ERROR_QUERY,
+                CanaryQueries(
+                    s.canary_requests_query or DEFAULT_CANARY_REQUESTS_QUERY,
+                    s.canary_errors_query or DEFAULT_CANARY_ERRORS_QUERY,
+                ),
                 s.prometheus_timeout_seconds,
                 ObserveConfig(
                     s.prometheus_url,
@@ -269,10 +283,10 @@ def _suspended(ctx: PassContext) -> bool:
 
 def _read(ctx: PassContext, now: datetime) -> Reading:
     snap = read_snapshot(ctx.transport, ctx.namespace, ctx.page_size)
-    names = [c.metadata.name for _, c in snap.canary_pairs()]
+    pairs = [(s.metadata.name, c.metadata.name) for s, c in snap.canary_pairs()]
     sig = ctx.signals
     snap = snap.with_canary_signals(
-        read_canary_signals(sig.prometheus_url, names, sig.canary_error_query, sig.timeout_seconds, at=now)
+        read_canary_signals(sig.prometheus_url, pairs, sig.canary_queries, sig.timeout_seconds, at=now)
     )
     observed = read_observations(sig.observe, snap, now)
     found = tuple(forecasts(observed, sig.slo))
@@ -456,6 +470,7 @@ def _act(
         halted = (
             halted
             or ctx.stop()
+            or executor.halted
             or (f"{SkipCode.NOT_RECORDED}: {executor.unrecordable}" if executor.unrecordable else "")
         )
         if not halted and ctx.transport.budget() <= 0:
@@ -477,6 +492,7 @@ def _act(
                 for a in the_plan.approved[i:]
             ]
             break
+    halted = halted or executor.halted
     if not halted and executor.unrecordable:
         halted = f"{SkipCode.NOT_RECORDED}: {executor.unrecordable}"
     return tuple(executed), halted

@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from selfheal.canary_gate import parse_steps
+
 ENV_PREFIX = "SELFHEAL_"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -66,8 +68,14 @@ class Settings(BaseSettings):
     slo_availability: float = Field(default=0.999, gt=0.5, lt=1)
     slo_latency_p99_seconds: float = Field(default=1.0, gt=0)
     risk_horizon_seconds: float = Field(default=3600.0, ge=60, le=7 * 86400)
-    canary_error_query: str | None = None  # None: selfheal.snapshot.DEFAULT_CANARY_ERROR_QUERY
+    canary_error_query: str | None = None  # replaced by the two below: refused when set
+    # Counts over the window, canary and stable (None: selfheal.signals.DEFAULT_CANARY_*_QUERY).
+    canary_requests_query: str | None = None
+    canary_errors_query: str | None = None
     canary_error_threshold: float = Field(default=0.05, gt=0, le=1)
+    canary_confidence: float = Field(default=0.95, gt=0.5, lt=1)  # of the Wilson interval and the z-test
+    canary_min_requests: int = Field(default=100, ge=1)  # fewer in the window: inconclusive
+    canary_steps: str = "10,25,50,100"  # traffic shares, one step per pass (selfheal.canary_gate.parse_steps)
     canary_bake_seconds: int = Field(default=600, ge=0)
     canary_auto_promote: bool = False
     dry_run: bool = False
@@ -112,10 +120,29 @@ class Settings(BaseSettings):
 
     @field_validator("canary_error_query")
     @classmethod
+    def _ratio_query(cls, v: str | None) -> str | None:
+        if v:
+            raise ValueError(
+                "no longer read: the canary gate needs counts, not a ratio; set SELFHEAL_CANARY_REQUESTS_QUERY "
+                "and SELFHEAL_CANARY_ERRORS_QUERY (requests and 5xx errors over the window, with $deployment)"
+            )
+        return None
+
+    @field_validator("canary_requests_query", "canary_errors_query")
+    @classmethod
     def _query(cls, v: str | None) -> str | None:
-        if v is not None and "$deployment" not in v:
-            raise ValueError("must contain $deployment (replaced by the canary Deployment name)")
+        if v is not None and v != "" and "$deployment" not in v:
+            raise ValueError("must contain $deployment (replaced by each Deployment's name)")
         return v or None
+
+    @field_validator("canary_steps")
+    @classmethod
+    def _steps(cls, v: str) -> str:
+        return ",".join(map(str, parse_steps(v)))
+
+    @property
+    def canary_step_list(self) -> tuple[int, ...]:
+        return parse_steps(self.canary_steps)
 
     @model_validator(mode="after")
     def _window_covers_cooldown(self) -> Settings:

@@ -52,12 +52,23 @@ class SourceState(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class Counts:
+    """Requests and 5xx errors one Deployment served over the query window (Prometheus' `increase()`:
+    extrapolated, so not always whole numbers)."""
+
+    requests: float
+    errors: float
+
+
+@dataclass(frozen=True)
 class CanarySignals:
-    """Error ratio (0..1) per canary Deployment name; None = no traffic in the window (unknown)."""
+    """Error ratio (0..1) per canary Deployment name; None = no traffic in the window (unknown).
+    `counts`: requests and errors per Deployment name, canaries and their stables; None = no series."""
 
     state: SourceState = SourceState.UNAVAILABLE
     detail: str = "no prometheus_url configured"
     error_rates: Mapping[str, float | None] = field(default_factory=dict)
+    counts: Mapping[str, Counts | None] = field(default_factory=dict)
 
 
 # --- objects that could not be decoded -----------------------------------------------------------------

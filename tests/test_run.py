@@ -27,5 +27,5 @@ def test_settings_become_one_pass_context():
     assert ctx.detectors == DetectorConfig(restart_threshold=5, rollback_window_seconds=7200)
     assert (ctx.outputs.history_file, ctx.outputs.risk_file, ctx.outputs.pushgateway_url) == (
         Path("h.log"), Path("r.json"), "http://pg:9091")
-    assert ctx.signals.prometheus_url == "http://prom:9090" and "$deployment" in ctx.signals.canary_error_query
+    assert ctx.signals.prometheus_url == "http://prom:9090" and "$deployment" in ctx.signals.canary_queries.requests
     assert (ctx.page_size, ctx.dry_run, ctx.namespace, ctx.run_id) == (50, True, "shop", "r1")

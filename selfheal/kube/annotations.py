@@ -16,6 +16,13 @@ person or a tool wrote there. The rules, one per annotation:
 - `cronjob.kubernetes.io/suspended` and `selfheal.dev/ignore`: switches, `"true"` or `"false"` (case and
   surrounding whitespace do not matter); absent is off. Anything else (`"yes"`, `"1"`, `"enabled"`) is
   read as ON, the safe side for both (hands off), and carries the `Invalid` so the caller can say so.
+- `selfheal.dev/canary-auto-promote` on the stable Deployment: a switch read like the others by `flag`,
+  but the caller takes an invalid value as OFF (the safe side for it: no automatic progression).
+- `selfheal.dev/canary-step` (the job's own record of its last canary step, on the Deployment carrying the
+  split): a JSON object with exactly `canary` (integer 0..100, the share it set), `at` (when, RFC 3339 UTC
+  `YYYY-MM-DDTHH:MM:SSZ`), `stable_replicas` (the stable's replicas before the first step, integer >= 0),
+  `stable_desired` and `canary_desired` (`selfheal.dev/desired-replicas` of each before the first step, a
+  string or null for none).
 - `deployment.kubernetes.io/revision` on a ReplicaSet: an integer as kubectl parses it (Go's
   `strconv.ParseInt(v, 10, 64)`: optional sign, ASCII digits, 64-bit); anything else is no revision.
 
@@ -27,6 +34,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -43,6 +51,8 @@ ANN_RESTARTED_AT: Final = "kubectl.kubernetes.io/restartedAt"
 ANN_REVISION: Final = "deployment.kubernetes.io/revision"
 ANN_TRAFFIC_SPLIT: Final = "rollout.argoproj.io/traffic-split"
 ANN_CRONJOB_SUSPENDED: Final = "cronjob.kubernetes.io/suspended"
+ANN_CANARY_AUTO_PROMOTE: Final = "selfheal.dev/canary-auto-promote"
+ANN_CANARY_STEP: Final = "selfheal.dev/canary-step"
 ANN_MIRROR: Final = "kubernetes.io/config.mirror"
 
 # The most replicas the job scales a Deployment to on the word of an annotation when no HPA targets it
@@ -266,6 +276,81 @@ def traffic_split(dep: Deployment) -> TrafficSplit | Invalid | None:
 def split_holder(stable: Deployment, canary: Deployment) -> Deployment:
     """Which of a canary pair carries the split: stable when it has the annotation, else the canary."""
     return stable if ANN_TRAFFIC_SPLIT in stable.metadata.annotations else canary
+
+
+# --- the job's record of its canary steps ---------------------------------------------------------------
+
+_STEP_KEYS: Final = ("canary", "at", "stable_replicas", "stable_desired", "canary_desired")
+_STEP_TIME: Final = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclass(frozen=True)
+class CanaryStep:
+    """What the job's last canary step set (`canary` %, `at`) and what it found before its first step."""
+
+    canary: int
+    at: datetime
+    stable_replicas: int
+    stable_desired: str | None
+    canary_desired: str | None
+
+    def value(self) -> str:
+        return json.dumps(
+            {
+                "canary": self.canary,
+                "at": self.at.astimezone(UTC).strftime(_STEP_TIME),
+                "stable_replicas": self.stable_replicas,
+                "stable_desired": self.stable_desired,
+                "canary_desired": self.canary_desired,
+            },
+            separators=(",", ":"),
+        )
+
+
+def parse_canary_step(raw: str) -> CanaryStep | Invalid:
+    def invalid(reason: str) -> Invalid:
+        return Invalid(ANN_CANARY_STEP, raw, reason)
+
+    try:
+        doc = json.loads(
+            raw,
+            object_pairs_hook=_no_duplicates,
+            parse_int=_int_literal,
+            parse_float=_Literal,
+            parse_constant=_Literal,
+        )
+    except _Duplicate as dup:
+        return invalid(f"duplicate key {json.dumps(str(dup))}")
+    except (ValueError, RecursionError):
+        return invalid("not JSON")
+    if not isinstance(doc, dict):
+        return invalid(f"not a JSON object (a JSON {_json_type(doc)})")
+    if sorted(doc) != sorted(_STEP_KEYS):
+        return invalid(f"keys are not exactly {', '.join(_STEP_KEYS)}")
+    canary, at, replicas = doc["canary"], doc["at"], doc["stable_replicas"]
+    if type(canary) is not int or not 0 <= canary <= 100:
+        return invalid('"canary" is not an integer in 0..100')
+    if type(replicas) is not int or not 0 <= replicas <= DESIRED_REPLICAS_CAP:
+        return invalid(f'"stable_replicas" is not an integer in 0..{DESIRED_REPLICAS_CAP}')
+    if type(at) is not str:
+        return invalid('"at" is not a string')
+    try:
+        moment = datetime.strptime(at, _STEP_TIME).replace(tzinfo=UTC)
+    except ValueError:
+        return invalid(f'"at" is not {_STEP_TIME}')
+    desired: list[str | None] = []
+    for key in ("stable_desired", "canary_desired"):
+        value = doc[key]
+        if value is not None and type(value) is not str:
+            return invalid(f'"{key}" is not a string or null')
+        desired.append(value)
+    return CanaryStep(canary, moment, replicas, desired[0], desired[1])
+
+
+def canary_step(dep: Deployment) -> CanaryStep | Invalid | None:
+    """The job's canary-step record on `dep`; None when it carries none."""
+    raw = dep.metadata.annotations.get(ANN_CANARY_STEP)
+    return None if raw is None else parse_canary_step(raw)
 
 
 # --- revisions ------------------------------------------------------------------------------------------

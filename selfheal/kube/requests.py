@@ -12,22 +12,27 @@ Kubernetes semantics live (they return `Write`s; the detectors wrap them into pr
   template annotation `kubectl.kubernetes.io/restartedAt` (RFC 3339, seconds), or of another one.
 - replicas: a merge patch of `spec.replicas`.
 - template restore: a JSON patch replacing `/spec/template`.
-- canary abort / promote: merge patches of the traffic-split annotation and the canary's replicas;
-  promote also JSON-patches the stable containers' images (guarded by `test` ops on the container
-  names).
+- canary abort / promote / step: one write per Deployment of the pair, each carrying all that changes on
+  it (the split annotation, the job's step record, `selfheal.dev/desired-replicas`, replicas, images), so
+  no write of an action finds its Deployment's generation bumped by an earlier one. Merge patches, except
+  on the stable when images change: a JSON patch, the image replaces guarded by `test` ops on the
+  container names. Without a step record, abort keeps its historical shape: the split on the annotated
+  Deployment, then the canary scaled to 0 (a metadata-only write never bumps the generation).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
+from selfheal.kube.annotations import ANN_CANARY_STEP, CanaryStep
 from selfheal.kube.model import (
+    ANN_DESIRED_REPLICAS,
     ANN_LAST_APPLIED,
     ANN_RESTARTED_AT,
     ANN_REVISION,
@@ -199,11 +204,6 @@ def traffic_split(annotated: Deployment, canary_percent: int) -> Write:
     )
 
 
-def canary_abort(annotated: Deployment, canary: Deployment) -> tuple[Write, ...]:
-    """Traffic split to canary 0 / stable 100 first, then the canary scaled to 0."""
-    return (traffic_split(annotated, 0), replicas(canary, 0))
-
-
 def image_updates(stable: Deployment, canary: Deployment) -> list[tuple[int, str, str, str]]:
     """(index, container name, stable image, canary image) for same-named containers whose image differs."""
     images = {c.name: c.image for c in canary.spec.template.spec.containers}
@@ -214,19 +214,172 @@ def image_updates(stable: Deployment, canary: Deployment) -> list[tuple[int, str
     ]
 
 
-def canary_promote(stable: Deployment, canary: Deployment, annotated: Deployment) -> tuple[Write, ...]:
-    """Stable containers take the canary's images; traffic 0/100; the canary scaled to 0."""
-    body: list[dict[str, Any]] = []
-    inverse: list[dict[str, Any]] = []
-    for i, name, old, new in image_updates(stable, canary):
+# --- canary pairs: one write per Deployment -----------------------------------------------------------
+
+
+@dataclass
+class _Change:
+    """What one Deployment of a canary pair becomes: annotations (None removes one), replicas, images."""
+
+    dep: Deployment
+    annotations: dict[str, str | None] = field(default_factory=dict)
+    replicas: int | None = None
+    images: tuple[tuple[int, str, str, str], ...] = ()
+
+    def scale(self, count: int | None) -> None:
+        """Replicas to `count` (None: left alone), with `selfheal.dev/desired-replicas` saying the same, so
+        the replica-drift detector agrees with the canary's progression instead of undoing it."""
+        if count is not None and count != self.dep.spec.replicas:
+            self.replicas = count
+            self.annotations[ANN_DESIRED_REPLICAS] = str(count)
+
+
+def _pointer(key: str) -> str:
+    return "/metadata/annotations/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def _change_write(change: _Change) -> Write | None:
+    dep = change.dep
+    current = dep.metadata.annotations
+    annotations = {k: v for k, v in change.annotations.items() if current.get(k) != v}
+    count = change.replicas if change.replicas is not None and change.replicas != dep.spec.replicas else None
+    if not annotations and count is None and not change.images:
+        return None
+    ref = deployment_ref(dep)
+    if not change.images:
+        body: dict[str, Any] = {}
+        inverse: dict[str, Any] = {}
+        if annotations:
+            body["metadata"] = {"annotations": annotations}
+            inverse["metadata"] = {"annotations": {k: current.get(k) for k in annotations}}
+        if count is not None:
+            body["spec"] = {"replicas": count}
+            inverse["spec"] = {"replicas": dep.spec.replicas}
+        return Write("patch", ref, ContentType.MERGE_PATCH, _json(body), _json(inverse))
+    ops: list[dict[str, Any]] = []
+    undo: list[dict[str, Any]] = []
+    if annotations and not current:  # no annotation map to add keys to: add the map
+        added = {k: v for k, v in annotations.items() if v is not None}
+        if added:
+            ops.append({"op": "add", "path": "/metadata/annotations", "value": added})
+            undo.append({"op": "remove", "path": "/metadata/annotations"})
+    else:
+        for key, value in annotations.items():
+            old = current.get(key)
+            ops.append(
+                {"op": "remove", "path": _pointer(key)}
+                if value is None
+                else {"op": "add", "path": _pointer(key), "value": value}
+            )
+            undo.append(
+                {"op": "remove", "path": _pointer(key)}
+                if old is None
+                else {"op": "add", "path": _pointer(key), "value": old}
+            )
+    for i, name, old_image, new_image in change.images:
         path = f"/spec/template/spec/containers/{i}"
-        body += [
+        ops += [
             {"op": "test", "path": f"{path}/name", "value": name},
-            {"op": "replace", "path": f"{path}/image", "value": new},
+            {"op": "replace", "path": f"{path}/image", "value": new_image},
         ]
-        inverse += [
+        undo += [
             {"op": "test", "path": f"{path}/name", "value": name},
-            {"op": "replace", "path": f"{path}/image", "value": old},
+            {"op": "replace", "path": f"{path}/image", "value": old_image},
         ]
-    images = Write("patch", deployment_ref(stable), ContentType.JSON_PATCH, _json(body), _json(inverse))
-    return (images, traffic_split(annotated, 0), replicas(canary, 0))
+    if count is not None:
+        ops.append({"op": "replace", "path": "/spec/replicas", "value": count})
+        undo.append({"op": "replace", "path": "/spec/replicas", "value": dep.spec.replicas})
+    return Write("patch", ref, ContentType.JSON_PATCH, _json(ops), _json(undo))
+
+
+def _writes(changes: Iterable[_Change]) -> tuple[Write, ...]:
+    return tuple(w for w in (_change_write(c) for c in changes) if w is not None)
+
+
+def _pair(stable: Deployment, canary: Deployment, annotated: Deployment) -> tuple[_Change, _Change, _Change]:
+    """(stable's change, canary's change, the annotated one's: one of the first two)."""
+    s, c = _Change(stable), _Change(canary)
+    return s, c, (s if annotated.metadata.uid == stable.metadata.uid else c)
+
+
+def _end_progression(
+    stable: Deployment,
+    canary: Deployment,
+    annotated: Deployment,
+    record: CanaryStep | None,
+    *,
+    restore_stable: bool,
+    images: tuple[tuple[int, str, str, str], ...] = (),
+) -> tuple[Write, ...]:
+    """Traffic 0/100 and the canary at 0; with the job's step `record`, what its steps changed is put back
+    as it found it (the stable's replicas when `restore_stable`, both desired-replicas annotations) and the
+    record removed. The stable's write first: its capacity comes back before the canary goes."""
+    s, c, holder = _pair(stable, canary, annotated)
+    holder.annotations[ANN_TRAFFIC_SPLIT] = traffic_split_value(0, 100)
+    s.images = images
+    c.replicas = 0 if canary.spec.replicas != 0 else None
+    if record is not None:
+        holder.annotations[ANN_CANARY_STEP] = None
+        if restore_stable:
+            s.replicas = record.stable_replicas
+            s.annotations[ANN_DESIRED_REPLICAS] = record.stable_desired
+        c.annotations[ANN_DESIRED_REPLICAS] = record.canary_desired
+    return _writes((s, c))
+
+
+def canary_abort(
+    annotated: Deployment,
+    canary: Deployment,
+    *,
+    stable: Deployment | None = None,
+    record: CanaryStep | None = None,
+    restore_stable: bool = False,
+) -> tuple[Write, ...]:
+    """Traffic split to canary 0 / stable 100 first, then the canary scaled to 0; after the job's own steps
+    (`record`), the stable's replicas are restored too (`_end_progression`)."""
+    if stable is None or record is None:
+        return (traffic_split(annotated, 0), replicas(canary, 0))
+    return _end_progression(stable, canary, annotated, record, restore_stable=restore_stable)
+
+
+def canary_promote(
+    stable: Deployment,
+    canary: Deployment,
+    annotated: Deployment,
+    *,
+    record: CanaryStep | None = None,
+    restore_stable: bool = False,
+) -> tuple[Write, ...]:
+    """Stable containers take the canary's images; traffic 0/100; the canary scaled to 0."""
+    images = tuple(image_updates(stable, canary))
+    return _end_progression(stable, canary, annotated, record, restore_stable=restore_stable, images=images)
+
+
+def canary_step(
+    stable: Deployment,
+    canary: Deployment,
+    annotated: Deployment,
+    *,
+    percent: int,
+    at: datetime,
+    record: CanaryStep | None,
+    stable_replicas: int | None,
+    canary_replicas: int | None,
+) -> tuple[Write, ...]:
+    """The split to `percent`/`100 - percent` with the job's step record (when, and, from the first step
+    on, what it found: `record`), and the replicas that match it (None: left alone, e.g. an HPA's). The
+    canary's write first: its capacity grows before the stable's shrinks."""
+    s, c, holder = _pair(stable, canary, annotated)
+    base = record or CanaryStep(
+        0,
+        at,
+        stable.spec.replicas,
+        stable.metadata.annotations.get(ANN_DESIRED_REPLICAS),
+        canary.metadata.annotations.get(ANN_DESIRED_REPLICAS),
+    )
+    step = CanaryStep(percent, at, base.stable_replicas, base.stable_desired, base.canary_desired)
+    holder.annotations[ANN_TRAFFIC_SPLIT] = traffic_split_value(percent, 100 - percent)
+    holder.annotations[ANN_CANARY_STEP] = step.value()
+    c.scale(canary_replicas)
+    s.scale(stable_replicas)
+    return _writes((c, s))

@@ -1,9 +1,15 @@
-"""Signals from Prometheus: what the metrics say about each workload, beside the namespace's objects.
+"""Signals from Prometheus: what the metrics say about each canary and its stable, beside the namespace's objects.
 
 Optional: an unset URL, an unreachable or failing Prometheus never stops a pass; the view records
 what was known (`CanarySignals.state`), so reports can tell "healthy" from "not measured".
-Queries are evaluated at the pass's `now` (an explicit `time`), so the answer does not depend on
-when the request happens to reach Prometheus.
+
+Counts, not ratios: for each Deployment of a canary pair (canary AND stable) two instant queries, the
+requests and the 5xx errors it served over the window (`$deployment` is its name; defaults
+`sum(increase(http_requests_total{deployment="$deployment"}[30m]))` and the same with `code=~"5.."`), so
+the gate (`selfheal.canary_gate`) knows how many requests a ratio rests on. Queries are evaluated at the
+pass's `now` (an explicit `time`), so the answer does not depend on when the request happens to reach
+Prometheus. An empty answer to the requests query is "no series" (unknown); an empty answer to the
+errors query, with requests known, is 0 errors (`sum` over no 5xx series).
 """
 
 from __future__ import annotations
@@ -11,23 +17,32 @@ from __future__ import annotations
 import math
 import string
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 import structlog
 
-from selfheal.view import CanarySignals, SourceState
+from selfheal.view import CanarySignals, Counts, SourceState
 
 log = structlog.get_logger("selfheal.signals")
 
-DEFAULT_CANARY_ERROR_QUERY: Final = (
-    'sum(rate(http_requests_total{deployment="$deployment",code=~"5.."}[5m]))'
-    ' / sum(rate(http_requests_total{deployment="$deployment"}[5m]))'
+DEFAULT_CANARY_REQUESTS_QUERY: Final = 'sum(increase(http_requests_total{deployment="$deployment"}[30m]))'
+DEFAULT_CANARY_ERRORS_QUERY: Final = (
+    'sum(increase(http_requests_total{deployment="$deployment",code=~"5.."}[30m]))'
 )
 
 
+@dataclass(frozen=True)
+class CanaryQueries:
+    """PromQL templates with `$deployment`: requests and 5xx errors over the window."""
+
+    requests: str = DEFAULT_CANARY_REQUESTS_QUERY
+    errors: str = DEFAULT_CANARY_ERRORS_QUERY
+
+
 def _first_value(result: Any) -> float | None:
-    """The value of the first sample of an instant-query vector; None when empty or NaN (no traffic)."""
+    """The value of the first sample of an instant-query vector; None when empty, NaN or infinite."""
     if not isinstance(result, list) or not result:
         return None
     try:
@@ -39,22 +54,24 @@ def _first_value(result: Any) -> float | None:
 
 def read_canary_signals(
     prometheus_url: str | None,
-    canary_names: Iterable[str],
-    query_template: str = DEFAULT_CANARY_ERROR_QUERY,
+    pairs: Iterable[tuple[str, str]],
+    queries: CanaryQueries | None = None,
     timeout_seconds: float = 5.0,
     at: datetime | None = None,
 ) -> CanarySignals:
-    """Query the error ratio of each canary Deployment (`$deployment` in the template is its name),
-    evaluated at `at` (the pass's `now`: an explicit `time`, so the answer does not depend on when the
-    request happens to reach Prometheus).
+    """Requests and errors of each (stable, canary) pair's two Deployments, evaluated at `at` (the pass's
+    `now`), each query with `timeout_seconds`; the canaries' error ratios derived from them.
 
     Never raises: an unset URL is `unavailable`, a failing query is `error` with a one-line detail.
     """
-    names = sorted(set(canary_names))
+    pairs = sorted(set(pairs))
+    queries = queries or CanaryQueries()
     if not prometheus_url:
         return CanarySignals()
-    if not names:
+    if not pairs:
         return CanarySignals(SourceState.AVAILABLE, "no canary deployments", {})
+    names = sorted({name for pair in pairs for name in pair})
+    params = {"time": f"{at.timestamp():.3f}"} if at is not None else None
     try:
         from prometheus_api_client import PrometheusConnect
         from urllib3.util.retry import Retry
@@ -62,13 +79,25 @@ def read_canary_signals(
         prom = PrometheusConnect(
             url=prometheus_url, disable_ssl=False, retry=Retry(total=1, backoff_factor=0)
         )
-        rates: dict[str, float | None] = {}
+
+        def ask(template: str, name: str) -> float | None:
+            query = string.Template(template).safe_substitute(deployment=name)
+            return _first_value(prom.custom_query(query=query, params=params, timeout=timeout_seconds))
+
+        counts: dict[str, Counts | None] = {}
         for name in names:
-            query = string.Template(query_template).safe_substitute(deployment=name)
-            params = {"time": f"{at.timestamp():.3f}"} if at is not None else None
-            rates[name] = _first_value(prom.custom_query(query=query, params=params, timeout=timeout_seconds))
+            served = ask(queries.requests, name)
+            if served is None:
+                counts[name] = None
+                continue
+            errors = ask(queries.errors, name)
+            counts[name] = Counts(max(0.0, served), max(0.0, errors or 0.0))
     except Exception as exc:  # any failure of an optional source degrades to "unknown", never a crash
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
         log.warning("prometheus.query_failed", url=prometheus_url, error=detail)
         return CanarySignals(SourceState.ERROR, detail, {})
-    return CanarySignals(SourceState.AVAILABLE, "", rates)
+    rates: dict[str, float | None] = {}
+    for _, canary in pairs:
+        c = counts.get(canary)
+        rates[canary] = min(1.0, c.errors / c.requests) if c is not None and c.requests > 0 else None
+    return CanarySignals(SourceState.AVAILABLE, "", rates, counts)
