@@ -113,8 +113,11 @@ class _History:
 # Actions that replace the pod template: Argo CD's automated sync with selfHeal reverts them at once.
 # Restarts (the restartedAt annotation is ignored by the Application), evictions and replica changes
 # (/spec/replicas is in ignoreDifferences) are left to stand by Argo CD, so they are not refused.
-# A canary promotion rewrites the stable Deployment's images: a template rewrite too.
-_TEMPLATE_REWRITES = frozenset({ActionKind.ROLLBACK, ActionKind.RESTORE_TEMPLATE, ActionKind.CANARY_PROMOTE})
+# A canary promotion rewrites the stable Deployment's images: a template rewrite too; a canary step moves the
+# traffic-split annotation, which the manifests in Git hold (it is not in the Application's ignoreDifferences).
+_TEMPLATE_REWRITES = frozenset(
+    {ActionKind.ROLLBACK, ActionKind.RESTORE_TEMPLATE, ActionKind.CANARY_PROMOTE, ActionKind.CANARY_STEP}
+)
 
 
 class _Rails:

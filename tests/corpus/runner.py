@@ -48,6 +48,7 @@ ACTIONS = frozenset(
         "restore_template",
         "canary_abort",
         "canary_promote",
+        "canary_step",
     }
 )
 CASE_KEYS = frozenset(

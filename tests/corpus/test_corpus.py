@@ -16,9 +16,7 @@ from tests.corpus.runner import all_cases, case_dirs, load_case, replay
 pytestmark = [pytest.mark.kubectl, pytest.mark.prometheus]
 
 # Cases the job decides differently from the rules and an experienced SRE: to be fixed in the job.
-KNOWN: dict[str, str] = {
-    "40-canary-malformed-split-high-errors": "a failing canary with a malformed split annotation is not aborted",
-}
+KNOWN: dict[str, str] = {}
 
 CASES = all_cases()
 

@@ -156,9 +156,11 @@ def test_cooldown_holds_across_runs_and_lifts_when_it_ends(tmp_path):
 
 
 def test_escalation_restart_then_rollback_then_hands_off(tmp_path):
-    # The database password was rotated under web: every revision now crashes (exit 1). The pods
-    # started before the rotation still run; one has already restarted.
-    world_file = story(*rolled_out("web", image="shop/web:2", previous_image="shop/web:1", replicas=4, crashing=1),
+    # web rolled out shop/web:2 an hour ago (a recent change) and the database password was rotated under
+    # it: every revision now crashes (exit 1). The pods started before the rotation still run; one has
+    # already restarted.
+    world_file = story(*rolled_out("web", image="shop/web:2", previous_image="shop/web:1", replicas=4, crashing=1,
+                                   updated="2026-01-01T11:00:00Z"),
                        image_behavior("shop/web:1", "CrashLoop"), image_behavior("shop/web:2", "CrashLoop"))
     limits: dict[str, Any] = {"cooldown_seconds": 60}
     with healing_world(world_file, tmp_path) as world:
@@ -284,3 +286,24 @@ def test_a_terminating_pod_is_left_to_finish(tmp_path):
         writes_before = len(world.writes())
         assert world.run().outcomes == ()
         assert len(world.writes()) == writes_before
+
+
+def test_an_established_revision_is_restarted_then_handed_to_a_human_never_rolled_back(tmp_path):
+    # web has run shop/web:2 for 17 days; a dependency's password was rotated: the pods crash one by one.
+    world_file = story(*rolled_out("web", image="shop/web:2", previous_image="shop/web:1", replicas=4, crashing=1),
+                       image_behavior("shop/web:1", "CrashLoop"), image_behavior("shop/web:2", "CrashLoop"))
+    limits: dict[str, Any] = {"cooldown_seconds": 60}
+    with healing_world(world_file, tmp_path) as world:
+        crashing = _crashing_pod(world, "app=web")["metadata"]["name"]
+
+        first = world.run(**limits)
+        assert applied(first) == {("restart_pod", crashing)}
+
+        world.advance(120)  # the replacement crash-loops too
+        writes_before = len(world.writes())
+        second = world.run(**limits)
+        assert applied(second) == set() and len(world.writes()) == writes_before
+        hand_off = [o for o in second.outcomes if o.reason == "needs_human"]
+        assert hand_off and all("established revision is not rolled back" in o.message for o in hand_off)
+        assert kube_json(world, "deploy", "web")["spec"]["template"]["spec"]["containers"][0]["image"] == \
+            "shop/web:2"

@@ -81,13 +81,14 @@ def _pod(rs: Obj, index: int, state: str, annotations: dict[str, str]) -> Obj:
 
 def rolled_out(name: str, *, image: str, replicas: int = 4, crashing: int = 0, unready: int = 0,
                previous_image: str | None = None, ns: str = NS, annotations: dict[str, str] | None = None,
-               pod_annotations: dict[str, str] | None = None) -> list[Obj]:
+               pod_annotations: dict[str, str] | None = None, updated: str = UPDATED) -> list[Obj]:
     """A Deployment whose rollout of `image` completed long ago; its last `crashing` pods crash-loop (exit 1)
     since shortly before the epoch, the `unready` pods before them run but have failed their readiness
     probe since UNREADY_SINCE. With `previous_image`, revision 1 ran that image and revision 2 (the current
-    one, rolled out on UPDATED) runs `image`; the old ReplicaSet is kept at 0 replicas, as history."""
+    one, rolled out on `updated`, UPDATED by default: an established revision) runs `image`; the old
+    ReplicaSet is kept at 0 replicas, as history."""
     dep = apply_defaults(deployment(name, image=image, replicas=replicas, ns=ns, annotations=annotations))
-    revisions = [(previous_image, CREATED), (image, UPDATED)] if previous_image else [(image, CREATED)]
+    revisions = [(previous_image, CREATED), (image, updated)] if previous_image else [(image, CREATED)]
     replicasets = [_replicaset(dep, img, i + 1, replicas if i == len(revisions) - 1 else 0, created)
                    for i, (img, created) in enumerate(revisions)]
     current = replicasets[-1]
