@@ -2,10 +2,10 @@
 
 - The Wilson interval against an independent reference: the interval is, by definition, the set of error
   ratios p a score test does not reject, |p̂ - p| <= z·sqrt(p(1 - p)/n); its two ends are found here by
-  bisection on that inequality (no closed form), and, when scipy is installed, compared with
+  bisection on that inequality (no closed form), and compared with
   `scipy.stats.binomtest(x, n).proportion_ci(method="wilson")`.
 - The two-proportion z-test against the chi-square statistic of the 2x2 table without continuity
-  correction (z² = χ²), computed from the table's expected counts here and, with scipy, by
+  correction (z² = χ²), computed from the table's expected counts here and by
   `scipy.stats.chi2_contingency(correction=False)`.
 - The verdicts on worked examples, and the progression (steps, replica counts).
 """
@@ -17,6 +17,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from selfheal.canary_gate import (
     Gate,
@@ -80,7 +81,6 @@ def test_the_wilson_interval_is_the_set_of_ratios_the_score_test_does_not_reject
 @settings(max_examples=200, deadline=None)
 @given(samples, confidences)
 def test_the_wilson_interval_matches_scipy(sample, confidence):
-    stats = pytest.importorskip("scipy.stats")
     x, n = sample
 
     lower, upper = wilson(x, n, z_for(confidence))
@@ -102,7 +102,6 @@ def test_more_of_the_same_traffic_narrows_the_interval(errors, extra):
 def test_z_is_the_normal_quantile():
     assert z_for(0.95) == pytest.approx(1.959963984540054, abs=1e-12)
     assert z_for(0.99) == pytest.approx(2.5758293035489, abs=1e-12)
-    stats = pytest.importorskip("scipy.stats")
     for c in (0.8, 0.9, 0.95, 0.999):
         assert z_for(c) == pytest.approx(float(stats.norm.ppf(1 - (1 - c) / 2)), abs=1e-12)
 
@@ -133,7 +132,6 @@ def test_the_two_proportion_z_is_the_signed_root_of_the_tables_chi_square(pair):
 @settings(max_examples=100, deadline=None)
 @given(two_samples)
 def test_the_two_proportion_z_matches_scipy(pair):
-    stats = pytest.importorskip("scipy.stats")
     (x1, n1), (x2, n2) = pair
 
     chi2 = stats.chi2_contingency([[x1, n1 - x1], [x2, n2 - x2]], correction=False).statistic
