@@ -348,40 +348,10 @@ def _since(ts: str) -> float:
     return (datetime.now(UTC) - datetime.fromisoformat(ts.replace("Z", "+00:00"))).total_seconds()
 
 
-def kick_stuck_pods(kube: Kube, ns: str, pods: list[Obj] | None = None) -> list[str]:
-    """Work around a stall of the kwok stages (tools/k8s/stages/pod.yaml): `pod-network` writes
-    PodReadyToStartContainers at T (whole seconds) and the containers start at T+1 s, a time `pod-kubelet`
-    computes on the write event; when kwok sees that event after T+1 s (the write rendered late in second T,
-    or a loaded machine), the model has no future change left, no stage matches, and the pod stays
-    `ContainerCreating` for ever (~2-4 % of pods here). Re-stamping the condition with now (a kubelet that
-    was slow to start the containers) makes kwok match again; the pod keeps its identity, so nothing the
-    job reads as a restart or a deletion happens. Returns the pods kicked."""
-    kicked = []
-    for p in pods if pods is not None else kube.get("-n", ns, "pods")["items"]:
-        st = p.get("status") or {}
-        cond = next((c for c in st.get("conditions") or [] if c["type"] == "PodReadyToStartContainers"), None)
-        creating = [c for c in st.get("containerStatuses") or []
-                    if ((c.get("state") or {}).get("waiting") or {}).get("reason") == "ContainerCreating"]
-        if (p["metadata"].get("deletionTimestamp") or not st.get("podIP") or not creating or cond is None
-                or cond["status"] != "True" or _since(cond["lastTransitionTime"]) < 4):
-            continue
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        kube.kubectl("-n", ns, "patch", "pod", p["metadata"]["name"], "--subresource=status", "--type=strategic",
-                     "-p", json.dumps({"status": {"conditions": [
-                         {"type": "PodReadyToStartContainers", "status": "True", "lastTransitionTime": now}]}}),
-                     check=False)
-        kicked.append(p["metadata"]["name"])
-    return kicked
-
-
 def wait_pods(kube: Kube, ns: str, app: str, what: str, cond: Callable[[list[Obj]], Any],
               timeout: float = 60) -> Any:
-    """Wait until `cond(live pods of app)` is truthy, kicking stalled pods on the way."""
-    def check() -> Any:
-        pods = pods_of(kube, ns, app)
-        kick_stuck_pods(kube, ns, pods)
-        return cond([p for p in pods if not p["metadata"].get("deletionTimestamp")])
-    return kube.wait(what, check, timeout=timeout, interval=0.5)
+    """Wait until `cond(live pods of app)` is truthy."""
+    return kube.wait(what, lambda: cond(live_pods(kube, ns, app)), timeout=timeout, interval=0.5)
 
 
 def rolled_out(d: Obj) -> bool:
@@ -394,9 +364,8 @@ def rolled_out(d: Obj) -> bool:
 
 
 def wait_rollout(kube: Kube, ns: str, name: str, timeout: float = 90) -> Obj:
-    """`kubectl rollout status deployment/name`, kicking stalled pods on the way; returns the Deployment."""
+    """`kubectl rollout status deployment/name`; returns the Deployment."""
     def check() -> Any:
-        kick_stuck_pods(kube, ns)
         d = kube.get("-n", ns, "deployment", name)
         return rolled_out(d) and d
     return kube.wait(f"rollout of deployment/{name}", check, timeout=timeout, interval=0.5)
