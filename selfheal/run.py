@@ -50,7 +50,7 @@ from selfheal.kube.errors import ApiFailure
 from selfheal.kube.transport import PASS_DEADLINE, Transport, object_path
 from selfheal.planning import Limits, log_plan, plan
 from selfheal.reporting import Outputs, PassRecord, record
-from selfheal.reporting.history import resolution_for
+from selfheal.reporting.history import check_regular_file, resolution_for
 from selfheal.reporting.risk import RiskReport
 from selfheal.reporting.risk import check_writable as check_risk_writable
 from selfheal.settings import Settings
@@ -210,6 +210,7 @@ def run_pass(ctx: PassContext) -> PassResult:
     started = time.monotonic()
     try:
         ctx.outputs.history().check_writable()
+        check_regular_file(ctx.outputs.risk_file)  # never rename a report over a device
         check_risk_writable(ctx.outputs.risk_file)
     except RecordError as exc:
         log.error("run.not_recordable", error=str(exc), detail="nothing was read or changed")

@@ -8,6 +8,7 @@ replaces its own process with `python -m kubesandbox ...` (the job never imports
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -15,6 +16,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from kubesandbox.apiserver.faults import Fault, parse_fault
 from kubesandbox.serve.sandbox import Sandbox
 from kubesandbox.serve.scenario import ScenarioError, load_scenario
 
@@ -29,9 +31,55 @@ def _err(message: str) -> None:
     print(f"{_prog()}: {message}", file=sys.stderr)
 
 
+def _faults(specs: Sequence[str]) -> list[Fault] | None:
+    faults = []
+    for spec in specs:
+        try:
+            faults.append(parse_fault(spec))
+        except ValueError as exc:
+            _err(f"--fault {spec}: {exc}")
+            return None
+    return faults
+
+
+def _write_request_log(path: str, sb: Sandbox) -> None:
+    """Every request the API server handled, one JSON object a line (faulted ones that never reached it are
+    not there: a status fault answers before, a dropped request is never handled)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in sb.requests:
+            fh.write(
+                json.dumps(
+                    {
+                        "method": r.method,
+                        "path": r.path,
+                        "query": r.query,
+                        "user": r.user,
+                        "status": r.status,
+                        "fieldManager": r.field_manager,
+                    }
+                )
+                + "\n"
+            )
+
+
 def serve(
-    scenario: str, *, port: int = 0, kubeconfig: str | None = None, rbac_from: Sequence[str] = ()
+    scenario: str,
+    *,
+    port: int = 0,
+    kubeconfig: str | None = None,
+    rbac_from: Sequence[str] = (),
+    faults: Sequence[str] = (),
+    log_requests: str | None = None,
 ) -> int:
+    rules = _faults(faults)
+    if rules is None:
+        return 2
+    if log_requests is not None:
+        try:
+            open(log_requests, "w").close()  # proves it can be written, before serving
+        except OSError as exc:
+            _err(f"--log-requests {log_requests}: {exc.strerror or exc}")
+            return 2
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as exc:
@@ -55,6 +103,8 @@ def serve(
     except OSError as exc:
         _err(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}")
         return 2
+    for rule in rules:
+        sb.faults.add(rule)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -64,6 +114,8 @@ def serve(
         stop.wait()
     finally:
         sb.close()
+        if log_requests is not None:
+            _write_request_log(log_requests, sb)
     return 0
 
 
@@ -83,12 +135,33 @@ def parser() -> argparse.ArgumentParser:
         metavar="MANIFEST_FILE",
         help="ServiceAccounts, Roles and RoleBindings to enforce (repeatable)",
     )
+    s.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="METHOD:PATH_REGEX:SPEC",
+        help="inject a fault (repeatable): SPEC is a status (503, 429:retry-after=2), delay=SECONDS or drop, "
+        "with times=N (default 1), e.g. PATCH:/deployments/:delay=0.5,times=1000",
+    )
+    s.add_argument(
+        "--log-requests",
+        metavar="FILE",
+        default=None,
+        help="on exit, write every request the API server handled to FILE (JSON Lines)",
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return serve(args.scenario, port=args.port, kubeconfig=args.kubeconfig, rbac_from=args.rbac_from)
+    return serve(
+        args.scenario,
+        port=args.port,
+        kubeconfig=args.kubeconfig,
+        rbac_from=args.rbac_from,
+        faults=args.fault,
+        log_requests=args.log_requests,
+    )
 
 
 def entrypoint() -> None:

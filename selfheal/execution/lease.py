@@ -5,7 +5,11 @@ Taking it before the snapshot (not just before the first write) matters: a secon
 for the first to finish then reads a world — and a history file — that already shows the first
 run's actions, so cooldowns hold and nothing is done twice. The protocol is client-go's
 leader-election one: create, or take over an expired lease with an optimistic-concurrency update;
-a 409 on either means someone else won.
+a 409 on either means someone else won (unless the Lease shows our own write: its answer was lost).
+
+Renewal follows client-go's renew deadline: a renewal that fails (the API server unreachable after the
+retries) does not stop the run while the Lease it holds still has a third of its duration to run — no one
+else can take it before it expires; past that, or when someone else holds it, `LeaseLost`.
 """
 
 from __future__ import annotations
@@ -16,9 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
+
 from selfheal.kube.errors import ApiFailure
 from selfheal.kube.retry import call_with_retries
 from selfheal.kube.transport import Transport, object_path
+
+log = structlog.get_logger("selfheal.execution")
 
 
 def micro_time(t: datetime) -> str:
@@ -112,7 +120,7 @@ class LeaseLock:
                     content_type="application/json",
                     body=payload,
                 ),
-                sleep=self.sleep,
+                sleep=self.sleep or self.transport.pause,
             )
         except ApiFailure as exc:
             if exc.status != 409:
@@ -156,17 +164,36 @@ class LeaseLock:
         return LeaseState(True, self.identity)
 
     def keep_alive(self) -> None:
-        """Renew when a third of the duration has passed since the last renewal."""
+        """Renew when a third of the duration has passed since the last renewal. A renewal that cannot
+        reach the API server is tolerated while a third of the Lease's duration is left; LeaseLost after."""
         if self._lease is None or self._renewed is None:
             return
         now = self.clock()
-        if now - self._renewed < timedelta(seconds=self.duration / 3):
+        held = now - self._renewed
+        if held < timedelta(seconds=self.duration / 3):
             return
         lease = dict(self._lease)
         spec = dict(lease.get("spec") or {})
         spec["renewTime"] = micro_time(now)
         lease["spec"] = spec
-        if not self._put(lease, now).acquired:
+        try:
+            state = self._put(lease, now)
+        except ApiFailure as exc:
+            left = timedelta(seconds=self.duration) - held
+            if left >= timedelta(seconds=self.duration / 3):
+                log.warning(
+                    "lease.renew_failed",
+                    lease=self.name,
+                    error=str(exc),
+                    detail=f"still held for {left.total_seconds():.0f}s; renewed again before the next write",
+                )
+                return
+            self._lease = None
+            raise LeaseLost(
+                f"Lease {self.namespace}/{self.name} could not be renewed ({exc}) and expires in "
+                f"{max(0.0, left.total_seconds()):.0f}s: another run may take it"
+            ) from None
+        if not state.acquired:
             self._lease = None
             raise LeaseLost(f"Lease {self.namespace}/{self.name} was taken over while this run was acting")
 

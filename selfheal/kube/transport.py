@@ -16,16 +16,20 @@ itself, with urllib3's own retries off: `selfheal.kube.errors.is_transient` is t
 
 from __future__ import annotations
 
+import http
 import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import structlog
 import urllib3
 
-from selfheal.kube.errors import ApiFailure
+from selfheal.kube.errors import ApiFailure, is_transient
 from selfheal.kube.retry import call_with_retries
+
+log = structlog.get_logger("selfheal.kube")
 
 # kind -> (API prefix, plural): the objects the job reads and writes
 PATHS: dict[str, tuple[str, str]] = {
@@ -85,7 +89,9 @@ class Transport:
     decide what a retried write means (a 409 after a lost answer may be their own write).
 
     `deadline` (a `time.monotonic()` value) bounds the whole pass: every request gets at most what is
-    left of it, and none is sent after it (`ApiFailure` with reason `PassDeadline`, never retried)."""
+    left of it, none is sent after it (`ApiFailure` with reason `PassDeadline`, never retried), and no
+    back-off sleeps past it (`pause`). Every attempt that fails is logged (`request.failed`: method, path,
+    status, whether it is transient), so a pass that survived a blip says so."""
 
     def __init__(
         self,
@@ -119,6 +125,12 @@ class Transport:
             return self.timeout_seconds
         return min(self.timeout_seconds, self.deadline - time.monotonic())
 
+    def pause(self, seconds: float) -> None:
+        """A retry's back-off, cut short at the pass deadline (the next attempt is then refused)."""
+        if self.deadline is not None:
+            seconds = max(0.0, min(seconds, self.deadline - time.monotonic()))
+        (self.sleep or time.sleep)(seconds)
+
     def request(
         self,
         method: str,
@@ -130,7 +142,7 @@ class Transport:
     ) -> Response:
         req = Request(method, path, tuple(query or ()), content_type, body)
         if method == "GET":
-            return call_with_retries(lambda: self._once(req), sleep=self.sleep)
+            return call_with_retries(lambda: self._once(req), sleep=self.pause)
         return self._once(req)
 
     def _once(self, req: Request) -> Response:
@@ -139,9 +151,22 @@ class Transport:
             raise ApiFailure(
                 None, PASS_DEADLINE, f"{req.method} {req.path}: not sent, the pass deadline has passed"
             )
-        resp = self.send(replace(req, timeout=budget))
-        if resp.status >= 400:
-            raise ApiFailure.from_answer(resp.status, resp.body, resp.headers)
+        try:
+            resp = self.send(replace(req, timeout=budget))
+            if resp.status >= 400:
+                raise _failure(req, resp)
+        except ApiFailure as exc:
+            transient = is_transient(exc)  # a 404 of the Lease or the CronJob is an answer, not a problem
+            (log.warning if transient else log.info)(
+                "request.failed",
+                method=req.method,
+                path=req.path,
+                status=exc.status,
+                reason=exc.reason,
+                error=exc.message[:200],
+                transient=transient,
+            )
+            raise
         return resp
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
@@ -149,6 +174,20 @@ class Transport:
         if not isinstance(doc, dict):
             raise ApiFailure(200, "BadResponse", f"GET {kind}/{name}: the answer is not a JSON object")
         return doc
+
+
+def _failure(req: Request, resp: Response) -> ApiFailure:
+    """The failure an answer means; one without a `Status` body (a proxy's bare 404) still says what was
+    asked and what came back, never just `404 :`."""
+    exc = ApiFailure.from_answer(resp.status, resp.body, resp.headers)
+    if not exc.reason:
+        try:
+            exc.reason = http.HTTPStatus(resp.status).phrase.replace(" ", "")
+        except ValueError:
+            exc.reason = f"HTTP{resp.status}"
+    if not exc.message:
+        exc.message = f"{req.method} {req.path}: the server answered {resp.status} with an empty body"
+    return exc
 
 
 class _ApiClientSender:

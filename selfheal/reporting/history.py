@@ -43,7 +43,20 @@ BLOCK = 64 * 1024
 ORDER_SLACK = timedelta(minutes=10)
 
 
+def _file_in_the_way(path: Path) -> Path | None:
+    """The first ancestor of `path` that exists and is not a directory (mkdir's EEXIST/ENOTDIR)."""
+    for parent in reversed(path.parents):
+        try:
+            if not stat.S_ISDIR(parent.stat().st_mode):
+                return parent
+        except OSError:
+            return None
+    return None
+
+
 def describe_os_error(path: Path, exc: OSError) -> str:
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR) and (blocker := _file_in_the_way(path)) is not None:
+        return f"{path}: a parent is not a directory ({blocker} is a file)"
     reason = {
         errno.ENOSPC: "no space left on the device",
         errno.EROFS: "read-only file system",
@@ -182,6 +195,22 @@ def check_writable(path: str | Path) -> None:
         os.close(fd)
     except OSError as exc:
         raise RecordError(describe_os_error(p, exc)) from None
+
+
+def check_regular_file(path: str | Path) -> None:
+    """The path, if something is there, is a regular file: never replace or append to a device, a pipe, a
+    socket or a directory (renaming a report over /dev/null as root replaces the device). RecordError."""
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise RecordError(describe_os_error(p, exc)) from None
+    if stat.S_ISDIR(mode):
+        raise RecordError(f"{p}: is a directory")
+    if not stat.S_ISREG(mode):
+        raise RecordError(f"{p}: is not a regular file (a device, a pipe or a socket)")
 
 
 def _open_current(p: Path) -> int:

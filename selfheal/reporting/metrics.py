@@ -21,21 +21,33 @@ Push mode: `pushadd_to_gateway` (HTTP POST), which replaces only the metric name
 the group `job="self-heal-cpt", namespace=<ns>`. A failed pass simply leaves
 `selfheal_last_success_timestamp_seconds` out of its registry, so the previous success time stays
 visible for alerting (a PUT would have deleted it).
+
+The push goes through the job's one retry policy (`selfheal.kube.retry`, `is_transient`: 429, 5xx, no
+answer; Retry-After honoured) and is bounded in wall time: each attempt's answer, body included, within
+`timeout` seconds (a gateway trickling its answer is cut off), all attempts within `budget` seconds. A
+pushadd is idempotent (the same values replace themselves), so a retry after a lost answer is harmless.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import structlog
+import urllib3
 from prometheus_client import CollectorRegistry, pushadd_to_gateway
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from selfheal.findings import ActionOutcome, HistoryEntry
 from selfheal.kube.annotations import TrafficSplit, split_holder, traffic_split
+from selfheal.kube.errors import ApiFailure, is_transient
+from selfheal.kube.retry import call_with_retries
 from selfheal.view import Snapshot
+
+log = structlog.get_logger("selfheal.reporting")
 
 DEFAULT_JOB = "self-heal-cpt"
 CONFIG_DRIFT_DETECTOR = "config_drift"
@@ -126,17 +138,103 @@ def build_registry(metrics: RunMetrics) -> CollectorRegistry:
     return registry
 
 
+PUSH_TIMEOUT_SECONDS = 5.0  # one attempt, the whole answer included
+PUSH_BUDGET_SECONDS = 12.0  # every attempt and back-off of one push
+PUSH_ATTEMPTS = 3
+
+
+def _bounded_handler(
+    deadline: float,
+) -> Callable[[str, str, float | None, Sequence[tuple[str, str]], bytes], Callable[[], None]]:
+    """prometheus_client's push `handler`, over urllib3 with no retries of its own: the answer must be complete
+    within the attempt's timeout and the push's deadline; a failure is an `ApiFailure` (status None: no
+    answer), so `is_transient` decides what is retried."""
+
+    def handler(
+        url: str, method: str, timeout: float | None, headers: Sequence[tuple[str, str]], data: bytes
+    ) -> Callable[[], None]:
+        def attempt() -> None:
+            budget = min(timeout or PUSH_TIMEOUT_SECONDS, deadline - time.monotonic())
+            if budget <= 0:
+                raise ApiFailure(None, "PassDeadline", f"{method} {url}: not sent, the push's time is spent")
+            ends = time.monotonic() + budget
+            pool = urllib3.PoolManager(retries=False)
+            try:
+                resp = pool.request(
+                    method,
+                    url,
+                    body=data,
+                    headers=dict(headers),
+                    preload_content=False,
+                    timeout=urllib3.Timeout(connect=budget, read=budget),
+                )
+                try:
+                    chunks = []
+                    while chunk := resp.read1(64 * 1024):
+                        chunks.append(chunk)
+                        if time.monotonic() > ends:
+                            resp.close()  # never hand a half-read connection back to the pool
+                            raise ApiFailure(
+                                None, "Timeout", f"{method} {url}: no complete answer in {budget:.1f}s"
+                            )
+                finally:
+                    resp.release_conn()
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise ApiFailure(None, type(exc).__name__, " ".join(str(exc).split())[:200]) from None
+            finally:
+                pool.clear()
+            if resp.status >= 400:
+                raise ApiFailure.from_answer(resp.status, b"".join(chunks), resp.headers)
+
+        def send() -> None:
+            try:
+                attempt()
+            except ApiFailure as exc:
+                log.warning(
+                    "request.failed",
+                    method=method,
+                    url=url,
+                    status=exc.status,
+                    reason=exc.reason,
+                    error=exc.message[:200],
+                    transient=is_transient(exc),
+                )
+                raise
+
+        return send
+
+    return handler
+
+
 def push(
     registry: CollectorRegistry,
     url: str,
     job: str = DEFAULT_JOB,
     grouping_key: Mapping[str, str] | None = None,
-    timeout: float = 5.0,
+    timeout: float | None = None,
+    budget: float | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> None:
-    """POST (pushadd) the registry to the Pushgateway at `url`; raises OSError/URLError on failure.
+    """POST (pushadd) the registry to the Pushgateway at `url`, retrying what is transient; raises
+    `ApiFailure` (or ValueError for a URL prometheus_client refuses) when it could not be pushed.
 
     Pass `grouping_key={"namespace": ns}` so several namespaces do not overwrite each other.
     """
-    pushadd_to_gateway(
-        url, job=job, registry=registry, grouping_key=dict(grouping_key or {}), timeout=timeout
+    timeout = timeout or PUSH_TIMEOUT_SECONDS  # read at call time: the fault matrix shortens them
+    deadline = time.monotonic() + (budget or PUSH_BUDGET_SECONDS)
+
+    def pause(seconds: float) -> None:
+        (sleep or time.sleep)(max(0.0, min(seconds, deadline - time.monotonic())))
+
+    call_with_retries(
+        lambda: pushadd_to_gateway(
+            url,
+            job=job,
+            registry=registry,
+            grouping_key=dict(grouping_key or {}),
+            timeout=timeout,
+            handler=_bounded_handler(deadline),
+        ),
+        attempts=PUSH_ATTEMPTS,
+        sleep=pause,
     )

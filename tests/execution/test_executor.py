@@ -112,7 +112,8 @@ def test_a_request_that_gets_no_answer_is_retried_too():
     api = FakeTransport(Script({"web": [ApiFailure(None, "ReadTimeoutError", "timed out"), ok({})]}))
 
     assert executor(api).execute(scale_web()).result is Result.APPLIED
-    assert [r.method for r in api.requests] == ["GET", "PATCH", "PATCH"]
+    # the GET between the two PATCHes asks whether the first one landed (its answer lost): it had not
+    assert [r.method for r in api.requests] == ["GET", "PATCH", "GET", "PATCH"]
 
 
 @pytest.mark.parametrize(("code", "reason", "word"), [

@@ -55,5 +55,10 @@ def test_a_failed_pass_keeps_the_previous_success_time_for_the_missing_job_alert
 
 
 def test_an_unreachable_gateway_raises_for_the_run_to_log():
-    with pytest.raises(OSError):
-        push(build_registry(RunMetrics()), "http://127.0.0.1:9", grouping_key={"namespace": "shop"}, timeout=2)
+    from selfheal.kube.errors import ApiFailure
+
+    sleeps: list[float] = []
+    with pytest.raises(ApiFailure) as err:  # after the one retry policy's attempts: no answer is transient
+        push(build_registry(RunMetrics()), "http://127.0.0.1:9", grouping_key={"namespace": "shop"}, timeout=2,
+             sleep=sleeps.append)
+    assert err.value.status is None and len(sleeps) == 2
