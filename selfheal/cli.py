@@ -1,8 +1,10 @@
 """Command line: `selfheal run|plan|history|hash`, and `selfheal sandbox ...` (an alias of `kubesandbox`).
 
 Only this module and `run.py` wire clients, files and the clock together. Exit codes:
-0 fine, 1 an action failed, 2 bad configuration (every invalid setting is printed, one line
-each, before any API call), 3 cluster unreachable or unauthorised.
+0 fine, 1 an action failed, 2 bad configuration or input (every invalid setting is printed, one line
+each, before any API call; a bad kubeconfig, manifest, dump or history path is one line), 3 cluster
+unreachable or unauthorised, 4 stopped early (SIGTERM, the pass deadline), 5 an internal error (a bug:
+one line on stderr, never a traceback; the traceback is in the JSON log).
 """
 
 from __future__ import annotations
@@ -24,6 +26,27 @@ IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/names
 
 
 STARTED = time.monotonic()  # the pass deadline counts from the process start, as activeDeadlineSeconds does
+EXIT_INTERNAL = 5
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the command, what is wrong, where to look), exit 2. An
+    unknown `--some-setting` that is an environment-only setting says which variable to set instead."""
+
+    def error(self, message: str) -> Any:  # argparse's signature is NoReturn
+        from selfheal.settings import ENV_PREFIX, FLAGS, Settings
+
+        command = self.prog.removeprefix("selfheal").strip()
+        hints = [
+            f"{flag} is no flag: set {ENV_PREFIX}{field.upper()}"
+            for flag in message.partition("unrecognized arguments:")[2].split()
+            if flag.startswith("--")
+            and (field := flag[2:].partition("=")[0].replace("-", "_")) in Settings.model_fields
+            and field not in FLAGS
+        ]
+        where = f"{command}: " if command else ""
+        hint = f"; {'; '.join(hints)}" if hints else ""
+        self.exit(2, f"selfheal: {where}{message}{hint} (see `{self.prog} --help`)\n")
 
 
 class _StopOnSignal:
@@ -73,9 +96,7 @@ def _settings_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="selfheal", description="One-pass self-healing for a Kubernetes namespace."
-    )
+    p = _Parser(prog="selfheal", description="One-pass self-healing for a Kubernetes namespace.")
     p.add_argument("--version", action="version", version=f"selfheal {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -107,31 +128,82 @@ def _err(message: str) -> None:
 
 
 def _overrides(args: argparse.Namespace, dry_run: bool) -> dict[str, Any]:
-    keys = (
-        "namespace",
-        "risk_file",
-        "history_file",
-        "max_actions",
-        "pushgateway_url",
-        "prometheus_url",
-        "log_format",
-        "log_level",
-    )
-    out = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    from selfheal.settings import FLAGS
+
+    out = {k: getattr(args, k) for k in FLAGS if k != "dry_run" and getattr(args, k, None) is not None}
     if dry_run:
         out["dry_run"] = True
     return out
 
 
+class KubeconfigError(Exception):
+    """The kubeconfig cannot be used; `str()` is one line naming the file."""
+
+
+def _kubeconfig_path(kubeconfig: str | None) -> Path | None:
+    """The one file the official loader will read, when it is one file (KUBECONFIG may list several)."""
+    if kubeconfig:
+        return Path(kubeconfig)
+    env = os.environ.get("KUBECONFIG", "")
+    if env and os.pathsep not in env:
+        return Path(env)
+    return None if env else Path("~/.kube/config").expanduser()
+
+
+def _check_kubeconfig(path: Path, context: str | None) -> None:
+    """What the official loader reports badly (a Python error about list indices, or nothing at all), said
+    in one line: missing, unreadable, not text, not YAML, not a mapping, no such context."""
+    import yaml
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reason = "no such file" if isinstance(exc, FileNotFoundError) else (exc.strerror or str(exc)).lower()
+        raise KubeconfigError(f"kubeconfig: {path}: {reason}") from None
+    try:
+        doc = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise KubeconfigError(f"kubeconfig: {path}: not a text file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise KubeconfigError(f"kubeconfig: {path}: not YAML{where}") from None
+    if doc is None:
+        raise KubeconfigError(f"kubeconfig: {path}: the file is empty")
+    if not isinstance(doc, dict):
+        kind = {"list": "a YAML list", "str": "a YAML string"}.get(type(doc).__name__, "a YAML scalar")
+        raise KubeconfigError(
+            f"kubeconfig: {path}: not a kubeconfig ({kind}; expected a mapping with clusters, contexts and users)"
+        )
+    names = [str(c.get("name")) for c in doc.get("contexts") or [] if isinstance(c, dict)]
+    wanted = context or doc.get("current-context")
+    known = f"it has: {', '.join(names)}" if names else "it has none"
+    if not wanted:
+        raise KubeconfigError(f"kubeconfig: {path}: no current-context; choose one with --context ({known})")
+    if wanted not in names:
+        raise KubeconfigError(f"kubeconfig: {path}: no context {wanted!r} ({known})")
+
+
 def _api_client(kubeconfig: str | None, context: str | None) -> tuple[Any, str | None]:
-    """The official client for this run, and the namespace of its kubeconfig context (if any)."""
+    """The official client for this run, and the namespace of its kubeconfig context (if any).
+    Raises KubeconfigError (one line) when the configuration cannot be used."""
     from kubernetes import client, config
 
     cfg = client.Configuration()
     if not kubeconfig and not context and os.environ.get("KUBERNETES_SERVICE_HOST"):
-        config.load_incluster_config(client_configuration=cfg)
+        try:
+            config.load_incluster_config(client_configuration=cfg)
+        except Exception as exc:  # the loader's ConfigException, or an unreadable token file
+            raise KubeconfigError(f"in-cluster config: {' '.join(str(exc).split())[:300]}") from None
         return client.ApiClient(cfg), None
-    config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
+    path = _kubeconfig_path(kubeconfig)
+    if path is not None:
+        _check_kubeconfig(path, context)
+    try:
+        config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
+    except Exception as exc:  # ConfigException, a missing certificate file, ...
+        where = f"kubeconfig: {path}" if path is not None else "kubeconfig"
+        raise KubeconfigError(f"{where}: {' '.join(str(exc).split())[:300]}") from None
     contexts, active = config.list_kube_config_contexts(config_file=kubeconfig)
     if context:
         active = next((c for c in contexts if c["name"] == context), active)
@@ -188,8 +260,8 @@ def _heal(args: argparse.Namespace, dry_run: bool, after: Callable[[Any, str], s
     configure(settings.log_level, settings.log_format)
     try:
         api_client, context_ns = _api_client(args.kubeconfig, args.context)
-    except Exception as exc:  # a missing or malformed kubeconfig is configuration, not the cluster
-        _err(f"kubeconfig: {' '.join(str(exc).split())[:300]}")
+    except KubeconfigError as exc:  # a missing or malformed kubeconfig is configuration, not the cluster
+        _err(str(exc))
         return EXIT_CONFIG
     namespace = _resolve_namespace(settings.namespace, context_ns)
     if not namespace:
@@ -240,17 +312,45 @@ def cmd_history(args: argparse.Namespace) -> int:
     from selfheal.reporting.text import history_table
     from selfheal.settings import load_settings
 
-    overrides = {"history_file": args.history_file} if args.history_file else {}
+    overrides = {"history_file": args.history_file} if args.history_file is not None else {}
     settings, problems = load_settings(overrides)
     if settings is None or problems:
         for line in problems:
             _err(line)
         return 2
-    read = last_entries(settings.history_file, args.n)
-    for problem in read.problems:
-        _err(f"{settings.history_file}: line {problem.line}: {problem.error}")
+    if args.n < 0:
+        _err(f"history: -n {args.n}: give 0 or more lines")
+        return 2
+    path = settings.history_file
+    unreadable = _unreadable_history(path)
+    if unreadable:
+        _err(unreadable)
+        return 2
+    read = last_entries(path, args.n)
+    for problem in read.problems[:3]:
+        _err(f"{path}: the line at byte {problem.offset} does not parse, left out: {problem.error}")
+    if len(read.problems) > 3:
+        _err(f"{path}: {len(read.problems) - 3} more lines do not parse, left out")
     print(history_table(read.entries))
     return 0
+
+
+def _unreadable_history(path: Path) -> str:
+    """Why the history at `path` cannot be read ("" when it can, or when there is none yet)."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            return f"{path}: is a directory, not the history file"
+        if not stat.S_ISREG(mode):
+            return f"{path}: is not a regular file (a device, a pipe or a socket)"
+        with path.open("rb"):
+            return ""
+    except FileNotFoundError:
+        return ""  # no history yet: an empty table
+    except OSError as exc:
+        return f"{path}: cannot be read: {(exc.strerror or str(exc)).lower()}"
 
 
 def cmd_hash(args: argparse.Namespace) -> int:
@@ -260,6 +360,16 @@ def cmd_hash(args: argparse.Namespace) -> int:
         hashes = hash_manifest(args.file)
     except (ConfigHashError, OSError) as exc:
         _err(" ".join(str(exc).split()))
+        return 2
+    except UnicodeDecodeError:
+        _err(f"{args.file}: not a YAML manifest (not UTF-8 text)")
+        return 2
+    except (
+        ValueError,
+        TypeError,
+        AttributeError,
+    ) as exc:  # YAML that is no manifest (e.g. a list of strings)
+        _err(f"{args.file}: not a Kubernetes manifest ({' '.join(str(exc).split())[:200]})")
         return 2
     if not hashes:
         _err(f"{args.file}: no Deployment in the manifest")
@@ -290,6 +400,24 @@ def sandbox_alias(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command's exit code; an unexpected exception (a bug) is one line on stderr and exit 5, its
+    traceback in the JSON log on stdout, never on the terminal's stderr."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except Exception as exc:
+        import structlog
+
+        structlog.get_logger("selfheal.cli").exception("internal_error")
+        _err(
+            f"internal error (a bug, please report it): {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        )
+        return EXIT_INTERNAL
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sandbox"]:
         return sandbox_alias(argv[1:])

@@ -1,12 +1,16 @@
 """Settings: environment variables with the `SELFHEAL_` prefix, overridden by CLI flags.
 
 `load_settings(overrides)` never raises for bad values: it returns every problem as one line that
-names the field, its environment variable and its flag, so the CLI can print them all and exit 2
-before any API call.
+names the field, its environment variable and its flag (only a flag that exists: `FLAGS`), so the CLI
+can print them all and exit 2 before any API call. An environment variable with the `SELFHEAL_` prefix
+that is not a setting is a problem too, with the setting it most likely meant (`SELFHEAL_DRYRUN`: did you
+mean `SELFHEAL_DRY_RUN`?): a typo must not silently leave a default (a dry-run that acts) in force.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +25,20 @@ ENV_PREFIX = "SELFHEAL_"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+# The settings with a command-line flag (`selfheal run|plan`), and the flag; the rest are environment only.
+FLAGS: Mapping[str, str] = {
+    "namespace": "--namespace",
+    "risk_file": "--risk-file",
+    "history_file": "--history-file",
+    "max_actions": "--max-actions",
+    "pushgateway_url": "--pushgateway-url",
+    "prometheus_url": "--prometheus-url",
+    "log_format": "--log-format",
+    "log_level": "--log-level",
+    "dry_run": "--dry-run",
+}
 
 
 class Settings(BaseSettings):
@@ -90,6 +108,13 @@ class Settings(BaseSettings):
             raise ValueError("not a valid namespace name (lowercase DNS label, at most 63 chars)")
         return v
 
+    @field_validator("risk_file", "history_file", mode="before")
+    @classmethod
+    def _path(cls, v: object) -> object:
+        if v is None or str(v).strip() == "":
+            raise ValueError("the path is empty: give a file path")
+        return v
+
     @field_validator("cronjob_name", "lease_name")
     @classmethod
     def _object_name(cls, v: str) -> str:
@@ -154,8 +179,16 @@ class Settings(BaseSettings):
         return self
 
 
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+def _where(name: str) -> str:
+    flag = FLAGS.get(name)
+    return f"env {ENV_PREFIX}{name.upper()}" + (f", flag {flag}" if flag else "")
+
+
+def _shown(given: object) -> str:
+    if isinstance(given, dict) or given is None:
+        return ""
+    text = _USERINFO.sub("***@", given) if isinstance(given, str) else given  # never echo URL credentials
+    return f" (got {text!r})"
 
 
 def _error_line(err: Mapping[str, Any]) -> str:
@@ -164,21 +197,40 @@ def _error_line(err: Mapping[str, Any]) -> str:
     if not loc:
         return f"invalid settings: {msg}"
     name = str(loc[0])
-    given = err.get("input")
-    shown = "" if isinstance(given, dict) or given is None else f" (got {given!r})"
-    return f"invalid setting {name} (env {ENV_PREFIX}{name.upper()}, flag {_flag(name)}): {msg}{shown}"
+    return f"invalid setting {name} ({_where(name)}): {msg}{_shown(err.get('input'))}"
 
 
-def load_settings(overrides: Mapping[str, Any] | None = None) -> tuple[Settings | None, list[str]]:
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One line per `SELFHEAL_*` variable that is no setting, naming the setting it most likely meant."""
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    lines = []
+    for var in sorted(environ):
+        upper = var.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known:
+            continue
+        suffix = upper.removeprefix(ENV_PREFIX)
+        names = sorted(k.removeprefix(ENV_PREFIX) for k in known)
+        longer = sorted((n for n in names if n.startswith(suffix + "_")), key=len)
+        guess = longer[:1] or difflib.get_close_matches(suffix, names, n=1, cutoff=0.75)
+        hint = f"did you mean {ENV_PREFIX}{guess[0]}?" if guess else "no such setting (see README, Settings)"
+        lines.append(f"unknown setting {var}: {hint}")
+    return lines
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[Settings | None, list[str]]:
     """Settings from the environment, with `overrides` (CLI flags by field name; None values ignored).
 
-    Returns (settings, []) or (None, [one line per invalid setting]).
+    Returns (settings, []) or (None, [one line per invalid setting or unknown `SELFHEAL_` variable]).
     """
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     unknown = sorted(set(given) - set(Settings.model_fields))
     if unknown:
         return None, [f"unknown setting {name}" for name in unknown]
+    problems = unknown_variables(os.environ if environ is None else environ)
     try:
-        return Settings(**given), []
+        settings = Settings(**given)
     except ValidationError as exc:
-        return None, [_error_line(e) for e in exc.errors(include_url=False)]
+        return None, problems + [_error_line(e) for e in exc.errors(include_url=False)]
+    return (None, problems) if problems else (settings, [])
