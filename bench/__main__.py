@@ -4,7 +4,7 @@ One sandbox process serves the benchmark namespace for all of them; every measur
 process of its own (see `bench.measure`). A MISS is printed, never raised: the exit code is 0 unless a
 benchmark could not run at all. Options:
 
-    python -m bench [--pods 20000] [--repeats 3] [--typed-pods N] [--profile] [--keep]
+    python -m bench [--pods 20000] [--repeats 3] [--typed-pods N] [--profile] [--keep] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import pass_20k, sandbox_lists
+from . import history_size, pass_20k, sandbox_lists
 from .measure import Context, child_env
 from .server import Server
 
-MODULES = (sandbox_lists, pass_20k)
+MODULES = (sandbox_lists, pass_20k, history_size)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,6 +41,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--profile", action="store_true", help="profile one pass even when the CPU target is met")
     p.add_argument("--keep", action="store_true", help="keep the work directory (job outputs, risk report)")
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=[m.__name__.rsplit(".", 1)[-1] for m in MODULES],
+        help="run only this benchmark (repeatable)",
+    )
     args = p.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="selfheal-bench-"))
@@ -56,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ctx = Context(server, workdir, max(1, args.repeats), args.typed_pods, args.profile)
             for module in MODULES:
                 name = module.__name__.rsplit(".", 1)[-1]
+                if args.only and name not in args.only:
+                    continue
                 print(f"== {name}", flush=True)
                 try:
                     for text in module.report(ctx):

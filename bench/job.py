@@ -26,6 +26,7 @@ import argparse  # noqa: E402 - after the first clock reading, on purpose
 import functools  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -132,6 +133,10 @@ def _instrument() -> Phases:
     ph.patch(selfheal.run, "read_canary_signals", "canary signals")
     ph.patch(selfheal.run, "run_detectors", "detectors")
     ph.patch(selfheal.run, "read_history", "history read")
+    import selfheal.reporting.store
+
+    ph.patch(selfheal.reporting.store.HistoryStore, "window", "history window read")
+    ph.patch(selfheal.reporting.store.HistoryStore, "close_pass", "history append + counters")
     ph.patch(selfheal.run, "plan", "plan")
     ph.patch(selfheal.run, "log_plan", "plan")
     ph.patch(selfheal.run.Executor, "execute", "execute (dry-run writes)")
@@ -159,6 +164,8 @@ def _cli(args: argparse.Namespace) -> dict[str, Any]:
     phases = _instrument() if args.phases else None
     t0 = time.process_time()
     work = Path(args.workdir)
+    if args.history_max_bytes:
+        os.environ["SELFHEAL_HISTORY_MAX_BYTES"] = str(args.history_max_bytes)
     code = main(
         [
             "run",
@@ -172,7 +179,7 @@ def _cli(args: argparse.Namespace) -> dict[str, Any]:
             "--risk-file",
             str(work / "risk.json"),
             "--history-file",
-            str(work / "history.log"),
+            args.history_file or str(work / "history.log"),
         ]
     )
     out: dict[str, Any] = {"exit_code": code}
@@ -261,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--profile", default="", help="write cProfile stats of the work phase to this file")
     p.add_argument("--phases", action="store_true", help="cli: CPU per phase of the pass (see Phases)")
+    p.add_argument("--history-file", default="", help="cli: the history file (default WORKDIR/history.log)")
+    p.add_argument("--history-max-bytes", type=int, default=0, help="cli: SELFHEAL_HISTORY_MAX_BYTES")
     args = p.parse_args(argv)
     imports, work = MODES[args.mode]
     imports()

@@ -69,7 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rt = resource_for_kind(obj["apiVersion"], obj["kind"])
         if rt is None:
             raise SystemExit(f"bench.server: no sandbox resource for {obj['apiVersion']}/{obj['kind']}")
-        sb.store.load(rt, _FastCopy(obj))
+        meta = obj["metadata"]
+        if (
+            sb.store.peek(rt, meta.get("namespace"), meta["name"]) is None
+        ):  # kube-root-ca.crt: the sandbox's own
+            sb.store.load(rt, _FastCopy(obj))
         types.add(rt)
     for rt in types:  # render every object's bytes now (Store renders lazily, on first list or get)
         sb.store.list_page(rt, NAMESPACE)
