@@ -54,6 +54,7 @@ class HpaObservation:
     max_replicas: float
     utilization: float | None = None  # the metric's current value (percent of requests), when it is known
     target: float | None = None  # the metric's target, same unit
+    utilization_series: Series = field(default_factory=Series)  # the metric over the window, when known
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class WorkloadObservations:
     error_ratio: Series = field(default_factory=Series)  # 5xx / all (5m rate) over the window
     burn: Mapping[str, float] = field(default_factory=dict)  # error ratio over each BURN_WINDOWS window
     latency_p99: Series = field(default_factory=Series)  # seconds, over the window
-    restarts: Series = field(default_factory=Series)  # container restarts of the workload's pods (counter)
+    restarts: Series = field(default_factory=Series)  # container restarts of its pods (counter), last 2 hours
     memory: Mapping[str, Series] = field(default_factory=dict)  # "pod/container" -> working set bytes
     memory_limit: Mapping[str, float] = field(default_factory=dict)  # "pod/container" -> limit bytes
     hpa: HpaObservation | None = None

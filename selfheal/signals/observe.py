@@ -5,6 +5,12 @@ pods and HPAs are mapped to their Deployments through the snapshot, so no naming
 Every query has an explicit time (the pass's `now`), a timeout, and the whole observation a budget
 (`budget_seconds`): what is not answered in time, answers nonsense (HTML, NaN, ±Inf, no series) or fails
 is marked unknown with the reason, never an error. An unreachable Prometheus is noticed once.
+
+Restarts are read over the last 2 hours (rare events: the restart forecast needs their intervals), HPA
+utilisation over the hour as well as at `now` (the capacity forecast's demand). A query cut short by the
+budget leaves its signals "not asked", not Prometheus "unreachable"; a series whose every point is NaN or
+±Inf (0/0: no traffic) is "no finite value", told apart from "no series"; an HPA that could not be observed
+is unknown for its own Deployment only.
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ from selfheal.view import Snapshot, SourceState
 log = structlog.get_logger("selfheal.signals")
 
 WINDOW_SECONDS = 3600
+SIGNALS = ("request_rate", "error_ratio", "latency_p99", "burn", "restarts", "memory", "hpa")
+RESTART_WINDOW_SECONDS = (
+    7200  # restarts are rare events: the forecast reads the intervals of the last 2 hours
+)
 STEP = "60s"
 
 
@@ -55,21 +65,25 @@ class _Client:
         self.at = at
         self.deadline = time.monotonic() + config.budget_seconds
 
+    def _spent(self) -> _Budget:
+        return _Budget(f"not asked: the {self.config.budget_seconds:g} s budget for Prometheus was spent")
+
     def _timeout(self) -> float:
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise _Budget(
-                f"not asked: the {self.config.budget_seconds:.0f} s budget for Prometheus was spent"
-            )
+            raise self._spent()
         return min(self.config.timeout_seconds, left)
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
         import requests
 
+        timeout = self._timeout()
         try:
-            data = fn(*args, timeout=self._timeout(), **kwargs)
+            data = fn(*args, timeout=timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Unreachable(" ".join(f"{type(exc).__name__}: {exc}".split())[:200]) from None
+            if timeout < self.config.timeout_seconds and time.monotonic() >= self.deadline:
+                raise self._spent() from None  # cut short by the budget: not Prometheus' fault
+            raise _Unreachable(_cause(exc)) from None
         if not isinstance(data, list):
             raise ValueError(f"not a result list: {str(data)[:80]}")
         return data
@@ -77,11 +91,19 @@ class _Client:
     def instant(self, query: str) -> list[dict[str, Any]]:
         return self._call(self.prom.custom_query, query=query, params={"time": f"{self.at.timestamp():.3f}"})
 
-    def range(self, query: str) -> list[dict[str, Any]]:
-        start = self.at - timedelta(seconds=WINDOW_SECONDS)
+    def range(self, query: str, window: float = WINDOW_SECONDS) -> list[dict[str, Any]]:
+        start = self.at - timedelta(seconds=window)
         return self._call(
             self.prom.custom_query_range, query=query, start_time=start, end_time=self.at, step=STEP
         )
+
+
+def _cause(exc: Exception) -> str:
+    """One line on why a request failed: urllib3's reason (refused, timed out) rather than requests' wrapper,
+    whose message is mostly the URL."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    cause = reason if isinstance(reason, Exception) else exc
+    return " ".join(f"{type(cause).__name__}: {cause}".split())[:200]
 
 
 def _value(sample: Mapping[str, Any]) -> float | None:
@@ -170,7 +192,7 @@ def _gather(
             if n in series and (s := Series.of(series[n].get("values"))):
                 found[n][signal] = s
             else:
-                unknown[n].setdefault(signal, "no series")
+                unknown[n].setdefault(signal, _empty(series.get(n)))
 
     try:
         for signal in ("request_rate", "error_ratio", "latency_p99"):
@@ -184,7 +206,11 @@ def _gather(
         for n, rates in burn.items():
             if rates:
                 found[n]["burn"] = rates
-        restarts = ask("restarts", client.range, _query(config, "restarts", namespace=ns))
+        restarts = ask(
+            "restarts",
+            lambda q: client.range(q, RESTART_WINDOW_SECONDS),
+            _query(config, "restarts", namespace=ns),
+        )
         by_dep: dict[str, list[Series]] = {}
         for pod, item in _by(restarts or [], "pod").items():
             if pod in pods:
@@ -195,9 +221,13 @@ def _gather(
         limits = ask("memory_limit", client.instant, _query(config, "memory_limit", namespace=ns))
         mem: dict[str, dict[str, Series]] = {}
         lim: dict[str, dict[str, float]] = {}
+        empty: dict[str, str] = {}
         for key, item in _by(memory or [], "pod", "container").items():
             if key.split("/")[0] in pods:
-                mem.setdefault(pods[key.split("/")[0]], {})[key] = Series.of(item.get("values"))
+                if series := Series.of(item.get("values")):
+                    mem.setdefault(pods[key.split("/")[0]], {})[key] = series
+                else:
+                    empty[pods[key.split("/")[0]]] = _empty(item)
         for key, item in _by(limits or [], "pod", "container").items():
             if key.split("/")[0] in pods and (v := _value(item)) is not None:
                 lim.setdefault(pods[key.split("/")[0]], {})[key] = v
@@ -206,12 +236,17 @@ def _gather(
                 found[n]["memory"] = mem[n]
                 found[n]["memory_limit"] = lim.get(n, {})
             else:
-                unknown[n].setdefault("memory", "no working-set series")
+                unknown[n].setdefault("memory", empty.get(n, "no working-set series"))
         if hpas:
-            _hpa(client, config, ns, hpas, found, ask)
-    except _Budget as exc:
+            _hpa(client, config, ns, hpas, found, unknown, ask)
+    except _Budget as exc:  # what was not asked is unknown for that reason, signal by signal
+        scaled = set(hpas.values())
         for n in unknown:
-            unknown[n].setdefault("rest", str(exc))
+            if n not in scaled:
+                unknown[n].pop("hpa", None)  # an HPA query that failed before the budget ran out
+            for signal in SIGNALS:
+                if signal not in found[n] and (signal != "hpa" or n in scaled):
+                    unknown[n].setdefault(signal, str(exc))
 
 
 def _hpa(
@@ -220,8 +255,11 @@ def _hpa(
     ns: str,
     hpas: dict[str, str],
     found: dict[str, dict[str, Any]],
+    unknown: dict[str, dict[str, str]],
     ask: Any,
 ) -> None:
+    """The HPAs' series, for the Deployments they scale; an HPA that could not be observed is unknown
+    (`hpa`) for its Deployment only."""
     replicas = _by(
         ask("hpa", client.range, _query(config, "hpa_replicas", namespace=ns)) or [],
         "horizontalpodautoscaler",
@@ -232,18 +270,37 @@ def _hpa(
         )
         for name in ("hpa_max", "hpa_utilization", "hpa_target")
     }
+    utilization = _by(
+        ask("hpa", client.range, _query(config, "hpa_utilization", namespace=ns)) or [],
+        "horizontalpodautoscaler",
+    )
+    failed = {dep: why.pop("hpa") for dep, why in unknown.items() if "hpa" in why}  # `ask` marked them all
     for hpa, dep in hpas.items():
         max_item = instant["hpa_max"].get(hpa)
         top = _value(max_item) if max_item else None
-        if dep not in found or hpa not in replicas or top is None:
+        current = Series.of(replicas[hpa].get("values")) if hpa in replicas else Series()
+        if dep not in found:
+            continue
+        if not current or top is None:
+            why = _empty(replicas.get(hpa)) if not current else "no maxReplicas value"
+            unknown[dep]["hpa"] = failed.get(dep, f"HPA {hpa}: {why}")
             continue
         util, target = (instant[k].get(hpa) for k in ("hpa_utilization", "hpa_target"))
         found[dep]["hpa"] = HpaObservation(
-            Series.of(replicas[hpa].get("values")),
+            current,
             top,
             _value(util) if util else None,
             _value(target) if target else None,
+            Series.of(utilization[hpa].get("values")) if hpa in utilization else Series(),
         )
+
+
+def _empty(item: Mapping[str, Any] | None) -> str:
+    """Why a series gave no usable point: absent, or every value NaN or infinite (0/0: no traffic)."""
+    values = item.get("values") if item is not None else None
+    if not isinstance(values, list) or not values:
+        return "no series"
+    return f"no finite value ({len(values)} points NaN or ±Inf)"
 
 
 def _sum(parts: list[Series]) -> Series:
