@@ -64,7 +64,7 @@ from selfheal.signals import (
 )
 from selfheal.signals.queries import DEFAULTS
 from selfheal.snapshot import SnapshotError, decode_object, read_snapshot
-from selfheal.view import Snapshot
+from selfheal.view import Snapshot, SourceState
 
 log = structlog.get_logger("selfheal.run")
 
@@ -98,6 +98,7 @@ class Reading:
     snapshot: Snapshot
     forecasts: tuple[Forecast, ...]
     sources: dict[str, str]
+    source_details: dict[str, str] = field(default_factory=dict)  # why a source is not available
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,14 @@ def _read(ctx: PassContext, now: datetime) -> Reading:
     pairs = [(s.metadata.name, c.metadata.name) for s, c in snap.canary_pairs()]
     sig = ctx.signals
     snap = snap.with_canary_signals(
-        read_canary_signals(sig.prometheus_url, pairs, sig.canary_queries, sig.timeout_seconds, at=now)
+        read_canary_signals(
+            sig.prometheus_url,
+            pairs,
+            sig.canary_queries,
+            sig.timeout_seconds,
+            at=now,
+            budget_seconds=sig.observe.budget_seconds,
+        )
     )
     observed = read_observations(sig.observe, snap, now)
     found = tuple(forecasts(observed, sig.slo))
@@ -301,8 +309,9 @@ def _read(ctx: PassContext, now: datetime) -> Reading:
                 time_to_breach_seconds=round(f.time_to_breach_seconds),
                 detail=f.detail,
             )
-    state = observed.state if sig.prometheus_url else snap.canary.state
-    return Reading(snap, found, {"kubernetes": "available", "prometheus": state.value})
+    source = observed if sig.prometheus_url else snap.canary
+    details = {"prometheus": source.detail} if source.state is SourceState.ERROR else {}
+    return Reading(snap, found, {"kubernetes": "available", "prometheus": source.state.value}, details)
 
 
 def _report_only(ctx: PassContext, started: float) -> PassResult:
@@ -328,6 +337,7 @@ def _report_only(ctx: PassContext, started: float) -> PassResult:
             acted=False,
             forecasts=reading.forecasts,
             duration_seconds=time.monotonic() - started,
+            source_details=reading.source_details,
         ),
     )
     if done.error:
@@ -419,6 +429,7 @@ def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> P
             journaled=journal.written,
             history=window,
             duration_seconds=time.monotonic() - started,
+            source_details=reading.source_details,
         ),
     )
     failed = any(o.result is Result.FAILED for o in outcomes)

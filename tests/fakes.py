@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from selfheal.kube.transport import Request, Response, Transport
+from selfheal.kube.exchange import Request, Response
+from selfheal.kube.transport import Transport
 
 Handler = Callable[[Request], Response]
 

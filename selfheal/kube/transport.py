@@ -17,16 +17,15 @@ itself, with urllib3's own retries off: `selfheal.kube.errors.is_transient` is t
 from __future__ import annotations
 
 import http
-import json
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import structlog
-import urllib3
 
 from selfheal.kube.errors import ApiFailure, is_transient
+from selfheal.kube.exchange import Request, Response, Send, send_bounded
 from selfheal.kube.retry import call_with_retries
 
 log = structlog.get_logger("selfheal.kube")
@@ -54,31 +53,6 @@ def object_path(kind: str, namespace: str, name: str = "", subresource: str = ""
     return path
 
 
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    query: tuple[tuple[str, str], ...] = ()
-    content_type: str = ""
-    body: bytes | None = None
-    timeout: float = 10.0  # wall seconds for the whole exchange
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
-
-
-Send = Callable[[Request], Response]
-"""Sends one request and returns the answer, whatever its status; raises `ApiFailure` with status None
-when no answer came (timeout, refused or broken connection). `Request.timeout` bounds it in wall time,
-the whole answer included (a server trickling its body one byte at a time is cut off)."""
-
 DEFAULT_TIMEOUT_SECONDS = 10.0
 PASS_DEADLINE = "PassDeadline"  # the ApiFailure reason of a request refused because the pass ran out of time
 
@@ -100,8 +74,10 @@ class Transport:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         deadline: float | None = None,
         sleep: Callable[[float], None] | None = None,
+        attempts: int = 4,
     ) -> None:
         self.send = send
+        self.attempts = attempts
         self.timeout_seconds = timeout_seconds
         self.deadline = deadline
         self.sleep = sleep
@@ -142,7 +118,7 @@ class Transport:
     ) -> Response:
         req = Request(method, path, tuple(query or ()), content_type, body)
         if method == "GET":
-            return call_with_retries(lambda: self._once(req), sleep=self.pause)
+            return call_with_retries(lambda: self._once(req), attempts=self.attempts, sleep=self.pause)
         return self._once(req)
 
     def _once(self, req: Request) -> Response:
@@ -191,12 +167,7 @@ def _failure(req: Request, resp: Response) -> ApiFailure:
 
 
 class _ApiClientSender:
-    """`Send` over the official client's urllib3 pool (no urllib3 retries: ours is the one policy).
-
-    urllib3's read timeout bounds each socket read, not the answer: the body is read in chunks against a
-    wall-clock deadline, so a server that trickles bytes cannot hold the pass."""
-
-    CHUNK = 256 * 1024
+    """`Send` over the official client's urllib3 pool (no urllib3 retries: ours is the one policy)."""
 
     def __init__(self, api_client: Any) -> None:
         self.api = api_client
@@ -212,30 +183,4 @@ class _ApiClientSender:
             header_params=headers,
             auth_settings=["BearerToken"],
         )
-        deadline = time.monotonic() + req.timeout
-        try:
-            resp = self.api.rest_client.pool_manager.request(
-                method,
-                url,
-                body=req.body,
-                headers=headers,
-                retries=False,
-                preload_content=False,
-                timeout=urllib3.Timeout(connect=min(req.timeout, 5.0), read=req.timeout),
-            )
-            try:
-                chunks = []
-                while chunk := resp.read1(self.CHUNK, decode_content=True):  # one socket read at a time
-                    chunks.append(chunk)
-                    if time.monotonic() > deadline:
-                        resp.close()  # never hand a half-read connection back to the pool
-                        raise ApiFailure(
-                            None,
-                            "Timeout",
-                            f"{req.method} {req.path}: no complete answer within {req.timeout:.0f}s",
-                        )
-            finally:
-                resp.release_conn()
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise ApiFailure(None, type(exc).__name__, " ".join(str(exc).split())[:300]) from None
-        return Response(resp.status, b"".join(chunks), resp.headers)
+        return send_bounded(self.api.rest_client.pool_manager, req, url, headers, method)

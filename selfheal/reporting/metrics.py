@@ -44,6 +44,7 @@ from prometheus_client.registry import Collector
 from selfheal.findings import ActionOutcome, HistoryEntry
 from selfheal.kube.annotations import TrafficSplit, split_holder, traffic_split
 from selfheal.kube.errors import ApiFailure, is_transient
+from selfheal.kube.exchange import Request, send_bounded
 from selfheal.kube.retry import call_with_retries
 from selfheal.view import Snapshot
 
@@ -157,34 +158,13 @@ def _bounded_handler(
             budget = min(timeout or PUSH_TIMEOUT_SECONDS, deadline - time.monotonic())
             if budget <= 0:
                 raise ApiFailure(None, "PassDeadline", f"{method} {url}: not sent, the push's time is spent")
-            ends = time.monotonic() + budget
             pool = urllib3.PoolManager(retries=False)
             try:
-                resp = pool.request(
-                    method,
-                    url,
-                    body=data,
-                    headers=dict(headers),
-                    preload_content=False,
-                    timeout=urllib3.Timeout(connect=budget, read=budget),
-                )
-                try:
-                    chunks = []
-                    while chunk := resp.read1(64 * 1024):
-                        chunks.append(chunk)
-                        if time.monotonic() > ends:
-                            resp.close()  # never hand a half-read connection back to the pool
-                            raise ApiFailure(
-                                None, "Timeout", f"{method} {url}: no complete answer in {budget:.1f}s"
-                            )
-                finally:
-                    resp.release_conn()
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                raise ApiFailure(None, type(exc).__name__, " ".join(str(exc).split())[:200]) from None
+                resp = send_bounded(pool, Request(method, url, body=data, timeout=budget), url, dict(headers))
             finally:
                 pool.clear()
             if resp.status >= 400:
-                raise ApiFailure.from_answer(resp.status, b"".join(chunks), resp.headers)
+                raise ApiFailure.from_answer(resp.status, resp.body, resp.headers)
 
         def send() -> None:
             try:

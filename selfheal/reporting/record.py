@@ -62,6 +62,7 @@ class PassRecord:
     history: Sequence[HistoryEntry] = field(default=())  # this namespace's window, read before the pass
     forecasts: Sequence[Forecast] = ()
     duration_seconds: float = 0.0
+    source_details: Mapping[str, str] = field(default_factory=dict)  # why a source is not available
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ def record(outputs: Outputs, rec: PassRecord) -> Recorded:
         canary_error_threshold=outputs.canary_error_threshold,
         forecasts=rec.forecasts,
         horizon_seconds=outputs.risk_horizon_seconds,
+        source_details=rec.source_details,
     )
     risk_error = ""
     try:

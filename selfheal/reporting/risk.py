@@ -104,9 +104,13 @@ class RiskReport(msgspec.Struct, frozen=True):
     sources: dict[str, str]
 
 
-def _confidence(sources: Mapping[str, str], forecasts: Sequence[Forecast]) -> Confidence:
+def _confidence(
+    sources: Mapping[str, str], forecasts: Sequence[Forecast], why: Mapping[str, str]
+) -> Confidence:
     missing = [
-        f"{name}: {state}" for name, state in sorted(sources.items()) if state != SourceState.AVAILABLE
+        f"{name}: {state}" + (f" ({why[name]})" if why.get(name) else "")
+        for name, state in sorted(sources.items())
+        if state != SourceState.AVAILABLE
     ]
     if sources.get("prometheus") not in (None, SourceState.AVAILABLE):
         missing.append("forecasts: not made (Prometheus is not available)")
@@ -129,8 +133,10 @@ def build_risk_report(
     canary_error_threshold: float = 0.05,
     forecasts: Sequence[Forecast] = (),
     horizon_seconds: float = DEFAULT_HORIZON_SECONDS,
+    source_details: Mapping[str, str] | None = None,
 ) -> RiskReport:
-    """`sources` e.g. {"kubernetes": "available", "prometheus": "unavailable"} (the caller knows)."""
+    """`sources` e.g. {"kubernetes": "available", "prometheus": "unavailable"} (the caller knows);
+    `source_details` why a source is not available (one line each), for the confidence's `missing`."""
     canaries = {c.metadata.name for _, c in snapshot.canary_pairs()}
     rates = [r for n, r in snapshot.canary.error_rates.items() if n in canaries and r is not None]
     assessment = assess(
@@ -168,7 +174,7 @@ def build_risk_report(
             )
             for f in forecasts
         ],
-        confidence=_confidence(sources, forecasts),
+        confidence=_confidence(sources, forecasts, source_details or {}),
         findings=[
             RiskFinding(
                 f.detector,

@@ -18,11 +18,12 @@ import math
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import structlog
 
+from selfheal.signals.prometheus import Prometheus, one_line
 from selfheal.view import CanarySignals, Counts, SourceState
 
 log = structlog.get_logger("selfheal.signals")
@@ -58,11 +59,13 @@ def read_canary_signals(
     queries: CanaryQueries | None = None,
     timeout_seconds: float = 5.0,
     at: datetime | None = None,
+    budget_seconds: float = 20.0,
 ) -> CanarySignals:
     """Requests and errors of each (stable, canary) pair's two Deployments, evaluated at `at` (the pass's
-    `now`), each query with `timeout_seconds`; the canaries' error ratios derived from them.
+        `now`), each query with `timeout_seconds` and all of them within `budget_seconds` (transient failures
+    retried, `selfheal.signals.prometheus`); the canaries' error ratios derived from them.
 
-    Never raises: an unset URL is `unavailable`, a failing query is `error` with a one-line detail.
+        Never raises: an unset URL is `unavailable`, a failing query is `error` with a one-line detail.
     """
     pairs = sorted(set(pairs))
     queries = queries or CanaryQueries()
@@ -71,18 +74,13 @@ def read_canary_signals(
     if not pairs:
         return CanarySignals(SourceState.AVAILABLE, "no canary deployments", {})
     names = sorted({name for pair in pairs for name in pair})
-    params = {"time": f"{at.timestamp():.3f}"} if at is not None else None
     try:
-        from prometheus_api_client import PrometheusConnect
-        from urllib3.util.retry import Retry
-
-        prom = PrometheusConnect(
-            url=prometheus_url, disable_ssl=False, retry=Retry(total=1, backoff_factor=0)
-        )
+        prom = Prometheus(prometheus_url, timeout_seconds=timeout_seconds, budget_seconds=budget_seconds)
+        when = at or datetime.now(UTC)
 
         def ask(template: str, name: str) -> float | None:
             query = string.Template(template).safe_substitute(deployment=name)
-            return _first_value(prom.custom_query(query=query, params=params, timeout=timeout_seconds))
+            return _first_value(prom.instant(query, when))
 
         counts: dict[str, Counts | None] = {}
         for name in names:
@@ -93,7 +91,7 @@ def read_canary_signals(
             errors = ask(queries.errors, name)
             counts[name] = Counts(max(0.0, served), max(0.0, errors or 0.0))
     except Exception as exc:  # any failure of an optional source degrades to "unknown", never a crash
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        detail = one_line(f"{type(exc).__name__}: {exc}")
         log.warning("prometheus.query_failed", url=prometheus_url, error=detail)
         return CanarySignals(SourceState.ERROR, detail, {})
     rates: dict[str, float | None] = {}

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import string
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -26,6 +25,7 @@ from typing import Any
 import structlog
 
 from selfheal.observed import BURN_WINDOWS, HpaObservation, Observations, Series, WorkloadObservations
+from selfheal.signals.prometheus import Prometheus, QueryFailed, Spent, Unreachable
 from selfheal.signals.queries import DEFAULTS
 from selfheal.view import Snapshot, SourceState
 
@@ -47,63 +47,28 @@ class ObserveConfig:
     queries: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULTS))
 
 
-class _Unreachable(Exception):
-    pass
-
-
-class _Budget(Exception):
-    pass
-
-
 class _Client:
+    """The pass's questions to Prometheus, at `at`, within the observation's budget."""
+
     def __init__(self, config: ObserveConfig, at: datetime) -> None:
-        from prometheus_api_client import PrometheusConnect
-        from urllib3.util.retry import Retry
-
-        self.prom = PrometheusConnect(url=config.prometheus_url or "", retry=Retry(total=0))
-        self.config = config
+        self.prom = Prometheus(
+            config.prometheus_url or "",
+            timeout_seconds=config.timeout_seconds,
+            budget_seconds=config.budget_seconds,
+        )
         self.at = at
-        self.deadline = time.monotonic() + config.budget_seconds
-
-    def _spent(self) -> _Budget:
-        return _Budget(f"not asked: the {self.config.budget_seconds:g} s budget for Prometheus was spent")
-
-    def _timeout(self) -> float:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise self._spent()
-        return min(self.config.timeout_seconds, left)
-
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
-        import requests
-
-        timeout = self._timeout()
-        try:
-            data = fn(*args, timeout=timeout, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            if timeout < self.config.timeout_seconds and time.monotonic() >= self.deadline:
-                raise self._spent() from None  # cut short by the budget: not Prometheus' fault
-            raise _Unreachable(_cause(exc)) from None
-        if not isinstance(data, list):
-            raise ValueError(f"not a result list: {str(data)[:80]}")
-        return data
 
     def instant(self, query: str) -> list[dict[str, Any]]:
-        return self._call(self.prom.custom_query, query=query, params={"time": f"{self.at.timestamp():.3f}"})
+        return _listed(self.prom.instant(query, self.at))
 
     def range(self, query: str, window: float = WINDOW_SECONDS) -> list[dict[str, Any]]:
-        start = self.at - timedelta(seconds=window)
-        return self._call(
-            self.prom.custom_query_range, query=query, start_time=start, end_time=self.at, step=STEP
-        )
+        return _listed(self.prom.range(query, self.at - timedelta(seconds=window), self.at, STEP))
 
 
-def _cause(exc: Exception) -> str:
-    """One line on why a request failed: urllib3's reason (refused, timed out) rather than requests' wrapper,
-    whose message is mostly the URL."""
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    cause = reason if isinstance(reason, Exception) else exc
-    return " ".join(f"{type(cause).__name__}: {cause}".split())[:200]
+def _listed(result: Any) -> list[dict[str, Any]]:
+    if not isinstance(result, list):
+        raise QueryFailed(f"not a result list: {str(result)[:80]}")
+    return result
 
 
 def _value(sample: Mapping[str, Any]) -> float | None:
@@ -148,7 +113,7 @@ def read_observations(config: ObserveConfig, snapshot: Snapshot, at: datetime) -
     try:
         client = _Client(config, at)
         _gather(client, config, snapshot, found, unknown)
-    except _Unreachable as exc:
+    except Unreachable as exc:
         log.warning("prometheus.unreachable", url=config.prometheus_url, error=str(exc))
         return Observations(SourceState.ERROR, str(exc), at, WINDOW_SECONDS, {})
     except Exception as exc:  # an optional source never stops a pass
@@ -176,10 +141,11 @@ def _gather(
     def ask(signal: str, fn: Any, query: str) -> list[dict[str, Any]] | None:
         try:
             return list(fn(query))
-        except (_Unreachable, _Budget):
+        except (Unreachable, Spent):
             raise
         except Exception as exc:
             why = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
+            log.warning("prometheus.query_failed", signal=signal, error=why)
             for n in unknown:
                 unknown[n][signal] = why
             return None
@@ -239,7 +205,7 @@ def _gather(
                 unknown[n].setdefault("memory", empty.get(n, "no working-set series"))
         if hpas:
             _hpa(client, config, ns, hpas, found, unknown, ask)
-    except _Budget as exc:  # what was not asked is unknown for that reason, signal by signal
+    except Spent as exc:  # what was not asked is unknown for that reason, signal by signal
         scaled = set(hpas.values())
         for n in unknown:
             if n not in scaled:

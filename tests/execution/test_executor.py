@@ -12,8 +12,8 @@ from selfheal.execution import Executor
 from selfheal.findings import ActionKind, Ladder, PlannedAction, Result, Severity
 from selfheal.kube import requests
 from selfheal.kube.errors import ApiFailure
+from selfheal.kube.exchange import Request, Response
 from selfheal.kube.refs import ref_of
-from selfheal.kube.transport import Request, Response
 from tests.builders import make_deployment, make_pod, make_replicaset
 from tests.fakes import FakeTransport, ok, query_of, status
 

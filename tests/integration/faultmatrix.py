@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from kubesandbox import Sandbox
+from selfheal.kube.exchange import Request, Response
 from selfheal.kube.model import ANN_DESIRED_REPLICAS, ANN_TRAFFIC_SPLIT
-from selfheal.kube.transport import Request, Response, Transport
+from selfheal.kube.transport import Transport
 from selfheal.logs import bind_run, configure
 from selfheal.run import PassContext, PassResult, run_pass
 from selfheal.settings import Settings

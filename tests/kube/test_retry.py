@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from selfheal.kube.retry import call_with_retries
 from selfheal.kube.errors import ApiFailure, is_transient
+from selfheal.kube.retry import call_with_retries
 
 
 @pytest.mark.parametrize(("status", "transient"), [

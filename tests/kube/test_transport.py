@@ -12,7 +12,8 @@ import pytest
 from kubernetes import client as k8s
 
 from selfheal.kube.errors import ApiFailure
-from selfheal.kube.transport import PASS_DEADLINE, Request, Response, Transport
+from selfheal.kube.exchange import Request, Response
+from selfheal.kube.transport import PASS_DEADLINE, Transport
 from tests.fakes import FakeTransport, ok, sequence, status
 
 
