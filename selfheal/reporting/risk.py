@@ -232,10 +232,18 @@ def write_atomic(path: str | Path, data: bytes) -> None:
 
 def write_risk_report(path: str | Path, report: RiskReport) -> None:
     """Write the report atomically; raises RecordError (one line: the path and why) when it cannot."""
+    _refuse_special(Path(path))
     try:
         write_atomic(path, encode_report(report))
     except OSError as exc:
         raise RecordError(describe_os_error(Path(path), exc)) from None
+
+
+def _refuse_special(p: Path) -> None:
+    """A device, pipe or socket at the path is never replaced by the report (as root, `os.replace` over
+    /dev/null would turn the device into a file)."""
+    if p.exists() and not p.is_file() and not p.is_dir():
+        raise RecordError(f"{p}: is not a regular file (a device, a pipe or a socket)")
 
 
 def check_writable(path: str | Path) -> None:
@@ -246,6 +254,7 @@ def check_writable(path: str | Path) -> None:
         raise RecordError("risk file: the path is empty")
     if p.is_dir():
         raise RecordError(f"{p}: is a directory")
+    _refuse_special(p)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".probe")

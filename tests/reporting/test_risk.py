@@ -6,15 +6,22 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import stat
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from selfheal.detectors import DetectorConfig, run_detectors
-from selfheal.findings import ActionOutcome, Result
+from selfheal.findings import ActionOutcome, RecordError, Result
 from selfheal.forecast import Forecast
-from selfheal.reporting.risk import build_risk_report, read_risk_report, write_atomic, write_risk_report
+from selfheal.reporting.risk import (
+    build_risk_report,
+    check_writable,
+    read_risk_report,
+    write_atomic,
+    write_risk_report,
+)
 from selfheal.risk import WEIGHTS
 from selfheal.view import CanarySignals, SourceState
 from tests.builders import NOW, crashing_pods, healthy_pods, make_deployment, make_replicaset, snapshot_of
@@ -164,3 +171,15 @@ def test_a_failed_write_removes_its_temporary_file(tmp_path, monkeypatch):
         write_atomic(path, b"{}")
 
     assert [p.name for p in tmp_path.iterdir()] == ["risk-prediction.json"]
+
+
+def test_a_pipe_where_the_report_goes_is_refused_and_left_a_pipe(tmp_path):
+    """As root, renaming over /dev/null turns the device into a file: the writer itself refuses."""
+    pipe = tmp_path / "risk-prediction.json"
+    os.mkfifo(pipe)
+
+    for attempt in (lambda: write_risk_report(pipe, report_for(shop())), lambda: check_writable(pipe)):
+        with pytest.raises(RecordError, match=r"risk-prediction.json: is not a regular file \(a device"):
+            attempt()
+
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
