@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 
 import msgspec
 
@@ -149,6 +150,7 @@ class PlannedAction:
     detector: str
     severity: Severity
     refusal: Refusal | None = None
+    onset: datetime | None = None  # when the failure began, as the view shows it (health ladder)
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,10 @@ class Result(enum.StrEnum):
     # `recovered`) or ABANDONED (not found). Cooldowns and the ladder count INTENT and ABANDONED as done.
     INTENT = "intent"
     ABANDONED = "abandoned"
+    # closing the loop (selfheal.verify): a later pass's verdict on an applied action, on its own line
+    # (`verifies` names the applied line); neither is a decision, so neither counts towards cooldowns
+    VERIFIED = "verified"
+    NOT_RECOVERED = "not_recovered"
 
 
 DONE = frozenset(
@@ -244,6 +250,12 @@ class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
     inverse: tuple[PatchRecord, ...] | None = None
     intent: str = ""  # on an intent line and on the outcome line that resolves it: "<run_id>-<n>"
     recovered: bool = False  # an outcome a later pass found in the cluster (the run that acted never said)
+    onset: Time | None = None  # on intent and applied lines: when the failure the action answers began
+    # on a verdict line (verified / not_recovered): the applied line's key (`verify.key_of`), the SLO it
+    # is measured against and, when verified, the seconds from the onset to the workload whole again
+    verifies: str = ""
+    slo: str = ""
+    recovery_seconds: float | None = None
 
 
 class RecordError(Exception):

@@ -64,6 +64,7 @@ from selfheal.signals import (
 )
 from selfheal.signals.queries import DEFAULTS
 from selfheal.snapshot import SnapshotError, decode_object, read_snapshot
+from selfheal.verify import verdicts
 from selfheal.view import Snapshot, SourceState
 
 log = structlog.get_logger("selfheal.run")
@@ -388,6 +389,28 @@ def _window(ctx: PassContext, now: datetime) -> list[HistoryEntry]:
     return lines
 
 
+def _judge(
+    ctx: PassContext, window: list[HistoryEntry], findings: tuple[Finding, ...], snap: Snapshot, now: datetime
+) -> list[HistoryEntry]:
+    """This pass's verdicts on what earlier passes applied (`selfheal.verify`), as history lines; none in a
+    dry run (it records nothing of its own)."""
+    if ctx.dry_run:
+        return []
+    out = []
+    for v in verdicts(window, findings, snap, now, ctx.limits.cooldown_seconds):
+        (log.info if v.result is Result.VERIFIED else log.warning)(
+            "action.verified" if v.result is Result.VERIFIED else "action.not_recovered",
+            action=v.applied.action,
+            workload=v.applied.workload,
+            applied_at=v.applied.ts.isoformat(),
+            slo=v.slo,
+            recovery_seconds=v.recovery_seconds,
+            detail=v.detail,
+        )
+        out.append(v.line(run_id=ctx.run_id, ts=now))
+    return out
+
+
 def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> PassResult:
     now = ctx.clock()
     reading = _read(ctx, now)
@@ -410,6 +433,7 @@ def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> P
         return PassResult(
             EXIT_CONFIG, Status.NOT_RECORDABLE, ctx.namespace, ctx.dry_run, findings, detail=str(exc)
         )
+    judged = _judge(ctx, window, findings, snap, now)
     the_plan = plan(findings, snap, window, ctx.limits, now)
     log_plan(the_plan, log)
     journal = ctx.outputs.history().journal(ctx.run_id, ctx.namespace, ctx.clock)
@@ -430,6 +454,7 @@ def _heal(ctx: PassContext, keep_alive: Callable[[], None], started: float) -> P
             history=window,
             duration_seconds=time.monotonic() - started,
             source_details=reading.source_details,
+            verdicts=judged,
         ),
     )
     failed = any(o.result is Result.FAILED for o in outcomes)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import cached_property
 from typing import Final
 
@@ -171,6 +172,30 @@ class Snapshot:
 
     def pods_of(self, deployment: Deployment) -> tuple[Pod, ...]:
         return tuple(p for rs in self.replicasets_of(deployment) for p in self.pods_of_replicaset(rs))
+
+    def unready_since(self, deployment: Deployment) -> datetime | None:
+        """When the Deployment's oldest failure began, as its pods show it: the earliest moment one of them
+        went not Ready (its `Ready` condition's transition; a pod never Ready: its creation). None when every
+        pod is Ready (or the times are not known)."""
+        times = []
+        for pod in self.pods_of(deployment):
+            ready = pod.condition("Ready")
+            if ready is not None and ready.status == "True":
+                continue
+            since = ready.last_transition_time if ready is not None else None
+            since = since or pod.metadata.creation_timestamp
+            if since is not None:
+                times.append(since)
+        return min(times, default=None)
+
+    def ready_since(self, deployment: Deployment) -> datetime | None:
+        """The latest moment one of the Deployment's pods became Ready: when it was last made whole."""
+        times = [
+            c.last_transition_time
+            for p in self.pods_of(deployment)
+            if (c := p.condition("Ready")) is not None and c.status == "True" and c.last_transition_time
+        ]
+        return max(times, default=None)
 
     def deployment_of(self, pod: Pod) -> Deployment | None:
         ref = pod.metadata.controller_ref()

@@ -11,6 +11,11 @@ moves the covered mark with the file it keeps.
 
 The first run without a state (an upgrade, or a lost state file) counts the existing file once, in
 constant memory; intent lines (`result: intent`) are not decisions and are not counted.
+
+Verdict lines (`selfheal.verify`: verified / not_recovered) are not decisions either: they are counted
+apart, per SLO and result (`selfheal_verifications_total`), and a verified line's `recovery_seconds` goes
+into the cumulative buckets of `selfheal_recovery_seconds` (a histogram per SLO: `recovery`,
+`drift_resolution`), whose 300 s and 600 s bounds are the guide's two SLOs.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from selfheal.findings import HistoryEntry, Result
 
 SUFFIX = ".counters.json"
 CONFIG_DRIFT_DETECTOR = "config_drift"
+# upper bounds (seconds) of the recovery histogram's buckets; 300 and 600 are the SLOs' (5 and 10 min)
+RECOVERY_BUCKETS: tuple[float, ...] = (30, 60, 120, 180, 300, 450, 600, 900, 1800, 3600)
 
 
 class Counters(msgspec.Struct, kw_only=True):
@@ -34,18 +41,40 @@ class Counters(msgspec.Struct, kw_only=True):
     covered: int = 0  # bytes of the history file (that inode) already counted
     actions: dict[str, int] = {}  # "action/result" -> lines
     drift: int = 0
+    verifications: dict[str, int] = {}  # "slo/result" -> verdict lines
+    recovery: dict[str, list[int]] = {}  # slo -> lines per bucket (RECOVERY_BUCKETS, then +Inf)
+    recovery_sum: dict[str, float] = {}  # slo -> seconds
 
     def action_totals(self) -> dict[tuple[str, str], int]:
         return {tuple(k.split("/", 1)): n for k, n in self.actions.items()}  # type: ignore[misc]
+
+    def verification_totals(self) -> dict[tuple[str, str], int]:
+        return {tuple(k.split("/", 1)): n for k, n in self.verifications.items()}  # type: ignore[misc]
 
     def count(self, entries: Iterable[HistoryEntry]) -> None:
         for e in entries:
             if e.result == Result.INTENT:
                 continue
+            if e.verifies:
+                self._verdict(e)
+                continue
             key = f"{e.action}/{e.result}"
             self.actions[key] = self.actions.get(key, 0) + 1
             if e.detector == CONFIG_DRIFT_DETECTOR:
                 self.drift += 1
+
+    def _verdict(self, e: HistoryEntry) -> None:
+        slo = e.slo or "recovery"
+        key = f"{slo}/{e.result}"
+        self.verifications[key] = self.verifications.get(key, 0) + 1
+        if e.recovery_seconds is None:
+            return
+        buckets = self.recovery.setdefault(slo, [0] * (len(RECOVERY_BUCKETS) + 1))
+        i = next(
+            (i for i, le in enumerate(RECOVERY_BUCKETS) if e.recovery_seconds <= le), len(RECOVERY_BUCKETS)
+        )
+        buckets[i] += 1
+        self.recovery_sum[slo] = self.recovery_sum.get(slo, 0.0) + e.recovery_seconds
 
 
 _decoder = msgspec.json.Decoder(HistoryEntry)

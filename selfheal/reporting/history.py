@@ -120,6 +120,7 @@ def _line(
         inverse=_records(writes, inverse=True),
         intent=intent,
         recovered=recovered,
+        onset=a.onset if result in (Result.APPLIED, Result.INTENT) else None,
     )
 
 

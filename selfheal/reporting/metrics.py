@@ -9,6 +9,15 @@ Metric names are the user's guide's, plus two for operating the job:
     selfheal_last_run_actions{action,result}    gauge    actions decided by this pass only
     selfheal_run_duration_seconds               gauge    wall time of this pass
     selfheal_last_success_timestamp_seconds     gauge    only pushed by a successful pass
+    selfheal_open_findings{cause}               gauge    findings of this pass per cause (every cause, 0 too)
+    selfheal_verifications_total{slo,result}    counter  verdicts on applied actions (verified, not_recovered)
+    selfheal_recovery_seconds{slo}              histogram  onset to whole again, per SLO (recovery: 5 min;
+                                                           drift_resolution: 10 min), all runs
+
+Every cause is pushed in `selfheal_open_findings`, 0 when this pass found none: a pushadd replaces only the
+samples it sends, so a cause left out would keep its last value and an alert on it would never resolve.
+Every SLO and verdict is pushed from the first run on, at 0: `increase()` misses a counter's first sample,
+so a series that appeared with its first event would never alert on it.
 
 Counters and a Pushgateway: every run is a fresh process, so an in-process counter would start at 0
 and each push would overwrite the last (Prometheus would see resets and lose increments). Here the
@@ -30,6 +39,7 @@ pushadd is idempotent (the same values replace themselves), so a retry after a l
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -38,14 +48,16 @@ from dataclasses import dataclass, field
 import structlog
 import urllib3
 from prometheus_client import CollectorRegistry, pushadd_to_gateway
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from selfheal.findings import ActionOutcome, HistoryEntry
+from selfheal.findings import ActionOutcome, CauseCode, HistoryEntry, Result
 from selfheal.kube.annotations import TrafficSplit, split_holder, traffic_split
 from selfheal.kube.errors import ApiFailure, is_transient
 from selfheal.kube.exchange import Request, send_bounded
 from selfheal.kube.retry import call_with_retries
+from selfheal.reporting.counters import RECOVERY_BUCKETS
+from selfheal.verify import SLOS
 from selfheal.view import Snapshot
 
 log = structlog.get_logger("selfheal.reporting")
@@ -84,6 +96,9 @@ class RunMetrics:
     canary_traffic: Mapping[str, int] = field(default_factory=dict)
     run_duration_seconds: float = 0.0
     last_success_timestamp: float | None = None  # None: this pass failed, keep the previous value
+    open_findings: Mapping[str, int] = field(default_factory=dict)  # cause -> findings of this pass
+    verifications: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (slo, result) -> all runs
+    recovery: Mapping[str, tuple[Sequence[int], float]] = field(default_factory=dict)  # slo -> buckets, sum
 
 
 def run_actions(outcomes: Iterable[ActionOutcome]) -> dict[tuple[str, str], int]:
@@ -125,6 +140,32 @@ class _RunCollector(Collector):
         yield GaugeMetricFamily(
             "selfheal_run_duration_seconds", "Wall time of the last pass", value=m.run_duration_seconds
         )
+        open_findings = GaugeMetricFamily(
+            "selfheal_open_findings", "Findings of the last pass, by cause", labels=["cause"]
+        )
+        for cause in CauseCode:
+            open_findings.add_metric([cause.value], m.open_findings.get(cause.value, 0))
+        yield open_findings
+        verified = CounterMetricFamily(
+            "selfheal_verifications",
+            "Verdicts of later passes on applied actions, by SLO and result",
+            labels=["slo", "result"],
+        )
+        every = {(slo, r.value): 0 for slo in SLOS for r in (Result.VERIFIED, Result.NOT_RECOVERED)}
+        for (slo, result), n in sorted({**every, **m.verifications}.items()):
+            verified.add_metric([slo, result], n)
+        yield verified
+        recovery = HistogramMetricFamily(
+            "selfheal_recovery_seconds",
+            "Seconds from a failure's onset to the workload whole again, after an action",
+            labels=["slo"],
+        )
+        empty = ([0] * (len(RECOVERY_BUCKETS) + 1), 0.0)
+        for slo, (per_bucket, total) in sorted({**dict.fromkeys(SLOS, empty), **m.recovery}.items()):
+            cumulative = list(itertools.accumulate(per_bucket))
+            bounds = [*(repr(float(le)) for le in RECOVERY_BUCKETS), "+Inf"]  # "300.0", as client libraries
+            recovery.add_metric([slo], list(zip(bounds, cumulative, strict=True)), sum_value=total)
+        yield recovery
         if m.last_success_timestamp is not None:
             yield GaugeMetricFamily(
                 "selfheal_last_success_timestamp_seconds",

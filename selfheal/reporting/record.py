@@ -12,6 +12,7 @@ recording never reads the whole history.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,6 +64,7 @@ class PassRecord:
     forecasts: Sequence[Forecast] = ()
     duration_seconds: float = 0.0
     source_details: Mapping[str, str] = field(default_factory=dict)  # why a source is not available
+    verdicts: Sequence[HistoryEntry] = ()  # this pass's verdicts on earlier actions (`selfheal.verify`)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def lines_to_append(rec: PassRecord) -> list[HistoryEntry]:
         if line.result == Result.SKIPPED and (line.action, line.kind, line.name, line.reason) in repeats:
             continue
         lines.append(line)
-    return lines
+    return lines + list(rec.verdicts)
 
 
 def record(outputs: Outputs, rec: PassRecord) -> Recorded:
@@ -147,6 +149,9 @@ def _push(url: str, rec: PassRecord, counters: Counters, report: RiskReport) -> 
         canary_traffic(rec.snapshot),
         rec.duration_seconds,
         rec.at.timestamp() if success else None,
+        dict(collections.Counter(f.cause.code.value for f in rec.findings)),
+        counters.verification_totals(),
+        {slo: (buckets, counters.recovery_sum.get(slo, 0.0)) for slo, buckets in counters.recovery.items()},
     )
     try:
         push(build_registry(metrics), url, grouping_key={"namespace": rec.namespace})

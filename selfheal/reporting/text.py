@@ -61,8 +61,15 @@ def history_table(entries: Sequence[HistoryEntry]) -> str:
                 e.action,
                 f"{e.kind}/{e.name}",
                 e.result,
-                e.reason,
+                _reason(e),
             )
             for e in entries
         ],
     )
+
+
+def _reason(e: HistoryEntry) -> str:
+    """A verdict line's reason is what it measured: `recovery 301s` (against the 5-minute SLO)."""
+    if not e.verifies:
+        return e.reason
+    return f"{e.slo} {e.recovery_seconds:.0f}s" if e.recovery_seconds is not None else e.slo

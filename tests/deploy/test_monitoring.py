@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from selfheal.reporting.metrics import RunMetrics, build_registry
 from tests.deploy.support import REPO, Doc, cron_interval_seconds, find, load_manifests, run, tool
 
 RULES_DOC = load_manifests("monitoring/prometheus-rules.yaml")[0].doc
@@ -35,13 +36,11 @@ KUBE_STATE_METRICS = {
     "kube_horizontalpodautoscaler_spec_max_replicas",
 }
 APP_METRICS = {"http_requests_total", "http_request_duration_seconds_bucket"}
+# Every series name the job pushes (samples of its registry: `_total`, `_bucket`, `_count`, `_sum` included)
 PUSHED_BY_THE_JOB = {
-    "self_healing_actions_total",
-    "config_drift_detected_total",
-    "aiops_risk_score",
-    "canary_traffic_percentage",
-    "selfheal_last_success_timestamp_seconds",
-    "selfheal_run_duration_seconds",
+    s.name
+    for family in build_registry(RunMetrics(canary_traffic={"web": 10}, last_success_timestamp=0.0)).collect()
+    for s in family.samples
 }
 
 # The guide's alert table: alert, severity, `for`, and the comparison that is its threshold.

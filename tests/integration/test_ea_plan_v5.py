@@ -28,7 +28,10 @@ def test_one_pass_heals_the_bundled_world_and_the_second_is_a_no_op(tmp_path):
         assert deploys["cpt-optimizer"] == "4/4" and deploys["cpt-worker"] == "4/4"
         assert deploys["cpt-reporting"] == "3/3" and deploys["cpt-api"] == "2/2"
         history = world.history()
-        assert {h["result"] for h in history} <= {"applied", "skipped"}
+        assert {h["result"] for h in history} <= {"applied", "skipped", "verified"}
+        # the second pass closes the loop on every action the first applied
+        assert {h["verifies"] for h in history if h["result"] == "verified"} == {
+            h["intent"] for h in history if h["result"] == "applied"}
         assert all({"ts", "run_id", "namespace", "action", "kind", "name", "reason", "result"} <= h.keys()
                    for h in history)
         assert all(h.get("patch") and h.get("inverse") is not None for h in history

@@ -124,7 +124,7 @@ def test_max_actions_caps_the_writes_of_a_pass_and_the_next_pass_does_the_rest(t
         assert _replicas(world) == dict.fromkeys(names, 2)
         assert [(h["name"], h["result"]) for h in world.history()] == [
             ("alpha", "applied"), ("bravo", "applied"), ("charlie", "skipped"), ("delta", "skipped"),
-            ("charlie", "applied"), ("delta", "applied")]
+            ("charlie", "applied"), ("delta", "applied"), ("alpha", "verified"), ("bravo", "verified")]
 
 
 def test_cooldown_holds_across_runs_and_lifts_when_it_ends(tmp_path):

@@ -62,3 +62,21 @@ def test_an_unreachable_gateway_raises_for_the_run_to_log():
         push(build_registry(RunMetrics()), "http://127.0.0.1:9", grouping_key={"namespace": "shop"}, timeout=2,
              sleep=sleeps.append)
     assert err.value.status is None and len(sleeps) == 2
+
+
+def test_the_slo_figures_reach_the_gateway_and_a_resolved_cause_goes_back_to_zero(gateway):
+    per_bucket = [1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]  # 30 s, 300 s, 450 s (RECOVERY_BUCKETS, then +Inf)
+    drifting = RunMetrics(open_findings={"config_hash_drift": 2},
+                          verifications={("recovery", "verified"): 3, ("recovery", "not_recovered"): 1},
+                          recovery={"recovery": (per_bucket, 700.0)})
+    push(build_registry(drifting), gateway, grouping_key={"namespace": "shop"})
+    got = scrape(gateway)
+    assert sample(got, "selfheal_open_findings", cause="config_hash_drift") == 2
+    assert sample(got, "selfheal_verifications_total", slo="recovery", result="not_recovered") == 1
+    assert sample(got, "selfheal_recovery_seconds_bucket", slo="recovery", le="300") == 2  # the gateway: "300"
+    assert sample(got, "selfheal_recovery_seconds_bucket", slo="recovery", le="+Inf") == 3
+    assert sample(got, "selfheal_recovery_seconds_count", slo="recovery") == 3
+    assert sample(got, "selfheal_recovery_seconds_sum", slo="recovery") == 700.0
+
+    push(build_registry(RunMetrics()), gateway, grouping_key={"namespace": "shop"})  # the drift is resolved
+    assert sample(scrape(gateway), "selfheal_open_findings", cause="config_hash_drift") == 0
