@@ -315,7 +315,9 @@ def _end_progression(
     as it found it (the stable's replicas when `restore_stable`, both desired-replicas annotations) and the
     record removed. The stable's write first: its capacity comes back before the canary goes."""
     s, c, holder = _pair(stable, canary, annotated)
-    holder.annotations[ANN_TRAFFIC_SPLIT] = traffic_split_value(0, 100)
+    for change in (s, c):  # every copy of the split says where traffic goes now, not only the one read
+        if change is holder or ANN_TRAFFIC_SPLIT in change.dep.metadata.annotations:
+            change.annotations[ANN_TRAFFIC_SPLIT] = traffic_split_value(0, 100)
     s.images = images
     c.replicas = 0 if canary.spec.replicas != 0 else None
     if record is not None:
@@ -335,10 +337,17 @@ def canary_abort(
     record: CanaryStep | None = None,
     restore_stable: bool = False,
 ) -> tuple[Write, ...]:
-    """Traffic split to canary 0 / stable 100 first, then the canary scaled to 0; after the job's own steps
-    (`record`), the stable's replicas are restored too (`_end_progression`)."""
+    """Traffic split to canary 0 / stable 100 first (on both Deployments when both carry a split), then the
+    canary scaled to 0; after the job's own steps (`record`), the stable's replicas are restored too
+    (`_end_progression`)."""
     if stable is None or record is None:
-        return (traffic_split(annotated, 0), replicas(canary, 0))
+        pair = (canary,) if stable is None else (stable, canary)
+        also = tuple(
+            traffic_split(d, 0)
+            for d in pair
+            if d.metadata.uid != annotated.metadata.uid and ANN_TRAFFIC_SPLIT in d.metadata.annotations
+        )
+        return (traffic_split(annotated, 0), *also, replicas(canary, 0))
     return _end_progression(stable, canary, annotated, record, restore_stable=restore_stable)
 
 

@@ -41,14 +41,14 @@ def record(percent, ago, *, stable_replicas=3, stable_desired=None, canary_desir
 
 def canary_story(counts=HEALTHY, *, stable_counts=HEALTHY, state=SourceState.AVAILABLE,
                  canary_age=timedelta(hours=2), canary_replicas=1, stable_replicas=3, split=SPLIT,
-                 stable_annotations=None, step=None, hpa=False):
+                 stable_annotations=None, step=None, hpa=False, canary_annotations=None):
     annotations = {SPLIT_ANN: split, **(stable_annotations or {})}
     if step is not None:
         annotations[ANN_CANARY_STEP] = step
     stable = make_deployment(STABLE, template=make_template("cpt", image="registry.example/cpt:1.0"),
                              revision=3, replicas=stable_replicas, annotations=annotations)
     cand = make_deployment(CANARY, template=make_template("cpt", image="registry.example/cpt:1.1"),
-                           replicas=canary_replicas, revision=1)
+                           replicas=canary_replicas, revision=1, annotations=canary_annotations)
     rs = make_replicaset(cand, revision=1, created=NOW - canary_age)
     measured = {}
     if counts is not None:
@@ -85,6 +85,19 @@ def test_a_canary_whose_whole_interval_is_above_five_percent_is_aborted_with_bot
     assert split.inverse_document() == {"metadata": {"annotations": {SPLIT_ANN: SPLIT}}}
     assert scale.target.name == CANARY
     assert (scale.document(), scale.inverse_document()) == ({"spec": {"replicas": 0}}, {"spec": {"replicas": 1}})
+
+
+def test_an_abort_rewrites_the_split_on_both_deployments_when_both_carry_one():
+    """Stable's split is the one read; a copy left on the canary saying 10 % would tell whoever reads it next
+    (a person, a mesh) that traffic still goes there."""
+    snap, _, _ = canary_story((36000, 2520), canary_annotations={SPLIT_ANN: SPLIT})
+
+    [action] = one(snap).actions
+
+    splits = [w for w in action.writes if SPLIT_ANN in json.dumps(w.document())]
+    assert [w.target.name for w in splits] == [STABLE, CANARY]
+    assert all(w.document()["metadata"]["annotations"][SPLIT_ANN] == '{"canary":0,"stable":100}' for w in splits)
+    assert all(w.inverse_document()["metadata"]["annotations"][SPLIT_ANN] == SPLIT for w in splits)
 
 
 def test_a_canary_significantly_worse_than_a_healthy_stable_is_aborted_though_below_five_percent():
