@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: demo test lint typecheck unit bench venv system-tools clean test-image kyverno crds policy-test k8s k8s-up k8s-down
+.PHONY: demo test lint typecheck unit bench venv system-tools clean test-image kyverno crds policy-test k8s k8s-up k8s-down soak backtest
 
 $(STAMP): pyproject.toml kubesandbox/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -53,6 +53,15 @@ test: $(STAMP) system-tools lint typecheck unit
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The risk model against timelines backfilled into Debian's Prometheus (bench/backtest.py: lead times, false positives).
+backtest: $(STAMP) system-tools
+	$(PY) -m bench.backtest $(BACKTEST_ARGS)
+
+# Kills, SIGTERMs and racing runs against a live sandbox, then what they left is checked (tools/soak.py).
+# SOAK_ARGS=--short is CI's mode.
+soak: $(STAMP)
+	$(PY) tools/soak.py $(SOAK_ARGS)
 
 test-image: $(STAMP)
 	@bash tools/test-image.sh
