@@ -97,17 +97,28 @@ def namespace(name: str = NS) -> Obj:
 
 def image_behavior(image: str, behavior: str) -> Obj:
     """How the sandbox runs `image`: Healthy, CrashLoop, CrashUntilRestarted, ... (README, sandbox section)."""
-    return {"apiVersion": "sandbox.selfheal.dev/v1alpha1", "kind": "ImageBehavior",
-            "metadata": {"name": image.replace("/", "-").replace(":", "-").replace(".", "-")},
-            "spec": {"image": image, "behavior": behavior}}
+    return {
+        "apiVersion": "sandbox.selfheal.dev/v1alpha1",
+        "kind": "ImageBehavior",
+        "metadata": {"name": image.replace("/", "-").replace(":", "-").replace(".", "-")},
+        "spec": {"image": image, "behavior": behavior},
+    }
 
 
 # --- manifests: containers and pod templates ----------------------------------------------------------------
 
 
-def container(image: str, *, name: str = "app", args: Sequence[str] | None = None, port: int | None = None,
-              probes: bool = False, readiness_delay: int | None = None, env: Sequence[Obj] | None = None,
-              env_from_configmap: str | None = None) -> Obj:
+def container(
+    image: str,
+    *,
+    name: str = "app",
+    args: Sequence[str] | None = None,
+    port: int | None = None,
+    probes: bool = False,
+    readiness_delay: int | None = None,
+    env: Sequence[Obj] | None = None,
+    env_from_configmap: str | None = None,
+) -> Obj:
     """A container. `port` declares the named port `http` (the probes use it, else port 8080); `probes` adds an
     HTTP liveness probe (/healthz) and readiness probe (/ready); `readiness_delay` is the readiness probe's
     initialDelaySeconds (the sandbox marks the container ready that long after it starts)."""
@@ -130,9 +141,14 @@ def container(image: str, *, name: str = "app", args: Sequence[str] | None = Non
     return c
 
 
-def pod_template(*containers: Mapping[str, Any], labels: Mapping[str, str] | None = None,
-                 annotations: Mapping[str, str] | None = None, init_containers: Sequence[Mapping[str, Any]] = (),
-                 restart_policy: str | None = None, configmap_volume: str | None = None) -> Obj:
+def pod_template(
+    *containers: Mapping[str, Any],
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    init_containers: Sequence[Mapping[str, Any]] = (),
+    restart_policy: str | None = None,
+    configmap_volume: str | None = None,
+) -> Obj:
     """A pod template as a manifest holds it (no server defaults: see `served`). `configmap_volume` mounts that
     ConfigMap at /etc/app in the first container."""
     spec: Obj = {}
@@ -173,8 +189,12 @@ def served(template: Mapping[str, Any]) -> dict[str, Any]:
             p.setdefault("protocol", "TCP")
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             if probe in c:
-                for k, v in (("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1),
-                             ("failureThreshold", 3)):
+                for k, v in (
+                    ("timeoutSeconds", 1),
+                    ("periodSeconds", 10),
+                    ("successThreshold", 1),
+                    ("failureThreshold", 3),
+                ):
                     c[probe].setdefault(k, v)
                 if "httpGet" in c[probe]:
                     c[probe]["httpGet"].setdefault("scheme", "HTTP")
@@ -216,13 +236,18 @@ def deployment(
     one on."""
     labels = dict(labels or {"app": name})
     if template is None:
-        app = container(image, probes=probes, readiness_delay=readiness_delay, env_from_configmap=env_from_configmap)
+        app = container(
+            image, probes=probes, readiness_delay=readiness_delay, env_from_configmap=env_from_configmap
+        )
         init = [container(init_image, name="init")] if init_image is not None else []
         template = pod_template(app, labels=labels, init_containers=init)
     else:
         template = copy.deepcopy(dict(template))
-    spec: Obj = {"replicas": replicas, "selector": {"matchLabels": dict(template.get("metadata", {}).get("labels", {}))},
-                 "template": template}
+    spec: Obj = {
+        "replicas": replicas,
+        "selector": {"matchLabels": dict(template.get("metadata", {}).get("labels", {}))},
+        "template": template,
+    }
     if recreate:
         spec["strategy"] = {"type": "Recreate"}
     elif max_surge is not None or max_unavailable is not None:
@@ -240,23 +265,37 @@ def deployment(
         spec["progressDeadlineSeconds"] = progress_deadline
     if revision_history_limit is not None:
         spec["revisionHistoryLimit"] = revision_history_limit
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "namespace": ns, "labels": labels, "annotations": dict(annotations or {})},
-            "spec": spec}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": ns, "labels": labels, "annotations": dict(annotations or {})},
+        "spec": spec,
+    }
 
 
 def applied_with_kubectl(manifest: Mapping[str, Any]) -> Obj:
     """The object as `kubectl apply` leaves it: the manifest recorded in last-applied-configuration."""
     out = copy.deepcopy(dict(manifest))
     out["metadata"].setdefault("annotations", {})[LAST_APPLIED] = (
-        json.dumps(manifest, separators=(",", ":"), sort_keys=True) + "\n")
+        json.dumps(manifest, separators=(",", ":"), sort_keys=True) + "\n"
+    )
     return out
 
 
-def replicaset(name: str, *, image: str = "shop/web:1", replicas: int = 1, labels: Mapping[str, str] | None = None,
-               template: Mapping[str, Any] | None = None, owner: Mapping[str, Any] | None = None,
-               uid: str | None = None, revision: int | str | None = None,
-               annotations: Mapping[str, str] | None = None, created: str | None = None, ns: str = NS) -> Obj:
+def replicaset(
+    name: str,
+    *,
+    image: str = "shop/web:1",
+    replicas: int = 1,
+    labels: Mapping[str, str] | None = None,
+    template: Mapping[str, Any] | None = None,
+    owner: Mapping[str, Any] | None = None,
+    uid: str | None = None,
+    revision: int | str | None = None,
+    annotations: Mapping[str, str] | None = None,
+    created: str | None = None,
+    ns: str = NS,
+) -> Obj:
     """A ReplicaSet as a Deployment controller made it (a scenario object): pods labelled and selected by `labels`
     (default app=web), running `image`, or `template` as given; the generated template comes as the server
     stores it (`served`). A fixed `uid` lets scenario pods name it as their owner."""
@@ -278,48 +317,93 @@ def replicaset(name: str, *, image: str = "shop/web:1", replicas: int = 1, label
         meta["annotations"] = ann
     if owner is not None:
         meta["ownerReferences"] = [owner_reference(owner)]
-    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": meta,
-            "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)}, "template": template}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": meta,
+        "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)}, "template": template},
+    }
 
 
 def _condition(type_: str, ok: bool, at: str, container_name: str) -> Obj:
     if ok:
         return {"type": type_, "status": "True", "lastProbeTime": None, "lastTransitionTime": at}
-    return {"type": type_, "status": "False", "reason": "ContainersNotReady",
-            "message": f"containers with unready status: [{container_name}]", "lastProbeTime": None,
-            "lastTransitionTime": at}
+    return {
+        "type": type_,
+        "status": "False",
+        "reason": "ContainersNotReady",
+        "message": f"containers with unready status: [{container_name}]",
+        "lastProbeTime": None,
+        "lastTransitionTime": at,
+    }
 
 
-def pod_status(image: str = "shop/web:1", *, container_name: str = "app", phase: str = "Running",
-               started_at: str = STARTED, ready: bool = True, unready_since: str | None = None,
-               restart_count: int = 0, waiting: tuple[str, str] | None = None,
-               last_state: Mapping[str, Any] | None = None) -> Obj:
+def pod_status(
+    image: str = "shop/web:1",
+    *,
+    container_name: str = "app",
+    phase: str = "Running",
+    started_at: str = STARTED,
+    ready: bool = True,
+    unready_since: str | None = None,
+    restart_count: int = 0,
+    waiting: tuple[str, str] | None = None,
+    last_state: Mapping[str, Any] | None = None,
+) -> Obj:
     """What the kubelet reports for a one-container pod started at `started_at`: running and ready, running
     but not ready (since `unready_since`), or `waiting=(reason, message)` (CrashLoopBackOff, ...) after
     `last_state` (e.g. {"terminated": {...}})."""
     since = unready_since or started_at
-    state = ({"waiting": {"reason": waiting[0], "message": waiting[1]}} if waiting is not None
-             else {"running": {"startedAt": started_at}})
+    state = (
+        {"waiting": {"reason": waiting[0], "message": waiting[1]}}
+        if waiting is not None
+        else {"running": {"startedAt": started_at}}
+    )
     return {
         "phase": phase,
-        "conditions": [_condition("Initialized", True, started_at, container_name),
-                       _condition("Ready", ready, started_at if ready else since, container_name),
-                       _condition("ContainersReady", ready, started_at if ready else since, container_name),
-                       _condition("PodScheduled", True, started_at, container_name)],
-        "hostIP": "172.18.0.2", "podIP": "10.244.9.9", "startTime": started_at,
-        "containerStatuses": [{"name": container_name, "image": image, "imageID": "", "ready": ready,
-                               "restartCount": restart_count, "started": waiting is None, "state": state,
-                               "lastState": dict(last_state or {})}],
+        "conditions": [
+            _condition("Initialized", True, started_at, container_name),
+            _condition("Ready", ready, started_at if ready else since, container_name),
+            _condition("ContainersReady", ready, started_at if ready else since, container_name),
+            _condition("PodScheduled", True, started_at, container_name),
+        ],
+        "hostIP": "172.18.0.2",
+        "podIP": "10.244.9.9",
+        "startTime": started_at,
+        "containerStatuses": [
+            {
+                "name": container_name,
+                "image": image,
+                "imageID": "",
+                "ready": ready,
+                "restartCount": restart_count,
+                "started": waiting is None,
+                "state": state,
+                "lastState": dict(last_state or {}),
+            }
+        ],
         "qosClass": "BestEffort",
     }
 
 
-def pod(name: str, *, image: str = "shop/web:1", container_name: str = "app",
-        template: Mapping[str, Any] | None = None, labels: Mapping[str, str] | None = None,
-        annotations: Mapping[str, str] | None = None, owner: Mapping[str, Any] | None = None,
-        node: str | None = NODE, started_at: str = STARTED, ready: bool = True, phase: str = "Running",
-        restart_count: int = 0, waiting: tuple[str, str] | None = None, status: Obj | None = None,
-        ns: str = NS) -> Obj:
+def pod(
+    name: str,
+    *,
+    image: str = "shop/web:1",
+    container_name: str = "app",
+    template: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    owner: Mapping[str, Any] | None = None,
+    node: str | None = NODE,
+    started_at: str = STARTED,
+    ready: bool = True,
+    phase: str = "Running",
+    restart_count: int = 0,
+    waiting: tuple[str, str] | None = None,
+    status: Obj | None = None,
+    ns: str = NS,
+) -> Obj:
     """A pod as a scenario gives it: scheduled on `node`, with a status the sandbox's kubelet leaves as written
     (frozen) until the pod is deleted, and the server's defaults. Its spec runs `image`, or comes from
     `template` (a ReplicaSet's pod: labels too); `status` replaces the one built from the status knobs
@@ -343,27 +427,57 @@ def pod(name: str, *, image: str = "shop/web:1", container_name: str = "app",
     if node:
         spec["nodeName"] = node
     if status is None:
-        status = pod_status(image, container_name=container_name, phase=phase, started_at=started_at, ready=ready,
-                            restart_count=restart_count, waiting=waiting)
-    return apply_defaults({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status})
+        status = pod_status(
+            image,
+            container_name=container_name,
+            phase=phase,
+            started_at=started_at,
+            ready=ready,
+            restart_count=restart_count,
+            waiting=waiting,
+        )
+    return apply_defaults(
+        {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
+    )
 
 
-def bare_pod(name: str, *, image: str = "shop/debug:1", restart_policy: str = "Always",
-             env: Sequence[Obj] | None = None, init_image: str | None = None,
-             readiness_delay: int | None = None, ns: str = NS) -> Obj:
+def bare_pod(
+    name: str,
+    *,
+    image: str = "shop/debug:1",
+    restart_policy: str = "Always",
+    env: Sequence[Obj] | None = None,
+    init_image: str | None = None,
+    readiness_delay: int | None = None,
+    ns: str = NS,
+) -> Obj:
     """A pod as `kubectl run` creates it: labelled run=<name>, no node, no status; the kubelet takes it from there."""
     init = [container(init_image, name="init")] if init_image is not None else []
-    template = pod_template(container(image, env=env, readiness_delay=readiness_delay), init_containers=init,
-                            restart_policy=restart_policy)
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": {"run": name}},
-            "spec": template["spec"]}
+    template = pod_template(
+        container(image, env=env, readiness_delay=readiness_delay),
+        init_containers=init,
+        restart_policy=restart_policy,
+    )
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": ns, "labels": {"run": name}},
+        "spec": template["spec"],
+    }
 
 
 # --- manifests: budgets, autoscalers, config, cron jobs ----------------------------------------------------------
 
 
-def pdb(name: str, *, selector: Mapping[str, str] | None = None, min_available: int | str | None = None,
-        max_unavailable: int | str | None = None, policy: str | None = None, ns: str = NS) -> Obj:
+def pdb(
+    name: str,
+    *,
+    selector: Mapping[str, str] | None = None,
+    min_available: int | str | None = None,
+    max_unavailable: int | str | None = None,
+    policy: str | None = None,
+    ns: str = NS,
+) -> Obj:
     """A PodDisruptionBudget over the pods labelled `selector` (default app=<name>); `policy` is its
     unhealthyPodEvictionPolicy."""
     spec: Obj = {"selector": {"matchLabels": dict(selector or {"app": name})}}
@@ -373,35 +487,75 @@ def pdb(name: str, *, selector: Mapping[str, str] | None = None, min_available: 
         spec["maxUnavailable"] = max_unavailable
     if policy is not None:
         spec["unhealthyPodEvictionPolicy"] = policy
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": name, "namespace": ns},
-            "spec": spec}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": spec,
+    }
 
 
-def hpa(name: str, *, target: str | None = None, min_replicas: int | None = 1, max_replicas: int = 5,
-        cpu_utilization: int = 80, ns: str = NS) -> Obj:
+def hpa(
+    name: str,
+    *,
+    target: str | None = None,
+    min_replicas: int | None = 1,
+    max_replicas: int = 5,
+    cpu_utilization: int = 80,
+    ns: str = NS,
+) -> Obj:
     """A HorizontalPodAutoscaler of Deployment `target` (default: <name>) on CPU utilization; with
     `min_replicas=None` the field is left to the server's default (1)."""
     spec: Obj = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target or name}}
     if min_replicas is not None:
         spec["minReplicas"] = min_replicas
     spec["maxReplicas"] = max_replicas
-    spec["metrics"] = [{"type": "Resource", "resource": {"name": "cpu", "target": {
-        "type": "Utilization", "averageUtilization": cpu_utilization}}}]
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-            "metadata": {"name": name, "namespace": ns}, "spec": spec}
+    spec["metrics"] = [
+        {
+            "type": "Resource",
+            "resource": {
+                "name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": cpu_utilization},
+            },
+        }
+    ]
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": spec,
+    }
 
 
 def configmap(name: str, data: Mapping[str, str], *, ns: str = NS) -> Obj:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}, "data": dict(data)}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": ns},
+        "data": dict(data),
+    }
 
 
-def cronjob(name: str = "self-heal-cpt", *, image: str = "shop/selfheal:1", container_name: str = "task",
-            schedule: str = "*/5 * * * *", args: Sequence[str] | None = None, restart_policy: str = "Never",
-            backoff_limit: int | None = None, concurrency_policy: str | None = None, suspend: bool = False,
-            annotations: Mapping[str, str] | None = None, ns: str = NS) -> Obj:
+def cronjob(
+    name: str = "self-heal-cpt",
+    *,
+    image: str = "shop/selfheal:1",
+    container_name: str = "task",
+    schedule: str = "*/5 * * * *",
+    args: Sequence[str] | None = None,
+    restart_policy: str = "Never",
+    backoff_limit: int | None = None,
+    concurrency_policy: str | None = None,
+    suspend: bool = False,
+    annotations: Mapping[str, str] | None = None,
+    ns: str = NS,
+) -> Obj:
     """A CronJob whose jobs run one container `task`; by default the self-heal job's own, every five minutes."""
-    job_spec: Obj = {"template": pod_template(container(image, name=container_name, args=args),
-                                              restart_policy=restart_policy)}
+    job_spec: Obj = {
+        "template": pod_template(
+            container(image, name=container_name, args=args), restart_policy=restart_policy
+        )
+    }
     if backoff_limit is not None:
         job_spec["backoffLimit"] = backoff_limit
     spec: Obj = {"schedule": schedule}
@@ -419,12 +573,25 @@ def cronjob(name: str = "self-heal-cpt", *, image: str = "shop/selfheal:1", cont
 def job_from_cronjob(cronjob: Mapping[str, Any], name: str) -> Obj:
     """What `kubectl create job <name> --from=cronjob/<cj>` posts (spec from the jobTemplate)."""
     cj_meta = cronjob["metadata"]
-    return {"apiVersion": "batch/v1", "kind": "Job",
-            "metadata": {"name": name, "namespace": cj_meta["namespace"],
-                         "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
-                         "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": cj_meta["name"],
-                                              "uid": cj_meta["uid"], "controller": True}]},
-            "spec": copy.deepcopy(cronjob["spec"]["jobTemplate"]["spec"])}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": cj_meta["namespace"],
+            "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
+            "ownerReferences": [
+                {
+                    "apiVersion": "batch/v1",
+                    "kind": "CronJob",
+                    "name": cj_meta["name"],
+                    "uid": cj_meta["uid"],
+                    "controller": True,
+                }
+            ],
+        },
+        "spec": copy.deepcopy(cronjob["spec"]["jobTemplate"]["spec"]),
+    }
 
 
 # --- as read: what the API server adds, decoded into the job's Structs ------------------------------------------
@@ -434,8 +601,14 @@ def _decode(kind: str, obj: Mapping[str, Any]) -> Any:
     return decode_page(kind, msgspec.json.encode({"items": [obj]})).items[0]
 
 
-def _as_read(obj: Obj, *, created: datetime = LONG_AGO, generation: int | None = None,
-             owner: tuple[str, str, str] | None = None, deleting: bool = False) -> Obj:
+def _as_read(
+    obj: Obj,
+    *,
+    created: datetime = LONG_AGO,
+    generation: int | None = None,
+    owner: tuple[str, str, str] | None = None,
+    deleting: bool = False,
+) -> Obj:
     """The manifest's metadata as the API server returns it: uid, resourceVersion, creationTimestamp, and
     (given) generation, the controller reference (kind, name, uid) and a deletionTimestamp."""
     meta = obj["metadata"]
@@ -445,26 +618,42 @@ def _as_read(obj: Obj, *, created: datetime = LONG_AGO, generation: int | None =
     if owner is not None:
         kind, name, uid = owner
         api = "apps/v1" if kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet") else "v1"
-        meta["ownerReferences"] = [owner_reference({"apiVersion": api, "kind": kind,
-                                                    "metadata": {"name": name, "uid": uid}})]
+        meta["ownerReferences"] = [
+            owner_reference({"apiVersion": api, "kind": kind, "metadata": {"name": name, "uid": uid}})
+        ]
     if deleting:
         meta["deletionTimestamp"] = ts(NOW - timedelta(seconds=5))
     return obj
 
 
-def make_container(name: str = "web", image: str = JOB_IMAGE, *, probes: bool = True,
-                   env_from_configmap: str | None = None, port: int = 8080) -> dict[str, Any]:
+def make_container(
+    name: str = "web",
+    image: str = JOB_IMAGE,
+    *,
+    probes: bool = True,
+    env_from_configmap: str | None = None,
+    port: int = 8080,
+) -> dict[str, Any]:
     """The job tests' container: port `http`, probed on it unless `probes=False`."""
     return container(image, name=name, port=port, probes=probes, env_from_configmap=env_from_configmap)
 
 
-def make_template(app: str = "web", *, image: str = JOB_IMAGE, probes: bool = True,
-                  containers: Sequence[dict[str, Any]] | None = None, annotations: Mapping[str, str] | None = None,
-                  configmap_volume: str | None = None, env_from_configmap: str | None = None) -> dict[str, Any]:
+def make_template(
+    app: str = "web",
+    *,
+    image: str = JOB_IMAGE,
+    probes: bool = True,
+    containers: Sequence[dict[str, Any]] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    configmap_volume: str | None = None,
+    env_from_configmap: str | None = None,
+) -> dict[str, Any]:
     """A pod template as a user writes it in a manifest (no server defaults)."""
     if containers is None:
         containers = [make_container(app, image, probes=probes, env_from_configmap=env_from_configmap)]
-    return pod_template(*containers, labels={"app": app}, annotations=annotations, configmap_volume=configmap_volume)
+    return pod_template(
+        *containers, labels={"app": app}, annotations=annotations, configmap_volume=configmap_volume
+    )
 
 
 def make_deployment(
@@ -493,20 +682,44 @@ def make_deployment(
         ann.setdefault(ANN_REVISION, str(revision))
     if last_applied is not None:
         ann[LAST_APPLIED] = json.dumps(last_applied)
-    obj = _as_read(deployment(name, replicas=replicas, template=tmpl, annotations=ann, paused=paused,
-                              progress_deadline=progress_deadline), created=created, generation=generation)
+    obj = _as_read(
+        deployment(
+            name,
+            replicas=replicas,
+            template=tmpl,
+            annotations=ann,
+            paused=paused,
+            progress_deadline=progress_deadline,
+        ),
+        created=created,
+        generation=generation,
+    )
     avail = replicas if available is None else available
     conditions = [
-        {"type": "Available", "status": "True" if avail >= replicas else "False",
-         "reason": "MinimumReplicasAvailable" if avail >= replicas else "MinimumReplicasUnavailable",
-         "lastUpdateTime": ts(available_since or LONG_AGO), "lastTransitionTime": ts(available_since or LONG_AGO)},
-        {"type": "Progressing", "status": "False" if progressing == "ProgressDeadlineExceeded" else "True",
-         "reason": progressing, "lastUpdateTime": ts(LONG_AGO), "lastTransitionTime": ts(LONG_AGO)},
+        {
+            "type": "Available",
+            "status": "True" if avail >= replicas else "False",
+            "reason": "MinimumReplicasAvailable" if avail >= replicas else "MinimumReplicasUnavailable",
+            "lastUpdateTime": ts(available_since or LONG_AGO),
+            "lastTransitionTime": ts(available_since or LONG_AGO),
+        },
+        {
+            "type": "Progressing",
+            "status": "False" if progressing == "ProgressDeadlineExceeded" else "True",
+            "reason": progressing,
+            "lastUpdateTime": ts(LONG_AGO),
+            "lastTransitionTime": ts(LONG_AGO),
+        },
     ]
-    obj["status"] = {"observedGeneration": generation if observed_generation is None else observed_generation,
-                     "replicas": replicas, "updatedReplicas": replicas if updated is None else updated,
-                     "readyReplicas": avail, "availableReplicas": avail,
-                     "unavailableReplicas": max(0, replicas - avail), "conditions": conditions}
+    obj["status"] = {
+        "observedGeneration": generation if observed_generation is None else observed_generation,
+        "replicas": replicas,
+        "updatedReplicas": replicas if updated is None else updated,
+        "readyReplicas": avail,
+        "availableReplicas": avail,
+        "unavailableReplicas": max(0, replicas - avail),
+        "conditions": conditions,
+    }
     return _decode("deployments", obj)
 
 
@@ -528,17 +741,33 @@ def make_replicaset(
     if image is not None:
         tmpl["spec"]["containers"][0]["image"] = image
     tmpl["metadata"].setdefault("labels", {})["pod-template-hash"] = pod_template_hash(tmpl)
-    skip = {LAST_APPLIED, ANN_REVISION, "deployment.kubernetes.io/revision-history",
-            "deployment.kubernetes.io/desired-replicas", "deployment.kubernetes.io/max-replicas"}
+    skip = {
+        LAST_APPLIED,
+        ANN_REVISION,
+        "deployment.kubernetes.io/revision-history",
+        "deployment.kubernetes.io/desired-replicas",
+        "deployment.kubernetes.io/max-replicas",
+    }
     ann = {k: v for k, v in deployment.metadata.annotations.items() if k not in skip}
-    ann.update({ANN_REVISION: str(revision), "deployment.kubernetes.io/desired-replicas": str(deployment.spec.replicas)})
+    ann.update(
+        {
+            ANN_REVISION: str(revision),
+            "deployment.kubernetes.io/desired-replicas": str(deployment.spec.replicas),
+        }
+    )
     ann.update(extra_annotations or {})
     reps = deployment.spec.replicas if replicas is None else replicas
     name = f"{deployment.metadata.name}-{tmpl['metadata']['labels']['pod-template-hash']}"
-    obj = _as_read(replicaset(name, template=tmpl, replicas=reps, labels=tmpl["metadata"]["labels"], annotations=ann),
-                   created=created, owner=("Deployment", deployment.metadata.name, deployment.metadata.uid))
-    obj["status"] = {"replicas": reps, "readyReplicas": reps if available is None else available,
-                     "availableReplicas": reps if available is None else available}
+    obj = _as_read(
+        replicaset(name, template=tmpl, replicas=reps, labels=tmpl["metadata"]["labels"], annotations=ann),
+        created=created,
+        owner=("Deployment", deployment.metadata.name, deployment.metadata.uid),
+    )
+    obj["status"] = {
+        "replicas": reps,
+        "readyReplicas": reps if available is None else available,
+        "availableReplicas": reps if available is None else available,
+    }
     return _decode("replicasets", obj)
 
 
@@ -565,39 +794,75 @@ def make_pod(
         owner_ref = (owner[0], owner[1], uid_of(owner[0], owner[1]))
     failing = waiting is not None
     is_ready = (not failing) if ready is None else ready
-    status: dict[str, Any] = {"name": container, "image": JOB_IMAGE, "ready": is_ready, "restartCount": restarts}
-    status["state"] = {"waiting": {"reason": waiting, "message": "back-off"}} if waiting else \
-        {"running": {"startedAt": ts(created)}}
+    status: dict[str, Any] = {
+        "name": container,
+        "image": JOB_IMAGE,
+        "ready": is_ready,
+        "restartCount": restarts,
+    }
+    status["state"] = (
+        {"waiting": {"reason": waiting, "message": "back-off"}}
+        if waiting
+        else {"running": {"startedAt": ts(created)}}
+    )
     if last_terminated is not None:
         reason, code = last_terminated
         status["lastState"] = {"terminated": {"reason": reason, "exitCode": code, "finishedAt": ts(NOW)}}
     statuses: dict[str, Any] = {}
     if init:
         statuses["initContainerStatuses"] = [{**status, "name": f"init-{container}"}]
-        statuses["containerStatuses"] = [{"name": container, "ready": False, "restartCount": 0,
-                                          "state": {"waiting": {"reason": "PodInitializing"}}}]
+        statuses["containerStatuses"] = [
+            {
+                "name": container,
+                "ready": False,
+                "restartCount": 0,
+                "state": {"waiting": {"reason": "PodInitializing"}},
+            }
+        ]
     else:
         statuses["containerStatuses"] = [status]
-    pod_status_as_read = {"phase": "Pending" if init else "Running",
-                          "conditions": [{"type": "Ready", "status": "True" if is_ready else "False",
-                                          "lastTransitionTime": ts(ready_since)}], **statuses}
-    obj = pod(name, image=JOB_IMAGE, container_name=container, annotations=annotations, node=None,
-              status=pod_status_as_read)
+    pod_status_as_read = {
+        "phase": "Pending" if init else "Running",
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "True" if is_ready else "False",
+                "lastTransitionTime": ts(ready_since),
+            }
+        ],
+        **statuses,
+    }
+    obj = pod(
+        name,
+        image=JOB_IMAGE,
+        container_name=container,
+        annotations=annotations,
+        node=None,
+        status=pod_status_as_read,
+    )
     return _decode("pods", _as_read(obj, created=created, owner=owner_ref, deleting=deleting))
 
 
-def make_hpa(target: Deployment, *, min_replicas: int | None = 2, max_replicas: int = 10,
-             desired: int | None = None) -> HorizontalPodAutoscaler:
+def make_hpa(
+    target: Deployment, *, min_replicas: int | None = 2, max_replicas: int = 10, desired: int | None = None
+) -> HorizontalPodAutoscaler:
     name = target.metadata.name
     obj = _as_read(hpa(name, target=name, min_replicas=min_replicas, max_replicas=max_replicas))
-    obj["status"] = {"currentReplicas": target.spec.replicas, "desiredReplicas": desired or target.spec.replicas}
+    obj["status"] = {
+        "currentReplicas": target.spec.replicas,
+        "desiredReplicas": desired or target.spec.replicas,
+    }
     return _decode("hpas", obj)
 
 
 def make_pdb(name: str = "web", *, disruptions_allowed: int = 1) -> PodDisruptionBudget:
     obj = _as_read(pdb(name, min_available=1))
-    obj["status"] = {"disruptionsAllowed": disruptions_allowed, "currentHealthy": 2, "desiredHealthy": 1,
-                     "expectedPods": 2}
+    obj["status"] = {
+        "disruptionsAllowed": disruptions_allowed,
+        "currentHealthy": 2,
+        "desiredHealthy": 1,
+        "expectedPods": 2,
+    }
     return _decode("pdbs", obj)
 
 
@@ -605,14 +870,19 @@ def make_configmap(name: str = "web-config", data: Mapping[str, str] | None = No
     return _decode("configmaps", _as_read(configmap(name, data or {"LOG_LEVEL": "info"})))
 
 
-def make_cronjob(name: str = "self-heal-cpt", *, suspend: bool = False,
-                 annotation: str | None = None) -> CronJob:
+def make_cronjob(
+    name: str = "self-heal-cpt", *, suspend: bool = False, annotation: str | None = None
+) -> CronJob:
     ann = {"cronjob.kubernetes.io/suspended": annotation} if annotation is not None else None
     return msgspec.convert(_as_read(cronjob(name, suspend=suspend, annotations=ann)), type=CronJob)
 
 
-def snapshot_of(*objects: Any, namespace: str = NS, configmaps: Iterable[ConfigMap] = (),
-                canary: CanarySignals | None = None) -> Snapshot:
+def snapshot_of(
+    *objects: Any,
+    namespace: str = NS,
+    configmaps: Iterable[ConfigMap] = (),
+    canary: CanarySignals | None = None,
+) -> Snapshot:
     """A Snapshot of the given objects, sorted by type; ConfigMaps may also be passed positionally."""
     by_type: dict[type, list[Any]] = {}
     for obj in objects:
@@ -630,19 +900,48 @@ def snapshot_of(*objects: Any, namespace: str = NS, configmaps: Iterable[ConfigM
     )
 
 
-def crashing_pods(rs: ReplicaSet, count: int, *, restarts: int = 9,
-                  last_terminated: tuple[str, int] = ("Error", 1)) -> list[Pod]:
-    return [make_pod(f"{rs.metadata.name}-p{i}", owner=rs, restarts=restarts, waiting="CrashLoopBackOff",
-                     last_terminated=last_terminated) for i in range(count)]
+def crashing_pods(
+    rs: ReplicaSet, count: int, *, restarts: int = 9, last_terminated: tuple[str, int] = ("Error", 1)
+) -> list[Pod]:
+    return [
+        make_pod(
+            f"{rs.metadata.name}-p{i}",
+            owner=rs,
+            restarts=restarts,
+            waiting="CrashLoopBackOff",
+            last_terminated=last_terminated,
+        )
+        for i in range(count)
+    ]
 
 
 def healthy_pods(rs: ReplicaSet, count: int) -> list[Pod]:
     return [make_pod(f"{rs.metadata.name}-h{i}", owner=rs) for i in range(count)]
 
 
-def history_entry(action: str, workload: str, *, ago: float, result: str = "applied", reason: str = "app_error",
-                  ladder: str = "health", namespace: str = NS, kind: str = "Deployment",
-                  name: str | None = None, detector: str = "crashloop") -> HistoryEntry:
-    return HistoryEntry(ts=NOW - timedelta(seconds=ago), run_id="earlier-run", namespace=namespace, action=action,
-                        kind=kind, name=name or workload.split("/", 1)[1], reason=reason, result=result,
-                        workload=workload, detector=detector, ladder=ladder)
+def history_entry(
+    action: str,
+    workload: str,
+    *,
+    ago: float,
+    result: str = "applied",
+    reason: str = "app_error",
+    ladder: str = "health",
+    namespace: str = NS,
+    kind: str = "Deployment",
+    name: str | None = None,
+    detector: str = "crashloop",
+) -> HistoryEntry:
+    return HistoryEntry(
+        ts=NOW - timedelta(seconds=ago),
+        run_id="earlier-run",
+        namespace=namespace,
+        action=action,
+        kind=kind,
+        name=name or workload.split("/", 1)[1],
+        reason=reason,
+        result=result,
+        workload=workload,
+        detector=detector,
+        ladder=ladder,
+    )

@@ -18,12 +18,21 @@ import pytest
 
 TOOLS = {
     # marker: (commands it needs, a pattern in the test module's source that means it runs them, install hint)
-    "kubectl": (("kubectl",), re.compile(r"""\bkubectl\(|["']kubectl["']|\.kubectl\b"""),
-                "kubectl 1.32 ships with the machine image"),
-    "prometheus": (("prometheus", "promtool"), re.compile(r"\bprometheus\(|\bpromtool\b"),
-                   "`make system-tools` (tools/install-system.sh) installs Debian's prometheus"),
-    "pushgateway": (("prometheus-pushgateway",), re.compile(r"\bpushgateway\("),
-                    "`make system-tools` (tools/install-system.sh) installs Debian's prometheus-pushgateway"),
+    "kubectl": (
+        ("kubectl",),
+        re.compile(r"""\bkubectl\(|["']kubectl["']|\.kubectl\b"""),
+        "kubectl 1.32 ships with the machine image",
+    ),
+    "prometheus": (
+        ("prometheus", "promtool"),
+        re.compile(r"\bprometheus\(|\bpromtool\b"),
+        "`make system-tools` (tools/install-system.sh) installs Debian's prometheus",
+    ),
+    "pushgateway": (
+        ("prometheus-pushgateway",),
+        re.compile(r"\bpushgateway\("),
+        "`make system-tools` (tools/install-system.sh) installs Debian's prometheus-pushgateway",
+    ),
 }
 
 

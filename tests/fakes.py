@@ -37,8 +37,14 @@ def status(code: int, reason: str = "", message: str = "", retry_after: float | 
     headers = {"Content-Type": "application/json"}
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
-    body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason,
-            "message": message or reason, "code": code}
+    body = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "reason": reason,
+        "message": message or reason,
+        "code": code,
+    }
     return Response(code, json.dumps(body).encode(), headers)
 
 
@@ -80,8 +86,12 @@ class Lists:
     compaction; anything else is 404.
     """
 
-    def __init__(self, items: Mapping[str, list[dict[str, Any]]], named: Mapping[str, Any] | None = None,
-                 expire_once: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        items: Mapping[str, list[dict[str, Any]]],
+        named: Mapping[str, Any] | None = None,
+        expire_once: Iterable[str] = (),
+    ) -> None:
         self.items = dict(items)
         self.named = dict(named or {})
         self.expire_once = set(expire_once)
@@ -100,6 +110,8 @@ class Lists:
             return status(410, "Expired", "The provided continue parameter is too old")
         start = int(token or 0)
         limit = int(query.get("limit", "500"))
-        chunk = self.items[resource][start:start + limit]
+        chunk = self.items[resource][start : start + limit]
         more = start + limit < len(self.items[resource])
-        return ok({"kind": "List", "metadata": {"continue": str(start + limit) if more else ""}, "items": chunk})
+        return ok(
+            {"kind": "List", "metadata": {"continue": str(start + limit) if more else ""}, "items": chunk}
+        )

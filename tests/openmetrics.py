@@ -39,8 +39,9 @@ class Recorder:
     """Samples grouped by metric family, then by series, in time order (what promtool's backfill wants), over
     [origin - before_minutes, origin + after_minutes]."""
 
-    def __init__(self, origin: datetime, before_minutes: float, after_minutes: float = 0.0,
-                 step_seconds: int = 30) -> None:
+    def __init__(
+        self, origin: datetime, before_minutes: float, after_minutes: float = 0.0, step_seconds: int = 30
+    ) -> None:
         self.origin, self.before, self.step = origin, before_minutes, step_seconds
         self.ticks = int((before_minutes + after_minutes) * 60 // step_seconds) + 1
         self.families: dict[str, tuple[str, dict[tuple[str, str], list[str]]]] = {}
@@ -54,7 +55,9 @@ class Recorder:
     def stamp(self, tick: int) -> float:
         return (self.origin + timedelta(minutes=self.minute(tick))).timestamp()
 
-    def add(self, family: str, kind: str, sample: str, labels: dict[str, str], tick: int, value: float) -> None:
+    def add(
+        self, family: str, kind: str, sample: str, labels: dict[str, str], tick: int, value: float
+    ) -> None:
         series = self.families.setdefault(family, (kind, {}))[1]
         text = ",".join(f'{k}="{v}"' for k, v in labels.items())
         series.setdefault((sample, text), []).append(f"{value:.10g} {self.stamp(tick):.0f}")
@@ -104,8 +107,17 @@ def _cdf(x: float, median: float, sigma: float) -> float:
     return 0.5 * (1 + math.erf((math.log(x) - math.log(median)) / (sigma * math.sqrt(2))))
 
 
-def traffic(rec: Recorder, rng: random.Random | None, ns: str, deployment: str, *, rps: Fn, errors: Fn, p50: Fn,
-            sigma: float = 0.5) -> None:
+def traffic(
+    rec: Recorder,
+    rng: random.Random | None,
+    ns: str,
+    deployment: str,
+    *,
+    rps: Fn,
+    errors: Fn,
+    p50: Fn,
+    sigma: float = 0.5,
+) -> None:
     """`http_requests_total{code}` and `http_request_duration_seconds` of a Deployment: Poisson request counts,
     log-normal latencies (median `p50`, shape `sigma`), each request failing with probability `errors` (without
     `rng`: the expected counts, no noise). The 5xx series exists only from the first error on, as a client
@@ -131,26 +143,53 @@ def traffic(rec: Recorder, rng: random.Random | None, ns: str, deployment: str, 
         cumulative = 0.0
         for le, in_bucket in zip([*(f"{le:g}" for le in LE), "+Inf"], buckets, strict=True):
             cumulative += in_bucket
-            rec.add("http_request_duration_seconds", "histogram", "http_request_duration_seconds_bucket",
-                    {**labels, "le": le}, tick, cumulative)
+            rec.add(
+                "http_request_duration_seconds",
+                "histogram",
+                "http_request_duration_seconds_bucket",
+                {**labels, "le": le},
+                tick,
+                cumulative,
+            )
         total += n * median * math.exp(sigma * sigma / 2)
-        rec.add("http_request_duration_seconds", "histogram", "http_request_duration_seconds_count", labels, tick,
-                cumulative)
-        rec.add("http_request_duration_seconds", "histogram", "http_request_duration_seconds_sum", labels, tick, total)
+        rec.add(
+            "http_request_duration_seconds",
+            "histogram",
+            "http_request_duration_seconds_count",
+            labels,
+            tick,
+            cumulative,
+        )
+        rec.add(
+            "http_request_duration_seconds",
+            "histogram",
+            "http_request_duration_seconds_sum",
+            labels,
+            tick,
+            total,
+        )
         rec.add("http_requests", "counter", "http_requests_total", {**labels, "code": "200"}, tick, ok)
         if failed:
-            rec.add("http_requests", "counter", "http_requests_total", {**labels, "code": "500"}, tick, failed)
+            rec.add(
+                "http_requests", "counter", "http_requests_total", {**labels, "code": "500"}, tick, failed
+            )
 
 
-def memory(rec: Recorder, ns: str, pod: str, working_set_mib: Fn, limit_mib: float, container: str = "app") -> None:
+def memory(
+    rec: Recorder, ns: str, pod: str, working_set_mib: Fn, limit_mib: float, container: str = "app"
+) -> None:
     """cAdvisor's working set (clipped to the limit: the kernel allows no more) and kube-state-metrics' memory
     limit of one container."""
     labels = {"namespace": ns, "pod": pod, "container": container}
     for tick in range(rec.ticks):
         ws = min(limit_mib, max(0.0, working_set_mib(rec.minute(tick)))) * MIB
         rec.gauge("container_memory_working_set_bytes", labels, tick, round(ws))
-        rec.gauge("kube_pod_container_resource_limits", {**labels, "resource": "memory", "unit": "byte"}, tick,
-                  limit_mib * MIB)
+        rec.gauge(
+            "kube_pod_container_resource_limits",
+            {**labels, "resource": "memory", "unit": "byte"},
+            tick,
+            limit_mib * MIB,
+        )
 
 
 def restarts(rec: Recorder, ns: str, pod: str, at: Sequence[float], container: str = "app") -> None:
@@ -158,12 +197,19 @@ def restarts(rec: Recorder, ns: str, pod: str, at: Sequence[float], container: s
     labels = {"namespace": ns, "pod": pod, "container": container}
     for tick in range(rec.ticks):
         n = sum(1 for a in at if a <= rec.minute(tick))
-        rec.add("kube_pod_container_status_restarts", "counter", "kube_pod_container_status_restarts_total", labels,
-                tick, n)
+        rec.add(
+            "kube_pod_container_status_restarts",
+            "counter",
+            "kube_pod_container_status_restarts_total",
+            labels,
+            tick,
+            n,
+        )
 
 
-def steady_memory(rec: Recorder, rng: random.Random, ns: str, pods: Sequence[str], mib: float = 300,
-                  limit_mib: float = 1024) -> None:
+def steady_memory(
+    rec: Recorder, rng: random.Random, ns: str, pods: Sequence[str], mib: float = 300, limit_mib: float = 1024
+) -> None:
     """Working sets that hold steady (a little noise) and restart counters that stay at 0."""
     for pod in pods:
         noise = wander(rec, rng, 3, 2)
@@ -199,8 +245,13 @@ def autoscale(rec: Recorder, ns: str, name: str, *, load: Fn, low: int, high: in
     return lambda m: out[rec.tick(m)]
 
 
-def workloads(ns: str, deployments: dict[str, int], *, hpas: dict[str, tuple[int, int]] | None = None,
-              canary_of: str | None = None) -> tuple[Snapshot, dict[str, list[str]]]:
+def workloads(
+    ns: str,
+    deployments: dict[str, int],
+    *,
+    hpas: dict[str, tuple[int, int]] | None = None,
+    canary_of: str | None = None,
+) -> tuple[Snapshot, dict[str, list[str]]]:
     """The objects the series belong to, as a pass reads them (tests/builders.py): `deployments` (name ->
     pods, container `app`), an HPA (min, max) for those in `hpas`, and `<canary_of>-canary` annotated with a
     traffic split. Returns the snapshot and each Deployment's pod names (the series' `pod` labels)."""

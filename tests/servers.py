@@ -1,7 +1,7 @@
 """Real servers from Debian's packages, started on 127.0.0.1 for one test module and stopped after.
 
-    with pushgateway() as url: ...
-    with prometheus(openmetrics_text) as url: ...   # data backfilled with promtool, then served
+with pushgateway() as url: ...
+with prometheus(openmetrics_text) as url: ...   # data backfilled with promtool, then served
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def pushgateway() -> Iterator[str]:
     port = free_port()
     with tempfile.TemporaryDirectory() as d:
         url = f"http://127.0.0.1:{port}"
-        with _serve(["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}"], f"{url}/-/ready", Path(d)):
+        with _serve(
+            ["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}"], f"{url}/-/ready", Path(d)
+        ):
             yield url
 
 
@@ -69,10 +71,26 @@ def prometheus(openmetrics: str) -> Iterator[str]:
         work = Path(d)
         (work / "data.om").write_text(openmetrics)
         (work / "prometheus.yml").write_text("global: {scrape_interval: 15s}\nscrape_configs: []\n")
-        subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(work / "data.om"),
-                        str(work / "tsdb")], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                "promtool",
+                "tsdb",
+                "create-blocks-from",
+                "openmetrics",
+                str(work / "data.om"),
+                str(work / "tsdb"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         url = f"http://127.0.0.1:{port}"
-        cmd = ["prometheus", f"--config.file={work / 'prometheus.yml'}", f"--storage.tsdb.path={work / 'tsdb'}",
-               f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=3650d"]
+        cmd = [
+            "prometheus",
+            f"--config.file={work / 'prometheus.yml'}",
+            f"--storage.tsdb.path={work / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--storage.tsdb.retention.time=3650d",
+        ]
         with _serve(cmd, f"{url}/-/ready", work):
             yield url

@@ -60,7 +60,8 @@ def reference_wilson(x: int, n: int, z: float) -> tuple[float, float]:
 
 
 samples = st.integers(min_value=1, max_value=2_000_000).flatmap(
-    lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n)))
+    lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n))
+)
 confidences = st.sampled_from([0.8, 0.9, 0.95, 0.99, 0.999])
 
 
@@ -109,12 +110,16 @@ def test_z_is_the_normal_quantile():
 def _chi_square(x1: int, n1: int, x2: int, n2: int) -> float:
     table = [[x1, n1 - x1], [x2, n2 - x2]]
     rows, cols, total = [n1, n2], [x1 + x2, n1 + n2 - x1 - x2], n1 + n2
-    return sum((table[i][j] - rows[i] * cols[j] / total) ** 2 / (rows[i] * cols[j] / total)
-               for i in range(2) for j in range(2))
+    return sum(
+        (table[i][j] - rows[i] * cols[j] / total) ** 2 / (rows[i] * cols[j] / total)
+        for i in range(2)
+        for j in range(2)
+    )
 
 
 two_samples = st.tuples(samples, samples).filter(
-    lambda s: 0 < s[0][0] + s[1][0] < s[0][1] + s[1][1])  # some errors, some successes: the test is defined
+    lambda s: 0 < s[0][0] + s[1][0] < s[0][1] + s[1][1]
+)  # some errors, some successes: the test is defined
 
 
 @settings(max_examples=300, deadline=None)
@@ -125,7 +130,7 @@ def test_the_two_proportion_z_is_the_signed_root_of_the_tables_chi_square(pair):
     c = two_proportion(x1, n1, x2, n2)
 
     assert c.z is not None
-    assert c.z ** 2 == pytest.approx(_chi_square(x1, n1, x2, n2), rel=1e-7, abs=1e-9)
+    assert c.z**2 == pytest.approx(_chi_square(x1, n1, x2, n2), rel=1e-7, abs=1e-9)
     assert math.copysign(1, c.z) == math.copysign(1, x1 / n1 - x2 / n2) or c.z == 0
 
 
@@ -148,27 +153,30 @@ def test_the_z_test_is_trusted_only_with_enough_expected_errors():
 GATE = Gate()
 
 
-@pytest.mark.parametrize(("canary", "stable", "verdict", "why"), [
-    # 1 error in 2 requests is not "50 %": too few requests to judge
-    (Sample(2, 1), Sample(36000, 18), Verdict.INCONCLUSIVE, Why.TOO_FEW_REQUESTS),
-    # exactly at the threshold, stable as bad: the interval straddles 5 %
-    (Sample(36000, 1800), Sample(36000, 1800), Verdict.INCONCLUSIVE, Why.STRADDLES_THRESHOLD),
-    # just above, on a large sample: the whole interval is above 5 %
-    (Sample(36000, 1980), Sample(36000, 18), Verdict.FAIL, Why.ABOVE_THRESHOLD),
-    # 1 %: well below 5 %, but 20 times stable's 0.05 % and above the SLO's 0.1 %
-    (Sample(36000, 360), Sample(36000, 18), Verdict.FAIL, Why.WORSE_THAN_STABLE),
-    # as good as stable
-    (Sample(36000, 18), Sample(36000, 18), Verdict.HEALTHY, Why.HEALTHY),
-    # worse than stable but within the SLO's budget: not a reason to abort
-    (Sample(36000, 30), Sample(36000, 5), Verdict.HEALTHY, Why.HEALTHY),
-    # 2 errors in 300 against stable's 0.05 %: far too few expected errors to tell
-    (Sample(300, 2), Sample(20000, 10), Verdict.INCONCLUSIVE, Why.CANNOT_COMPARE),
-    # no errors in 300: cannot be worse than stable
-    (Sample(300, 0), Sample(20000, 10), Verdict.HEALTHY, Why.HEALTHY),
-    # no stable traffic: judged on the threshold alone
-    (Sample(5000, 10), None, Verdict.HEALTHY, Why.HEALTHY),
-    (Sample(5000, 10), Sample(0, 0), Verdict.HEALTHY, Why.HEALTHY),
-])
+@pytest.mark.parametrize(
+    ("canary", "stable", "verdict", "why"),
+    [
+        # 1 error in 2 requests is not "50 %": too few requests to judge
+        (Sample(2, 1), Sample(36000, 18), Verdict.INCONCLUSIVE, Why.TOO_FEW_REQUESTS),
+        # exactly at the threshold, stable as bad: the interval straddles 5 %
+        (Sample(36000, 1800), Sample(36000, 1800), Verdict.INCONCLUSIVE, Why.STRADDLES_THRESHOLD),
+        # just above, on a large sample: the whole interval is above 5 %
+        (Sample(36000, 1980), Sample(36000, 18), Verdict.FAIL, Why.ABOVE_THRESHOLD),
+        # 1 %: well below 5 %, but 20 times stable's 0.05 % and above the SLO's 0.1 %
+        (Sample(36000, 360), Sample(36000, 18), Verdict.FAIL, Why.WORSE_THAN_STABLE),
+        # as good as stable
+        (Sample(36000, 18), Sample(36000, 18), Verdict.HEALTHY, Why.HEALTHY),
+        # worse than stable but within the SLO's budget: not a reason to abort
+        (Sample(36000, 30), Sample(36000, 5), Verdict.HEALTHY, Why.HEALTHY),
+        # 2 errors in 300 against stable's 0.05 %: far too few expected errors to tell
+        (Sample(300, 2), Sample(20000, 10), Verdict.INCONCLUSIVE, Why.CANNOT_COMPARE),
+        # no errors in 300: cannot be worse than stable
+        (Sample(300, 0), Sample(20000, 10), Verdict.HEALTHY, Why.HEALTHY),
+        # no stable traffic: judged on the threshold alone
+        (Sample(5000, 10), None, Verdict.HEALTHY, Why.HEALTHY),
+        (Sample(5000, 10), Sample(0, 0), Verdict.HEALTHY, Why.HEALTHY),
+    ],
+)
 def test_verdicts(canary, stable, verdict, why):
     j = judge(canary, stable, GATE)
     assert (j.verdict, j.why) == (verdict, why), j.summary
@@ -176,15 +184,21 @@ def test_verdicts(canary, stable, verdict, why):
 
 def test_the_inconclusive_sentence_is_plain():
     j = judge(Sample(2, 1), Sample(36000, 18), GATE)
-    assert j.summary == ("not enough traffic to judge (2 requests, 1 error, 95 % interval 9.45–90.55 %): "  # noqa: RUF001
-                         "fewer than 100 requests")
-    assert j.evidence[1] == "stable 0.05 % (18 of 36000 requests), z = 30.76 (too few expected errors to trust)"
+    assert j.summary == (
+        "not enough traffic to judge (2 requests, 1 error, 95 % interval 9.45–90.55 %): "  # noqa: RUF001
+        "fewer than 100 requests"
+    )
+    assert (
+        j.evidence[1] == "stable 0.05 % (18 of 36000 requests), z = 30.76 (too few expected errors to trust)"
+    )
 
 
 def test_a_failing_verdict_quotes_the_numbers():
     j = judge(Sample(36000, 360), Sample(36000, 18), GATE)
-    assert j.summary == ("error ratio 1 % is significantly worse than stable's 0.05 % and above the SLO's 0.1 % "
-                         "(36000 requests, 360 errors, 95 % interval 0.9–1.11 %)")  # noqa: RUF001
+    assert j.summary == (
+        "error ratio 1 % is significantly worse than stable's 0.05 % and above the SLO's 0.1 % "
+        "(36000 requests, 360 errors, 95 % interval 0.9–1.11 %)"  # noqa: RUF001
+    )
 
 
 def test_prometheus_counts_become_whole_samples():
@@ -204,11 +218,23 @@ def test_steps_are_validated():
 
 def test_a_split_between_steps_moves_to_the_next_step_above_it():
     steps = (10, 25, 50, 100)
-    assert [next_step(p, steps) for p in (0, 10, 17, 25, 49, 50, 99, 100)] == [10, 25, 25, 50, 50, 100, 100, None]
+    assert [next_step(p, steps) for p in (0, 10, 17, 25, 49, 50, 99, 100)] == [
+        10,
+        25,
+        25,
+        50,
+        50,
+        100,
+        100,
+        None,
+    ]
 
 
-@given(st.integers(min_value=0, max_value=200), st.integers(min_value=1, max_value=200),
-       st.integers(min_value=1, max_value=100))
+@given(
+    st.integers(min_value=0, max_value=200),
+    st.integers(min_value=1, max_value=200),
+    st.integers(min_value=1, max_value=100),
+)
 def test_step_replicas_keep_the_total_and_match_the_share(stable, canary, percent):
     new_stable, new_canary = step_replicas(stable, canary, percent)
     total = stable + canary

@@ -73,11 +73,19 @@ TEMPLATES = {
     "digest image": make_template("web", image="registry.example/web@sha256:" + "0" * 64),
     "env fieldRef and init container": {
         "metadata": {"labels": {"app": "w"}},
-        "spec": {"initContainers": [{"name": "init", "image": "busybox:1.36", "command": ["true"]}],
-                 "containers": [{"name": "w", "image": "w:1", "env": [
-                     {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
-                     "startupProbe": {"httpGet": {"port": 80}}}],
-                 "volumes": [{"name": "s", "secret": {"secretName": "s"}}]}},
+        "spec": {
+            "initContainers": [{"name": "init", "image": "busybox:1.36", "command": ["true"]}],
+            "containers": [
+                {
+                    "name": "w",
+                    "image": "w:1",
+                    "env": [{"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+                    "startupProbe": {"httpGet": {"port": 80}},
+                }
+            ],
+            "volumes": [{"name": "s", "secret": {"secretName": "s"}}],
+        },
+    },
 }
 
 
@@ -92,31 +100,40 @@ def test_the_sandboxs_api_server_defaulting_does_not_change_the_hash(template):
     assert drifted_fields(template, live) == []
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    ("metadata.annotations", {"kubectl.kubernetes.io/restartedAt": "2024-05-01T10:00:00Z"}),
-    ("metadata.annotations", {"selfheal.dev/config-checksum": "sha256:" + "1" * 64}),
-    ("metadata.annotations", {"argocd.argoproj.io/tracking-id": "cpt-web:apps/Deployment:shop/web"}),
-    ("metadata.labels", {"app": "web", "pod-template-hash": "5d8f7c9b4"}),
-    ("metadata.creationTimestamp", None),
-    ("spec.containers.0.imagePullPolicy", "IfNotPresent"),  # the default for a tagged image
-    ("spec.containers.0.volumeMounts.0.readOnly", False),  # omitempty: the API never echoes it
-    ("spec.containers.0.resources", {}),
-    ("spec.containers.0.args", []),
-])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("metadata.annotations", {"kubectl.kubernetes.io/restartedAt": "2024-05-01T10:00:00Z"}),
+        ("metadata.annotations", {"selfheal.dev/config-checksum": "sha256:" + "1" * 64}),
+        ("metadata.annotations", {"argocd.argoproj.io/tracking-id": "cpt-web:apps/Deployment:shop/web"}),
+        ("metadata.labels", {"app": "web", "pod-template-hash": "5d8f7c9b4"}),
+        ("metadata.creationTimestamp", None),
+        ("spec.containers.0.imagePullPolicy", "IfNotPresent"),  # the default for a tagged image
+        ("spec.containers.0.volumeMounts.0.readOnly", False),  # omitempty: the API never echoes it
+        ("spec.containers.0.resources", {}),
+        ("spec.containers.0.args", []),
+    ],
+)
 def test_fields_tools_and_controllers_add_are_ignored(path, value):
     assert config_hash(edited(BASE, path, value)) == config_hash(BASE)
 
 
-@pytest.mark.parametrize(("path", "value", "field"), [
-    ("spec.containers.0.image", "registry.example/shop/web:2.0", "spec.containers[name=web].image"),
-    ("spec.containers.0.imagePullPolicy", "Always", "spec.containers[name=web].imagePullPolicy"),
-    ("spec.containers.0.env", [{"name": "DEBUG", "value": "1"}], "spec.containers[name=web].env"),
-    ("metadata.labels", {"app": "web", "app.kubernetes.io/instance": "cpt"},
-     'metadata.labels["app.kubernetes.io/instance"]'),
-    ("spec.securityContext", {"runAsUser": 0}, "spec.securityContext"),  # pointer zero is meaningful
-    ("spec.terminationGracePeriodSeconds", 0, "spec.terminationGracePeriodSeconds"),
-    ("spec.volumes.0.configMap.name", "other-config", "spec.volumes[name=config].configMap.name"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        ("spec.containers.0.image", "registry.example/shop/web:2.0", "spec.containers[name=web].image"),
+        ("spec.containers.0.imagePullPolicy", "Always", "spec.containers[name=web].imagePullPolicy"),
+        ("spec.containers.0.env", [{"name": "DEBUG", "value": "1"}], "spec.containers[name=web].env"),
+        (
+            "metadata.labels",
+            {"app": "web", "app.kubernetes.io/instance": "cpt"},
+            'metadata.labels["app.kubernetes.io/instance"]',
+        ),
+        ("spec.securityContext", {"runAsUser": 0}, "spec.securityContext"),  # pointer zero is meaningful
+        ("spec.terminationGracePeriodSeconds", 0, "spec.terminationGracePeriodSeconds"),
+        ("spec.volumes.0.configMap.name", "other-config", "spec.volumes[name=config].configMap.name"),
+    ],
+)
 def test_real_edits_change_the_hash_and_the_drifted_field_is_named(path, value, field):
     changed = edited(BASE, path, value)
 
@@ -133,7 +150,9 @@ def test_an_added_container_and_a_reordering_are_named_at_the_list():
     assert drifted_fields(added, reordered) == ["spec.containers"]
 
 
-@pytest.mark.parametrize(("written", "served_as"), [("1024Mi", "1Gi"), (0.5, "500m"), (1, "1"), ("1e3", "1k")])
+@pytest.mark.parametrize(
+    ("written", "served_as"), [("1024Mi", "1Gi"), (0.5, "500m"), (1, "1"), ("1e3", "1k")]
+)
 def test_resource_quantities_compare_by_value(written, served_as):
     a = edited(BASE, "spec.containers.0.resources", {"limits": {"memory": written}})
     b = edited(BASE, "spec.containers.0.resources", {"limits": {"memory": served_as}})
@@ -149,10 +168,16 @@ def test_normalising_never_modifies_its_input():
 
 
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["", "a", "TCP", "/"]))
-json_tree = st.recursive(json_leaf, lambda kids: st.one_of(
-    st.lists(kids, max_size=3),
-    st.dictionaries(st.sampled_from(["name", "image", "value", "spec", "x", "readOnly"]), kids, max_size=3)),
-    max_leaves=12)
+json_tree = st.recursive(
+    json_leaf,
+    lambda kids: st.one_of(
+        st.lists(kids, max_size=3),
+        st.dictionaries(
+            st.sampled_from(["name", "image", "value", "spec", "x", "readOnly"]), kids, max_size=3
+        ),
+    ),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -183,7 +208,8 @@ def test_the_combined_checksum_covers_every_configmap_and_missing_ones():
 
 def test_hash_manifest_hashes_every_deployment_of_a_multi_document_file(tmp_path):
     manifest = tmp_path / "deploy.yaml"
-    manifest.write_text(textwrap.dedent(f"""\
+    manifest.write_text(
+        textwrap.dedent(f"""\
         apiVersion: v1
         kind: ConfigMap
         metadata: {{name: web-config}}
@@ -208,20 +234,26 @@ def test_hash_manifest_hashes_every_deployment_of_a_multi_document_file(tmp_path
         - apiVersion: v1
           kind: Service
           metadata: {{name: web}}
-        """))
+        """)
+    )
 
     web, api = hash_manifest(manifest)
 
     assert (web.name, web.config_hash) == ("web", config_hash(BASE))
-    assert web.config_checksum == combined_checksum({"web-config": configmap_checksum({"LOG_LEVEL": "info"}, None)})
+    assert web.config_checksum == combined_checksum(
+        {"web-config": configmap_checksum({"LOG_LEVEL": "info"}, None)}
+    )
     assert api.name == "api" and api.config_checksum is None  # its ConfigMap is not in the file
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("kind: Deployment\nspec: {template: {}}\n", "has no metadata.name"),
-    ("kind: Deployment\nmetadata: {name: web}\n", "Deployment web has no spec.template"),
-    ("kind: [unclosed\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("kind: Deployment\nspec: {template: {}}\n", "has no metadata.name"),
+        ("kind: Deployment\nmetadata: {name: web}\n", "Deployment web has no spec.template"),
+        ("kind: [unclosed\n", "not valid YAML"),
+    ],
+)
 def test_hash_manifest_explains_what_is_wrong_with_a_file(tmp_path, text, message):
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)

@@ -17,8 +17,12 @@ MIB = 2.0**20
 
 def ramp(start: float, per_minute: float, minutes: int = 60, noise: float = 0.0, seed: int = 1) -> Series:
     rng = random.Random(seed)
-    return Series(tuple((NOW - (minutes - i) * 60, start + per_minute * i + rng.gauss(0, noise))
-                        for i in range(minutes + 1)))
+    return Series(
+        tuple(
+            (NOW - (minutes - i) * 60, start + per_minute * i + rng.gauss(0, noise))
+            for i in range(minutes + 1)
+        )
+    )
 
 
 def test_a_steady_climb_reaches_its_threshold_when_the_line_says():
@@ -46,8 +50,10 @@ def test_too_little_data_is_no_trend():
 
 
 def test_a_leak_is_an_oom_forecast_per_container_against_its_limit():
-    w = WorkloadObservations(memory={"web-1/app": ramp(400 * MIB, 2 * MIB)},  # 520 MiB now, +2 MiB/min
-                             memory_limit={"web-1/app": 600 * MIB})
+    w = WorkloadObservations(
+        memory={"web-1/app": ramp(400 * MIB, 2 * MIB)},  # 520 MiB now, +2 MiB/min
+        memory_limit={"web-1/app": 600 * MIB},
+    )
 
     [f] = oom("web", w, NOW)
 
@@ -56,8 +62,9 @@ def test_a_leak_is_an_oom_forecast_per_container_against_its_limit():
 
 
 def test_error_budget_fast_burn_on_both_windows_is_a_breach_now():
-    w = WorkloadObservations(error_ratio=ramp(0.02, 0.0), burn={"5m": 0.02, "1h": 0.016, "30m": 0.018,
-                                                                 "6h": 0.004, "30d": 0.0003})
+    w = WorkloadObservations(
+        error_ratio=ramp(0.02, 0.0), burn={"5m": 0.02, "1h": 0.016, "30m": 0.018, "6h": 0.004, "30d": 0.0003}
+    )
 
     f = error_budget("web", w, SLO(), NOW)
 
@@ -92,9 +99,17 @@ def test_an_hpa_at_max_under_load_is_out_of_capacity_and_one_coping_is_not():
 
 def restarts_at(*minutes: float, span: int = 120) -> WorkloadObservations:
     """A restart counter sampled every minute over `span` minutes, going up at the given minutes before NOW."""
-    return WorkloadObservations(restarts=Series(tuple(
-        (NOW - (span - i) * 60, float(sum(1 for m in minutes if NOW - m * 60 <= NOW - (span - i) * 60)))
-        for i in range(span + 1))))
+    return WorkloadObservations(
+        restarts=Series(
+            tuple(
+                (
+                    NOW - (span - i) * 60,
+                    float(sum(1 for m in minutes if NOW - m * 60 <= NOW - (span - i) * 60)),
+                )
+                for i in range(span + 1)
+            )
+        )
+    )
 
 
 def test_restarts_coming_ever_faster_are_extrapolated_into_a_crash_loop():
@@ -110,13 +125,19 @@ def test_restarts_that_stopped_coming_or_never_sped_up_forecast_nothing_and_a_cr
     steady = restart_trend("web", restarts_at(100, 80, 60, 40, 20), NOW)
     looping = restart_trend("web", restarts_at(20, 9, 6, 2), NOW)
 
-    assert stopped is not None and stopped.time_to_breach_seconds is None and "stopped since" in stopped.detail
-    assert steady is not None and steady.time_to_breach_seconds is None and "not accelerating" in steady.detail
+    assert (
+        stopped is not None and stopped.time_to_breach_seconds is None and "stopped since" in stopped.detail
+    )
+    assert (
+        steady is not None and steady.time_to_breach_seconds is None and "not accelerating" in steady.detail
+    )
     assert looping is not None and looping.time_to_breach_seconds == 0 and "3 within 10 min" in looping.detail
 
 
 def test_missing_series_make_forecasts_unknown_with_the_reason():
-    w = WorkloadObservations(unknown={"error_ratio": "no series", "latency_p99": "no series", "memory": "no series"})
+    w = WorkloadObservations(
+        unknown={"error_ratio": "no series", "latency_p99": "no series", "memory": "no series"}
+    )
 
     assert error_budget("web", w, SLO(), NOW).unknown == "no series"
     assert latency("web", w, SLO(), NOW).unknown == "no series"
@@ -127,13 +148,15 @@ def five_minute_rate_of_noise(seed: int) -> Series:
     """What `rate(x[5m])` sampled every minute makes of white noise: neighbours share 4 of their 5 minutes."""
     rng = random.Random(seed)
     raw = [rng.gauss(0, 1) for _ in range(66)]
-    return Series(tuple((NOW - (60 - i) * 60, 10 + sum(raw[i:i + 5]) / 5) for i in range(61)))
+    return Series(tuple((NOW - (60 - i) * 60, 10 + sum(raw[i : i + 5]) / 5) for i in range(61)))
 
 
 def test_a_5_minute_rate_of_flat_noise_is_no_trend():
     """Taken for 61 independent points, 19 % of these series had a 'significant' slope; allowing for the
     autocorrelation (at most one independent value per 5-minute window) leaves the 95 % interval honest."""
-    significant = sum(1 for seed in range(300) if (f := fit(five_minute_rate_of_noise(seed))) and f.slope_low > 0)
+    significant = sum(
+        1 for seed in range(300) if (f := fit(five_minute_rate_of_noise(seed))) and f.slope_low > 0
+    )
 
     assert significant / 300 < 0.025
 
@@ -151,19 +174,28 @@ def test_capacity_follows_the_load_not_the_replica_staircase():
     etas = []
     for now in range(-20, 1):
         pts = [m for m in minutes if now - 60 <= m <= now]
-        hpa = HpaObservation(Series(tuple((NOW + m * 60, replicas[m]) for m in pts)), 10,
-                             utilization=100 * load[now] / replicas[now], target=70,
-                             utilization_series=Series(tuple((NOW + m * 60, 100 * load[m] / replicas[m]) for m in pts)))
+        hpa = HpaObservation(
+            Series(tuple((NOW + m * 60, replicas[m]) for m in pts)),
+            10,
+            utilization=100 * load[now] / replicas[now],
+            target=70,
+            utilization_series=Series(tuple((NOW + m * 60, 100 * load[m] / replicas[m]) for m in pts)),
+        )
         f = capacity("web", WorkloadObservations(hpa=hpa), NOW + now * 60)
         assert f is not None and f.time_to_breach_seconds is not None, (now, f)
         etas.append(f.time_to_breach_seconds / 60 + now)
-    assert all(e == pytest.approx(20, abs=0.5) for e in etas), etas  # the same breach time, seen from every pass
+    assert all(e == pytest.approx(20, abs=0.5) for e in etas), (
+        etas
+    )  # the same breach time, seen from every pass
 
 
 def test_a_bursty_series_breaches_on_its_bursts_before_its_average(monkeypatch):
     """Error ratio +0.0005 %/min with a burst every 5 minutes: the breach is of the series, not of its line."""
-    bursty = Series(tuple((NOW - (60 - i) * 60, 0.0002 + 0.000005 * i + (0.0002 if i % 5 == 0 else 0.0))
-                          for i in range(61)))
+    bursty = Series(
+        tuple(
+            (NOW - (60 - i) * 60, 0.0002 + 0.000005 * i + (0.0002 if i % 5 == 0 else 0.0)) for i in range(61)
+        )
+    )
 
     t, f = time_to_reach(bursty, 0.001, NOW)
     monkeypatch.setattr("selfheal.forecast.BAND", 0.0)

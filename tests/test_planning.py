@@ -27,11 +27,14 @@ LIMITS = Limits(max_actions=5, cooldown_seconds=600, escalation_window_seconds=3
 V1, V2 = "registry.example/shop/web:1.0", "registry.example/shop/web:1.1"
 
 
-def web(name="web", *, crashing=1, healthy=2, paused=False, annotations=None, last=("Error", 1), previous=True):
+def web(
+    name="web", *, crashing=1, healthy=2, paused=False, annotations=None, last=("Error", 1), previous=True
+):
     """`name` runs revision 2 (rollout completed two hours ago: a recent change) with some crash-looping
     pods; revision 1 is kept."""
-    dep = make_deployment(name, template=make_template(name, image=V2), revision=2, paused=paused,
-                          annotations=annotations)
+    dep = make_deployment(
+        name, template=make_template(name, image=V2), revision=2, paused=paused, annotations=annotations
+    )
     old = make_replicaset(dep, revision=1, template=make_template(name, image=V1), replicas=0)
     new = make_replicaset(dep, revision=2, created=NOW - timedelta(hours=2))
     objs = [dep, new, *crashing_pods(new, crashing, last_terminated=last), *healthy_pods(new, healthy)]
@@ -65,16 +68,27 @@ def test_a_crash_looping_pod_of_a_deployment_is_restarted():
 # --- rails on the target ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("pod_kwargs", "code"), [
-    ({"owner": None}, SkipCode.BARE_POD),
-    ({"owner": ("DaemonSet", "node-agent")}, SkipCode.DAEMONSET_POD),
-    ({"owner": ("Node", "node-1"), "annotations": {"kubernetes.io/config.mirror": "abc"}}, SkipCode.STATIC_POD),
-    ({"owner": ("Node", "node-1")}, SkipCode.STATIC_POD),
-    ({"owner": ("ReplicaSet", "orphan-rs"), "deleting": True}, SkipCode.TERMINATING),
-    ({"owner": ("ReplicaSet", "orphan-rs"), "annotations": {"selfheal.dev/ignore": "true"}}, SkipCode.IGNORED),
-])
+@pytest.mark.parametrize(
+    ("pod_kwargs", "code"),
+    [
+        ({"owner": None}, SkipCode.BARE_POD),
+        ({"owner": ("DaemonSet", "node-agent")}, SkipCode.DAEMONSET_POD),
+        (
+            {"owner": ("Node", "node-1"), "annotations": {"kubernetes.io/config.mirror": "abc"}},
+            SkipCode.STATIC_POD,
+        ),
+        ({"owner": ("Node", "node-1")}, SkipCode.STATIC_POD),
+        ({"owner": ("ReplicaSet", "orphan-rs"), "deleting": True}, SkipCode.TERMINATING),
+        (
+            {"owner": ("ReplicaSet", "orphan-rs"), "annotations": {"selfheal.dev/ignore": "true"}},
+            SkipCode.IGNORED,
+        ),
+    ],
+)
 def test_pods_the_rails_protect_are_never_restarted(pod_kwargs, code):
-    pod = make_pod("victim", restarts=9, waiting="CrashLoopBackOff", last_terminated=("Error", 1), **pod_kwargs)
+    pod = make_pod(
+        "victim", restarts=9, waiting="CrashLoopBackOff", last_terminated=("Error", 1), **pod_kwargs
+    )
 
     p = decide(pod)
 
@@ -96,7 +110,9 @@ def test_ignore_must_say_true():
 
 
 def test_a_paused_deployment_is_not_rolled_back():
-    dep = make_deployment("web", image=V2, revision=2, paused=True, progressing="ReplicaSetUpdated", updated=1)
+    dep = make_deployment(
+        "web", image=V2, revision=2, paused=True, progressing="ReplicaSetUpdated", updated=1
+    )
     old = make_replicaset(dep, revision=1, image=V1, replicas=3)
     new = make_replicaset(dep, revision=2, replicas=1, available=0)
 
@@ -145,8 +161,10 @@ def test_restarts_that_did_not_help_escalate_to_a_rollback():
 
 
 def test_a_rollback_that_did_not_help_hands_the_workload_to_a_human():
-    history = [history_entry("restart_pod", "Deployment/web", ago=1900),
-               history_entry("rollback", "Deployment/web", ago=700, reason="restarts_did_not_help")]
+    history = [
+        history_entry("restart_pod", "Deployment/web", ago=1900),
+        history_entry("rollback", "Deployment/web", ago=700, reason="restarts_did_not_help"),
+    ]
 
     p = decide(*web(), history=history)
 
@@ -155,7 +173,9 @@ def test_a_rollback_that_did_not_help_hands_the_workload_to_a_human():
 
 
 def test_hands_off_lasts_while_needs_human_keeps_being_recorded():
-    history = [history_entry("restart_pod", "Deployment/web", ago=300, result="skipped", reason="needs_human")]
+    history = [
+        history_entry("restart_pod", "Deployment/web", ago=300, result="skipped", reason="needs_human")
+    ]
 
     p = decide(*web(), history=history)
 
@@ -171,12 +191,17 @@ def test_without_a_previous_revision_the_ladder_ends_at_needs_human():
     assert skip.code == SkipCode.NEEDS_HUMAN and "no previous revision" in skip.text
 
 
-@pytest.mark.parametrize("entry", [
-    history_entry("restart_pod", "Deployment/web", ago=7200),  # outside the escalation window
-    history_entry("restart_pod", "Deployment/web", ago=120, result="dry_run"),  # a dry run changed nothing
-    history_entry("restart_pod", "Deployment/web", ago=120, namespace="other"),  # another namespace
-    history_entry("restart_pod", "Deployment/api", ago=120),  # another workload
-])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        history_entry("restart_pod", "Deployment/web", ago=7200),  # outside the escalation window
+        history_entry(
+            "restart_pod", "Deployment/web", ago=120, result="dry_run"
+        ),  # a dry run changed nothing
+        history_entry("restart_pod", "Deployment/web", ago=120, namespace="other"),  # another namespace
+        history_entry("restart_pod", "Deployment/api", ago=120),  # another workload
+    ],
+)
 def test_history_that_does_not_concern_this_workload_now_is_ignored(entry):
     p = decide(*web(), history=[entry])
 
@@ -185,8 +210,16 @@ def test_history_that_does_not_concern_this_workload_now_is_ignored(entry):
 
 def test_drift_that_comes_back_after_a_restore_goes_to_a_human():
     dep = make_deployment("web", replicas=10, annotations={"selfheal.dev/desired-replicas": "3"})
-    history = [history_entry("scale", "Deployment/web", ago=700, ladder="replicas", reason="replica_drift",
-                             detector="replica_drift")]
+    history = [
+        history_entry(
+            "scale",
+            "Deployment/web",
+            ago=700,
+            ladder="replicas",
+            reason="replica_drift",
+            detector="replica_drift",
+        )
+    ]
 
     p = decide(dep, history=history)
 
@@ -208,12 +241,15 @@ def test_a_rollback_supersedes_restarts_of_the_same_workload():
     assert {(a, c) for a, _, c in skips(p)} == {("restart_pod", SkipCode.SUPERSEDED)}
 
 
-@pytest.mark.parametrize(("failing", "healthy", "mass"), [
-    (3, 1, True),  # 3 of 4 Deployments
-    (3, 3, False),  # half is not more than half
-    (2, 0, False),  # fewer than 3 Deployments
-    (1, 0, False),  # one Deployment whose every pod fails is an application case
-])
+@pytest.mark.parametrize(
+    ("failing", "healthy", "mass"),
+    [
+        (3, 1, True),  # 3 of 4 Deployments
+        (3, 3, False),  # half is not more than half
+        (2, 0, False),  # fewer than 3 Deployments
+        (1, 0, False),  # one Deployment whose every pod fails is an application case
+    ],
+)
 def test_many_unrelated_workloads_failing_at_once_is_report_only(failing, healthy, mass):
     objects = []
     for i in range(failing):
@@ -250,13 +286,16 @@ def test_each_decision_is_logged_as_one_structured_event():
 
     from selfheal.planning import log_plan
 
-    p = decide(*web(), make_pod("debug", restarts=9, waiting="CrashLoopBackOff", last_terminated=("Error", 1)))
+    p = decide(
+        *web(), make_pod("debug", restarts=9, waiting="CrashLoopBackOff", last_terminated=("Error", 1))
+    )
     with capture_logs() as logs:
         log_plan(p, structlog.get_logger())
 
     assert [(e["event"], e["action"], e["name"], e["reason"]) for e in logs] == [
         ("action.planned", "restart_pod", p.approved[0].target.name, "app_error"),
-        ("action.skipped", "restart_pod", "debug", "bare_pod")]
+        ("action.skipped", "restart_pod", "debug", "bare_pod"),
+    ]
 
 
 ARGO = {"argocd.argoproj.io/tracking-id": "cpt-web:apps/Deployment:dese-ea-plan-v5/web"}
@@ -267,8 +306,11 @@ def test_an_argo_cd_tracked_deployment_is_not_rolled_back_behind_gitops_back(gua
     """Argo CD with selfHeal re-applies Git within seconds: the fix has to go to Git instead."""
     history = [history_entry("restart_pod", "Deployment/web", ago=700, kind="Pod", name="web-x")]
 
-    p = decide(*web(crashing=2, healthy=3, annotations=ARGO), history=history,
-               limits=Limits(**{**LIMITS.__dict__, "gitops_guard": guard}))
+    p = decide(
+        *web(crashing=2, healthy=3, annotations=ARGO),
+        history=history,
+        limits=Limits(**{**LIMITS.__dict__, "gitops_guard": guard}),
+    )
 
     assert approved(p) == expected
     if guard:
@@ -288,8 +330,9 @@ def test_an_argo_cd_tracked_deployment_may_still_have_its_crashing_pod_restarted
 def completed(name="web", *, ago, crashing=3, healthy=0, last=("Error", 1)):
     """`name` completed its rollout of revision 2 `ago`; revision 1 (scaled to 0) ran before it."""
     dep = make_deployment(name, template=make_template(name, image=V2), revision=2)
-    old = make_replicaset(dep, revision=1, template=make_template(name, image=V1), replicas=0,
-                          created=NOW - timedelta(days=60))
+    old = make_replicaset(
+        dep, revision=1, template=make_template(name, image=V1), replicas=0, created=NOW - timedelta(days=60)
+    )
     new = make_replicaset(dep, revision=2, created=NOW - ago)
     return [dep, old, new, *crashing_pods(new, crashing, last_terminated=last), *healthy_pods(new, healthy)]
 
@@ -315,9 +358,17 @@ def test_an_established_revision_failing_is_restarted_once_then_handed_to_a_huma
     [hand_off] = [s for s in first.skipped if s.action.action == ActionKind.ROLLBACK]
     assert hand_off.code == SkipCode.NEEDS_HUMAN and "20-day-old revision" in hand_off.text
 
-    history = [history_entry("restart_pod", "Deployment/web", ago=700, kind="Pod", name="web-x"),
-               history_entry("rollback", "Deployment/web", ago=700, result="skipped", reason="needs_human",
-                             detector="bad_revision")]
+    history = [
+        history_entry("restart_pod", "Deployment/web", ago=700, kind="Pod", name="web-x"),
+        history_entry(
+            "rollback",
+            "Deployment/web",
+            ago=700,
+            result="skipped",
+            reason="needs_human",
+            detector="bad_revision",
+        ),
+    ]
     later = decide(*completed(ago=timedelta(days=20), crashing=2), history=history)
 
     assert approved(later) == []  # no rollback of 20 days of releases, no endless evictions
@@ -328,8 +379,10 @@ def test_an_established_revision_oomkilled_everywhere_is_a_human_case_with_a_hin
     p = decide(*completed(ago=timedelta(days=20), last=("OOMKilled", 137)))
 
     assert approved(p) == []
-    assert any(c == SkipCode.NEEDS_HUMAN and "raise the memory limit or find the leak" in s.text
-               for s, (_, _, c) in zip(p.skipped, skips(p), strict=True))
+    assert any(
+        c == SkipCode.NEEDS_HUMAN and "raise the memory limit or find the leak" in s.text
+        for s, (_, _, c) in zip(p.skipped, skips(p), strict=True)
+    )
 
 
 def test_when_the_whole_namespace_fails_the_environment_is_the_platform_mass_failure():
@@ -357,10 +410,25 @@ def test_an_established_revision_is_never_rolled_back_for_one_pod_restarts_do_no
 
 def test_a_drift_on_the_config_ladder_is_not_blocked_by_an_unrelated_earlier_one():
     """A template restore 12 minutes ago does not make a new ConfigMap change "come back"."""
-    history = [history_entry("restore_template", "Deployment/web", ago=700, ladder="config",
-                             reason="config_hash_drift", detector="config_drift")]
-    dep = make_deployment("web", template=make_template("web", image=V1, configmap_volume="web-config",
-                                                        annotations={"selfheal.dev/config-checksum": "sha256:" + "0" * 64}))
+    history = [
+        history_entry(
+            "restore_template",
+            "Deployment/web",
+            ago=700,
+            ladder="config",
+            reason="config_hash_drift",
+            detector="config_drift",
+        )
+    ]
+    dep = make_deployment(
+        "web",
+        template=make_template(
+            "web",
+            image=V1,
+            configmap_volume="web-config",
+            annotations={"selfheal.dev/config-checksum": "sha256:" + "0" * 64},
+        ),
+    )
     rs = make_replicaset(dep, revision=1)
 
     p = decide(dep, rs, *healthy_pods(rs, 2), make_configmap("web-config"), history=history)

@@ -18,8 +18,14 @@ NS = "dese-ea-plan-v5"
 
 def selfheal(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SELFHEAL_") and k != "KUBECONFIG"}
-    return subprocess.run([sys.executable, "-m", "selfheal", *args, "--log-format", "off"], capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "selfheal", *args, "--log-format", "off"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=180,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +56,15 @@ def test_run_from_a_dump_applies_the_plan_to_the_replay_and_shows_the_healed_nam
     res = selfheal("run", "--from-dump", str(dump), "--history-file", str(history), cwd=tmp_path)
 
     assert res.returncode == 0, res.stderr
-    after = res.stdout[res.stdout.index("== the namespace after the pass"):]
+    after = res.stdout[res.stdout.index("== the namespace after the pass") :]
     deployments = {line.split()[0]: line.split() for line in after.splitlines() if line.startswith("cpt-")}
     assert deployments["cpt-reporting"][1] == "3/3"  # scaled back
     assert deployments["cpt-optimizer"][-1].endswith(":5.1.3")  # rolled back to revision 1's image
-    applied = {(e["action"], e["name"]) for e in map(json.loads, history.read_text().splitlines())
-               if e["result"] == "applied"}
+    applied = {
+        (e["action"], e["name"])
+        for e in map(json.loads, history.read_text().splitlines())
+        if e["result"] == "applied"
+    }
     assert ("rollback", "cpt-optimizer") in applied and ("scale", "cpt-reporting") in applied
 
 
@@ -63,20 +72,38 @@ def objects_yaml(*docs: dict) -> str:
     return yaml.safe_dump_all(docs)
 
 
-CM = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "a"}, "data": {"k": "v"}}
+CM = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "metadata": {"name": "c", "namespace": "a"},
+    "data": {"k": "v"},
+}
 
 
-@pytest.mark.parametrize(("content", "args", "needle"), [
-    ("key: [unclosed\n", (), "not YAML (line 2)"),
-    ("- just\n- a list\n", (), "not a Kubernetes dump"),
-    ("hello: world\n", (), "not a Kubernetes dump"),
-    (objects_yaml(CM, {**CM, "metadata": {"name": "d", "namespace": "b"}}), (),
-     "mixes namespaces a, b: choose one with --namespace"),
-    (objects_yaml({**CM, "metadata": {"name": "c"}}), (), "has no metadata.namespace: say which namespace"),
-    (objects_yaml(CM), ("--namespace", "z"), "namespace z is not in the dump (it holds a)"),
-    (objects_yaml({"apiVersion": "v9", "kind": "Gizmo", "metadata": {"name": "g", "namespace": "a"}}), (),
-     'no matches for kind "Gizmo"'),
-])
+@pytest.mark.parametrize(
+    ("content", "args", "needle"),
+    [
+        ("key: [unclosed\n", (), "not YAML (line 2)"),
+        ("- just\n- a list\n", (), "not a Kubernetes dump"),
+        ("hello: world\n", (), "not a Kubernetes dump"),
+        (
+            objects_yaml(CM, {**CM, "metadata": {"name": "d", "namespace": "b"}}),
+            (),
+            "mixes namespaces a, b: choose one with --namespace",
+        ),
+        (
+            objects_yaml({**CM, "metadata": {"name": "c"}}),
+            (),
+            "has no metadata.namespace: say which namespace",
+        ),
+        (objects_yaml(CM), ("--namespace", "z"), "namespace z is not in the dump (it holds a)"),
+        (
+            objects_yaml({"apiVersion": "v9", "kind": "Gizmo", "metadata": {"name": "g", "namespace": "a"}}),
+            (),
+            'no matches for kind "Gizmo"',
+        ),
+    ],
+)
 def test_a_dump_that_cannot_be_replayed_is_one_line_and_exit_2(tmp_path, content, args, needle):
     bad = tmp_path / "bad.yaml"
     bad.write_text(content)

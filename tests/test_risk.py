@@ -28,7 +28,8 @@ def test_one_crash_looping_deployment_and_an_oom_in_half_the_horizon_by_hand():
     assert a.level == "high"
     assert sum(a.contributions.values()) == pytest.approx(a.score)
     assert a.contributions["failing_workloads"] / a.contributions["oom"] == pytest.approx(
-        math.log(1 - 0.45) / math.log(1 - 0.40))
+        math.log(1 - 0.45) / math.log(1 - 0.40)
+    )
 
 
 @given(st.lists(unit, min_size=1, max_size=10), st.lists(weight, min_size=10, max_size=10))
@@ -40,8 +41,12 @@ def test_the_score_is_a_probability_and_the_contributions_add_up_to_it(values, w
     assert all(c >= 0 for c in a.contributions.values())
 
 
-@given(st.lists(unit, min_size=1, max_size=10), st.lists(weight, min_size=10, max_size=10),
-       st.integers(min_value=0, max_value=9), unit)
+@given(
+    st.lists(unit, min_size=1, max_size=10),
+    st.lists(weight, min_size=10, max_size=10),
+    st.integers(min_value=0, max_value=9),
+    unit,
+)
 def test_the_score_never_falls_when_a_factor_rises(values, weights, i, more):
     i %= len(values)
     raised = list(values)
@@ -50,8 +55,12 @@ def test_the_score_never_falls_when_a_factor_rises(values, weights, i, more):
     assert combine(factors(raised, weights)).score >= combine(factors(values, weights)).score
 
 
-@given(st.lists(unit, min_size=1, max_size=10), st.lists(weight, min_size=10, max_size=10),
-       st.integers(min_value=0, max_value=9), weight)
+@given(
+    st.lists(unit, min_size=1, max_size=10),
+    st.lists(weight, min_size=10, max_size=10),
+    st.integers(min_value=0, max_value=9),
+    weight,
+)
 def test_the_score_never_falls_when_a_weight_rises(values, weights, i, more):
     i %= len(values)
     raised = list(weights)
@@ -60,7 +69,10 @@ def test_the_score_never_falls_when_a_weight_rises(values, weights, i, more):
     assert combine(factors(values, raised)).score >= combine(factors(values, weights)).score
 
 
-@given(st.floats(min_value=0, max_value=1e6, allow_nan=False), st.floats(min_value=0, max_value=1e6, allow_nan=False))
+@given(
+    st.floats(min_value=0, max_value=1e6, allow_nan=False),
+    st.floats(min_value=0, max_value=1e6, allow_nan=False),
+)
 def test_a_breach_weighs_more_the_sooner_it_comes(t1, t2):
     sooner, later = sorted((t1, t2))
     assert urgency(sooner, 3600) >= urgency(later, 3600)
@@ -68,10 +80,12 @@ def test_a_breach_weighs_more_the_sooner_it_comes(t1, t2):
 
 
 def test_each_forecast_factor_takes_its_soonest_known_breach_and_says_so():
-    found = [Forecast("oom", "web", 1200.0, "working set 90%", subject="web-1/app"),
-             Forecast("oom", "api", 3000.0, "working set 60%"),
-             Forecast("latency", "web", None, "P99 0.2 s"),
-             Forecast("error_budget", "web", None, "", unknown="no request metrics")]
+    found = [
+        Forecast("oom", "web", 1200.0, "working set 90%", subject="web-1/app"),
+        Forecast("oom", "api", 3000.0, "working set 60%"),
+        Forecast("latency", "web", None, "P99 0.2 s"),
+        Forecast("error_budget", "web", None, "", unknown="no request metrics"),
+    ]
 
     by_name = {f.name: f for f in forecast_factors(found, 3600)}
 
@@ -82,7 +96,9 @@ def test_each_forecast_factor_takes_its_soonest_known_breach_and_says_so():
     assert all(f.weight == WEIGHTS[f.name] for f in by_name.values())
 
 
-@pytest.mark.parametrize(("score", "level"), [(0.0, "low"), (0.149, "low"), (0.15, "medium"), (0.4, "high"),
-                                              (0.7, "critical"), (1.0, "critical")])
+@pytest.mark.parametrize(
+    ("score", "level"),
+    [(0.0, "low"), (0.149, "low"), (0.15, "medium"), (0.4, "high"), (0.7, "critical"), (1.0, "critical")],
+)
 def test_levels(score, level):
     assert level_for(score) == level

@@ -54,7 +54,10 @@ def test_every_invalid_setting_is_reported_on_its_own_line(monkeypatch):
     assert len(errors) == 5 and all("\n" not in e for e in errors)
     joined = "\n".join(errors)
     for field in ("max_actions", "namespace", "pushgateway_url", "dry_run"):
-        assert f"invalid setting {field} (env SELFHEAL_{field.upper()}, flag --{field.replace('_', '-')})" in joined
+        assert (
+            f"invalid setting {field} (env SELFHEAL_{field.upper()}, flag --{field.replace('_', '-')})"
+            in joined
+        )
     # a setting without a flag names none (there is no --canary-error-threshold)
     assert "invalid setting canary_error_threshold (env SELFHEAL_CANARY_ERROR_THRESHOLD): " in joined
     assert "got '-1'" in joined

@@ -33,7 +33,9 @@ class FakePrometheus:
                 answers = prom.results.get(name) if name else None  # (requests, 5xx errors)
                 value = None if answers is None else answers['code=~"5.."' in query]
                 result = [] if value is None else [{"metric": {}, "value": [1714564800, value]}]
-                data = msgspec.json.encode({"status": "success", "data": {"resultType": "vector", "result": result}})
+                data = msgspec.json.encode(
+                    {"status": "success", "data": {"resultType": "vector", "result": result}}
+                )
                 self.send_response(prom.status)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -49,9 +51,13 @@ class FakePrometheus:
 
 
 def test_canary_counts_come_from_prometheus_with_no_traffic_as_unknown():
-    prom = FakePrometheus({"web-canary": ("2000", "140"), "web": ("20000", None), "api-canary": ("NaN", "NaN")})
+    prom = FakePrometheus(
+        {"web-canary": ("2000", "140"), "web": ("20000", None), "api-canary": ("NaN", "NaN")}
+    )
     try:
-        signals = read_canary_signals(prom.url, [("web", "web-canary"), ("api", "api-canary"), ("idle", "idle-canary")])
+        signals = read_canary_signals(
+            prom.url, [("web", "web-canary"), ("api", "api-canary"), ("idle", "idle-canary")]
+        )
     finally:
         prom.close()
 

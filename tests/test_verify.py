@@ -38,7 +38,9 @@ def judge(objects, *lines):
     return verdicts(lines, run_detectors(snap, DetectorConfig(), NOW), snap, NOW, WINDOW)
 
 
-def applied(action="restart_pod", *, ago, onset_ago=None, ladder="health", reason="app_error", result="applied"):
+def applied(
+    action="restart_pod", *, ago, onset_ago=None, ladder="health", reason="app_error", result="applied"
+):
     line = history_entry(action, "Deployment/web", ago=ago, ladder=ladder, reason=reason, result=result)
     onset = None if onset_ago is None else NOW - timedelta(seconds=onset_ago)
     return msgspec.structs.replace(line, onset=onset, intent=f"earlier-run-{action}")
@@ -47,38 +49,75 @@ def applied(action="restart_pod", *, ago, onset_ago=None, ladder="health", reaso
 def test_a_restart_that_worked_is_verified_from_the_onset_to_the_pods_ready_again():
     [v] = judge(world(), applied(ago=120, onset_ago=400))
 
-    assert (v.result, v.slo, v.recovery_seconds) == (Result.VERIFIED, "recovery", 340.0)  # 11:53:20 -> 11:59:00
+    assert (v.result, v.slo, v.recovery_seconds) == (
+        Result.VERIFIED,
+        "recovery",
+        340.0,
+    )  # 11:53:20 -> 11:59:00
     line = v.line(run_id="now-run", ts=NOW)
     assert (line.result, line.verifies, line.slo, line.recovery_seconds) == (
-        "verified", "earlier-run-restart_pod", "recovery", 340.0)
+        "verified",
+        "earlier-run-restart_pod",
+        "recovery",
+        340.0,
+    )
     assert "recovered, 340 s after the failure began" in line.message
 
 
 @pytest.mark.parametrize(
     ("case", "objects", "line", "expected"),
     [
-        ("still crash-looping, within the window: asked again next pass",
-         world(crashing=1), applied(ago=120, onset_ago=400), None),
-        ("still crash-looping after the window: did not help, and why",
-         world(crashing=1), applied(ago=700, onset_ago=900), (Result.NOT_RECOVERED, "app_error")),
-        ("unavailable (1 of 2 ready) after the window",
-         world(available=1), applied(ago=700), (Result.NOT_RECOVERED, "unavailable")),
-        ("no finding but not whole yet (1 of 2 updated: the rollout goes on), within the window",
-         world(updated=1), applied(ago=120), None),
-        ("not whole after the window",
-         world(updated=1), applied(ago=700), (Result.NOT_RECOVERED, "not whole")),
-        ("the Deployment is gone after the window",
-         [], applied(ago=700), (Result.NOT_RECOVERED, "no longer exists")),
-        ("pods Ready before the onset (another pod was restarted): recovered now, an upper bound",
-         world(ready_since=NOW - timedelta(hours=3)), applied(ago=120, onset_ago=400), (Result.VERIFIED, 400.0)),
-        ("a scale with no onset: drift resolution from the action to the pods Ready",
-         world(), applied("scale", ago=120, ladder="replicas", reason="replica_drift"), (Result.VERIFIED, 60.0)),
-        ("a dry run changed nothing: never judged",
-         world(), applied(ago=120, result="dry_run"), None),
-        ("a skipped action: never judged",
-         world(), applied(ago=700, result="skipped"), None),
-        ("an action from the future (a clock step): not judged",
-         world(), applied(ago=-60), None),
+        (
+            "still crash-looping, within the window: asked again next pass",
+            world(crashing=1),
+            applied(ago=120, onset_ago=400),
+            None,
+        ),
+        (
+            "still crash-looping after the window: did not help, and why",
+            world(crashing=1),
+            applied(ago=700, onset_ago=900),
+            (Result.NOT_RECOVERED, "app_error"),
+        ),
+        (
+            "unavailable (1 of 2 ready) after the window",
+            world(available=1),
+            applied(ago=700),
+            (Result.NOT_RECOVERED, "unavailable"),
+        ),
+        (
+            "no finding but not whole yet (1 of 2 updated: the rollout goes on), within the window",
+            world(updated=1),
+            applied(ago=120),
+            None,
+        ),
+        (
+            "not whole after the window",
+            world(updated=1),
+            applied(ago=700),
+            (Result.NOT_RECOVERED, "not whole"),
+        ),
+        (
+            "the Deployment is gone after the window",
+            [],
+            applied(ago=700),
+            (Result.NOT_RECOVERED, "no longer exists"),
+        ),
+        (
+            "pods Ready before the onset (another pod was restarted): recovered now, an upper bound",
+            world(ready_since=NOW - timedelta(hours=3)),
+            applied(ago=120, onset_ago=400),
+            (Result.VERIFIED, 400.0),
+        ),
+        (
+            "a scale with no onset: drift resolution from the action to the pods Ready",
+            world(),
+            applied("scale", ago=120, ladder="replicas", reason="replica_drift"),
+            (Result.VERIFIED, 60.0),
+        ),
+        ("a dry run changed nothing: never judged", world(), applied(ago=120, result="dry_run"), None),
+        ("a skipped action: never judged", world(), applied(ago=700, result="skipped"), None),
+        ("an action from the future (a clock step): not judged", world(), applied(ago=-60), None),
     ],
     ids=lambda x: x if isinstance(x, str) else "",
 )
@@ -112,15 +151,21 @@ def test_verdict_lines_fill_the_recovery_histogram_and_are_not_counted_as_action
     counters = Counters()
     lines = [applied(ago=700, onset_ago=900)]
     for seconds, slo in [(45.0, "recovery"), (301.0, "recovery"), (590.0, "drift_resolution")]:
-        lines.append(msgspec.structs.replace(lines[0], result="verified", verifies="x", slo=slo,
-                                             recovery_seconds=seconds))
+        lines.append(
+            msgspec.structs.replace(
+                lines[0], result="verified", verifies="x", slo=slo, recovery_seconds=seconds
+            )
+        )
     lines.append(msgspec.structs.replace(lines[0], result="not_recovered", verifies="y", slo="recovery"))
 
     counters.count(lines)
 
     assert counters.action_totals() == {("restart_pod", "applied"): 1}
     assert counters.verification_totals() == {
-        ("recovery", "verified"): 2, ("drift_resolution", "verified"): 1, ("recovery", "not_recovered"): 1}
+        ("recovery", "verified"): 2,
+        ("drift_resolution", "verified"): 1,
+        ("recovery", "not_recovered"): 1,
+    }
     bounds = dict(zip(RECOVERY_BUCKETS, counters.recovery["recovery"], strict=False))
     assert bounds[60] == 1 and bounds[300] == 0 and bounds[450] == 1  # 301 s misses the 5-minute SLO bucket
     assert counters.recovery_sum == {"recovery": 346.0, "drift_resolution": 590.0}

@@ -28,12 +28,19 @@ def results():
 
 def test_there_are_six_incidents_and_two_healthy_timelines(results):
     assert sorted(n for n, r in results.items() if r.timeline.incident) == [
-        "canary-bad", "error-burst", "flapping-pod", "hpa-saturation", "latency-creep", "memory-leak"]
+        "canary-bad",
+        "error-burst",
+        "flapping-pod",
+        "hpa-saturation",
+        "latency-creep",
+        "memory-leak",
+    ]
     assert sorted(n for n, r in results.items() if not r.timeline.incident) == ["noisy-healthy", "quiet"]
 
 
-@pytest.mark.parametrize("name", ["memory-leak", "error-burst", "latency-creep", "hpa-saturation", "canary-bad",
-                                  "flapping-pod"])
+@pytest.mark.parametrize(
+    "name", ["memory-leak", "error-burst", "latency-creep", "hpa-saturation", "canary-bad", "flapping-pod"]
+)
 def test_each_incident_is_high_risk_15_minutes_before_its_breach(results, name):
     r = results[name]
 

@@ -56,8 +56,14 @@ def template_annotations(deployment: Doc) -> dict[str, str]:
 
 def stamp(deploy_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SELFHEAL": str(VENV_BIN / "selfheal"), "KUBECTL": tool("kubectl", "kubectl 1.32")}
-    return subprocess.run(["bash", str(deploy_dir / STAMP.name), *args], capture_output=True, text=True,
-                          timeout=120, check=False, env=env)
+    return subprocess.run(
+        ["bash", str(deploy_dir / STAMP.name), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
 
 
 # --- the stamped values ----------------------------------------------------------------------------------
@@ -65,7 +71,8 @@ def stamp(deploy_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
 def test_stamped_values_are_what_selfheal_hash_computes_for_the_rendered_manifest(
-        kustomization: str, tmp_path: Path) -> None:
+    kustomization: str, tmp_path: Path
+) -> None:
     rendered = tmp_path / "rendered.yaml"
     rendered.write_text(rendered_yaml(kustomization))
     computed = {h.name: h for h in hash_manifest(rendered)}
@@ -80,27 +87,41 @@ def test_stamped_values_are_what_selfheal_hash_computes_for_the_rendered_manifes
 
 def test_the_guides_pipe_through_selfheal_hash_prints_the_stamped_values() -> None:
     """`kubectl kustomize deploy/overlays/prod | selfheal hash /dev/stdin`, as README.md shows it."""
-    result = subprocess.run([str(VENV_BIN / "selfheal"), "hash", "/dev/stdin"], input=rendered_yaml(
-        "deploy/overlays/prod"), capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [str(VENV_BIN / "selfheal"), "hash", "/dev/stdin"],
+        input=rendered_yaml("deploy/overlays/prod"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     printed = {line.split("\t")[0]: line.split("\t")[1:] for line in result.stdout.splitlines()}
 
-    assert printed == {name: [meta_annotations(d)[CONFIG_HASH], template_annotations(d)[CONFIG_CHECKSUM]]
-                       for name, d in deployments("deploy/overlays/prod").items()}
+    assert printed == {
+        name: [meta_annotations(d)[CONFIG_HASH], template_annotations(d)[CONFIG_CHECKSUM]]
+        for name, d in deployments("deploy/overlays/prod").items()
+    }
 
 
 def test_each_value_pins_what_it_claims_to() -> None:
     base, prod = deployments("deploy/base"), deployments("deploy/overlays/prod")
 
     # prod's ConfigMap differs from base's (LOG_LEVEL): another checksum; both prod Deployments read it.
-    checksum = {(k, name): template_annotations(d)[CONFIG_CHECKSUM]
-                for k, deps in (("base", base), ("prod", prod)) for name, d in deps.items()}
+    checksum = {
+        (k, name): template_annotations(d)[CONFIG_CHECKSUM]
+        for k, deps in (("base", base), ("prod", prod))
+        for name, d in deps.items()
+    }
     assert checksum["prod", STABLE] != checksum["base", STABLE]
     assert checksum["prod", STABLE] == checksum["prod", CANARY]
     # prod's stable template differs from base's (resources), the canary's from stable's (image):
     # three different hashes.
-    hashes = {meta_annotations(base[STABLE])[CONFIG_HASH], meta_annotations(prod[STABLE])[CONFIG_HASH],
-              meta_annotations(prod[CANARY])[CONFIG_HASH]}
+    hashes = {
+        meta_annotations(base[STABLE])[CONFIG_HASH],
+        meta_annotations(prod[STABLE])[CONFIG_HASH],
+        meta_annotations(prod[CANARY])[CONFIG_HASH],
+    }
     assert len(hashes) == 3
     # The hash is of the template alone: stamping the checksum into it does not change the hash.
     unstamped = copy.deepcopy(prod[STABLE]["spec"]["template"])
@@ -120,14 +141,30 @@ def test_the_stamping_script_finds_nothing_stale_in_the_repo() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(("edit", "file", "old", "new", "stale"), [
-    pytest.param("a ConfigMap value", "overlays/prod/configmap-patch.yaml",
-                 "LOG_LEVEL: warn", "LOG_LEVEL: error", {CONFIG_CHECKSUM}, id="configmap"),
-    pytest.param("the canary's image", "overlays/prod/kustomization.yaml",
-                 'newTag: "1.5.0"', 'newTag: "1.5.1"', {CONFIG_HASH}, id="image"),
-])
+@pytest.mark.parametrize(
+    ("edit", "file", "old", "new", "stale"),
+    [
+        pytest.param(
+            "a ConfigMap value",
+            "overlays/prod/configmap-patch.yaml",
+            "LOG_LEVEL: warn",
+            "LOG_LEVEL: error",
+            {CONFIG_CHECKSUM},
+            id="configmap",
+        ),
+        pytest.param(
+            "the canary's image",
+            "overlays/prod/kustomization.yaml",
+            'newTag: "1.5.0"',
+            'newTag: "1.5.1"',
+            {CONFIG_HASH},
+            id="image",
+        ),
+    ],
+)
 def test_a_change_makes_the_check_fail_until_the_values_are_restamped(
-        edit: str, file: str, old: str, new: str, stale: set[str], tmp_path: Path) -> None:
+    edit: str, file: str, old: str, new: str, stale: set[str], tmp_path: Path
+) -> None:
     deploy = tmp_path / "deploy"
     shutil.copytree(REPO / "deploy", deploy)
     target = deploy / file
@@ -136,8 +173,11 @@ def test_a_change_makes_the_check_fail_until_the_values_are_restamped(
 
     check = stamp(deploy, "--check")
     assert check.returncode == 1, f"{edit}: --check did not notice"
-    changed = {line[1:].split(":")[0].strip() for line in check.stdout.splitlines()
-               if line.startswith("+ ") and "selfheal.dev/" in line}
+    changed = {
+        line[1:].split(":")[0].strip()
+        for line in check.stdout.splitlines()
+        if line.startswith("+ ") and "selfheal.dev/" in line
+    }
     assert changed == stale
 
     assert stamp(deploy).returncode == 0
@@ -146,8 +186,9 @@ def test_a_change_makes_the_check_fail_until_the_values_are_restamped(
     out = run([kubectl, "kustomize", str(deploy / "overlays" / "prod")])
     rendered = tmp_path / "prod.yaml"
     rendered.write_text(out.stdout)
-    docs = {d["metadata"]["name"]: d for d in yaml.safe_load_all(out.stdout)
-            if d and d["kind"] == "Deployment"}
+    docs = {
+        d["metadata"]["name"]: d for d in yaml.safe_load_all(out.stdout) if d and d["kind"] == "Deployment"
+    }
     for h in hash_manifest(rendered):
         assert meta_annotations(docs[h.name])[CONFIG_HASH] == h.config_hash
         assert template_annotations(docs[h.name])[CONFIG_CHECKSUM] == h.config_checksum
@@ -159,8 +200,9 @@ def test_a_change_makes_the_check_fail_until_the_values_are_restamped(
 @contextlib.contextmanager
 def applied_to_a_cluster(docs: list[Doc], tmp_path: Path) -> Iterator[HealingWorld]:
     """A sandbox holding the app namespace, `docs` applied to it with kubectl (the server adds defaults)."""
-    scenario = parse_scenario(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {NAMESPACE}}}\n",
-                              name="empty")
+    scenario = parse_scenario(
+        f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {NAMESPACE}}}\n", name="empty"
+    )
     manifest = yaml.safe_dump_all([d for d in docs if d["kind"] != "Namespace"], sort_keys=False)
     with healing_world(scenario, tmp_path) as world:
         applied = world.sb.kubectl("apply", "--validate=false", "-f", "-", input=manifest)
@@ -169,12 +211,14 @@ def applied_to_a_cluster(docs: list[Doc], tmp_path: Path) -> Iterator[HealingWor
 
 
 @pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
-def test_applied_to_a_cluster_the_job_finds_no_configuration_drift(kustomization: str,
-                                                                   tmp_path: Path) -> None:
+def test_applied_to_a_cluster_the_job_finds_no_configuration_drift(
+    kustomization: str, tmp_path: Path
+) -> None:
     with applied_to_a_cluster([m.doc for m in render(kustomization)], tmp_path) as world:
         configmap = world.sb.get("ConfigMap", "cpt-web-config")
-        checksum = combined_checksum({"cpt-web-config": configmap_checksum(configmap.get("data"),
-                                                                          configmap.get("binaryData"))})
+        checksum = combined_checksum(
+            {"cpt-web-config": configmap_checksum(configmap.get("data"), configmap.get("binaryData"))}
+        )
         for name in deployments(kustomization):
             live = world.sb.get("Deployment", name)
             # The API server added its defaults to the template; the hash still agrees.

@@ -43,27 +43,39 @@ def test_the_image_script_passes_shellcheck() -> None:
 @pytest.fixture(scope="module")
 def image_run() -> subprocess.CompletedProcess[str]:
     if not ENABLED:
-        pytest.skip("builds a container image (root, podman, debootstrap, minutes): set SELFHEAL_TEST_IMAGE=1 "
-                    "or run `make test-image`")
-    return subprocess.run(["bash", str(SCRIPT)], cwd=REPO, capture_output=True, text=True,
-                          timeout=BUILD_TIMEOUT_SECONDS, check=False)
+        pytest.skip(
+            "builds a container image (root, podman, debootstrap, minutes): set SELFHEAL_TEST_IMAGE=1 "
+            "or run `make test-image`"
+        )
+    return subprocess.run(
+        ["bash", str(SCRIPT)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_SECONDS,
+        check=False,
+    )
 
 
 @pytest.mark.slow
 def test_image_builds_offline_and_heals_the_sandbox_in_a_dry_run(
-        image_run: subprocess.CompletedProcess[str]) -> None:
+    image_run: subprocess.CompletedProcess[str],
+) -> None:
     assert image_run.returncode == 0, image_run.stderr[-4000:]
     plan = (RUN_DIR / "run.out").read_text()
 
-    approved = {(m["action"], m["target"]) for m in
-                re.finditer(r"^approve +(?P<action>\S+) +(?P<target>\S+)", plan, flags=re.MULTILINE)}
+    approved = {
+        (m["action"], m["target"])
+        for m in re.finditer(r"^approve +(?P<action>\S+) +(?P<target>\S+)", plan, flags=re.MULTILINE)
+    }
     for action, target in EXPECTED_APPROVALS:
         assert any(a == action and t.startswith(target) for a, t in approved), (action, target, plan)
 
 
 @pytest.mark.slow
 def test_the_risk_report_lands_in_the_mounted_volume_written_by_the_non_root_user(
-        image_run: subprocess.CompletedProcess[str]) -> None:
+    image_run: subprocess.CompletedProcess[str],
+) -> None:
     assert image_run.returncode == 0, image_run.stderr[-4000:]
     risk_file = RUN_DIR / "out" / "aiops" / "risk-prediction.json"
 

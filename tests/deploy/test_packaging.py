@@ -14,9 +14,23 @@ from tests.deploy.support import REPO
 
 
 def build_wheel(src: Path, out: Path) -> zipfile.ZipFile:
-    res = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                          "--disable-pip-version-check", "--wheel-dir", str(out), str(src)],
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "--wheel-dir",
+            str(out),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     [wheel] = out.glob("*.whl")
     return zipfile.ZipFile(wheel)
@@ -47,7 +61,9 @@ def test_the_jobs_wheel_is_the_job_alone_and_needs_no_cryptography(tmp_path):
 
 def test_the_sandbox_is_its_own_distribution_with_its_scenarios_and_console_script(tmp_path):
     src = tmp_path / "src" / "kubesandbox"  # a copy: building in place would leave build/ in the package
-    shutil.copytree(REPO / "kubesandbox", src, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
+    shutil.copytree(
+        REPO / "kubesandbox", src, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
+    )
     wheel = build_wheel(src, tmp_path / "wheels")
 
     names = wheel.namelist()

@@ -131,7 +131,9 @@ def test_cluster_admin_is_the_break_glass() -> None:
 def test_rendered_deployments_satisfy_the_config_hash_and_probe_rules(kustomization: str) -> None:
     hash_pattern = RULES["require-config-hash"]["validate"]["pattern"]
     required = hash_pattern["metadata"]["annotations"]["selfheal.dev/config-hash"]
-    required_checksum = hash_pattern["spec"]["template"]["metadata"]["annotations"]["selfheal.dev/config-checksum"]
+    required_checksum = hash_pattern["spec"]["template"]["metadata"]["annotations"][
+        "selfheal.dev/config-checksum"
+    ]
     probes = RULES["require-probes"]["validate"]["pattern"]["spec"]["template"]["spec"]["containers"][0]
 
     for m in render(kustomization):

@@ -35,19 +35,26 @@ from tests.integration.harness import HealingWorld, healing_world
 JOB_MANIFEST = REPO / "aiops" / "self-heal-job.yaml"
 JOB_DOCS = load_docs(JOB_MANIFEST)
 ROLE = next(d for d in JOB_DOCS if d["kind"] == "Role")
-BINDING = next(d for d in JOB_DOCS
-               if d["kind"] == "RoleBinding" and d["roleRef"]["name"] == ROLE["metadata"]["name"])
+BINDING = next(
+    d for d in JOB_DOCS if d["kind"] == "RoleBinding" and d["roleRef"]["name"] == ROLE["metadata"]["name"]
+)
 SERVICE_ACCOUNT = BINDING["subjects"][0]["name"]
 CONTEXT = f"sa-{NAMESPACE}-{SERVICE_ACCOUNT}"  # the kubeconfig context the sandbox writes for it
 USER = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
 RULES: list[Doc] = ROLE["rules"]
 
 # What the admin run of tests/integration/test_ea_plan_v5.py applies: one of each healing action.
-HEALED = {("rollback", "cpt-optimizer"), ("restart_pod", "cpt-worker"), ("restore_template", "cpt-api"),
-          ("scale", "cpt-reporting")}
+HEALED = {
+    ("rollback", "cpt-optimizer"),
+    ("restart_pod", "cpt-worker"),
+    ("restore_template", "cpt-api"),
+    ("scale", "cpt-reporting"),
+}
 
-_PATH = re.compile(r"^/(?:api/v1|apis/(?P<group>[^/]+)/[^/]+)/namespaces/[^/]+/(?P<resource>[^/]+)"
-                   r"(?:/(?P<name>[^/]+)(?:/(?P<sub>[^/]+))?)?$")
+_PATH = re.compile(
+    r"^/(?:api/v1|apis/(?P<group>[^/]+)/[^/]+)/namespaces/[^/]+/(?P<resource>[^/]+)"
+    r"(?:/(?P<name>[^/]+)(?:/(?P<sub>[^/]+))?)?$"
+)
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
@@ -77,8 +84,12 @@ def call_of(method: str, path: str, query: str) -> Call:
 
 def rule_allows(rule: Doc, call: Call) -> bool:
     names = rule.get("resourceNames") or []
-    return (call.group in rule["apiGroups"] and call.resource in rule["resources"]
-            and call.verb in rule["verbs"] and (not names or call.name in names))
+    return (
+        call.group in rule["apiGroups"]
+        and call.resource in rule["resources"]
+        and call.verb in rule["verbs"]
+        and (not names or call.name in names)
+    )
 
 
 def grants(rule: Doc) -> Iterator[tuple[str, str, str, str | None]]:
@@ -117,8 +128,9 @@ def manifest_without(rule: Doc, tmp_path: Path) -> Path:
 
 
 def actions(result: PassResult, outcome: str) -> set[tuple[str, str]]:
-    return {(o.action.action.value, o.action.workload.name) for o in result.outcomes
-            if o.result.value == outcome}
+    return {
+        (o.action.action.value, o.action.workload.name) for o in result.outcomes if o.result.value == outcome
+    }
 
 
 def applied(result: PassResult) -> set[tuple[str, str]]:
@@ -192,7 +204,9 @@ def test_without_any_one_rule_something_the_job_needs_is_denied(rule: Doc, tmp_p
     assert denied, f"nothing was denied without {rule_id(rule)}: the Role grants more than the job needs"
     for call, record in denied:
         assert record.user == USER
-        assert rule_allows(rule, call), f"{call} was denied, yet the removed {rule_id(rule)} does not grant it"
+        assert rule_allows(rule, call), (
+            f"{call} was denied, yet the removed {rule_id(rule)} does not grant it"
+        )
     assert_denial_shows(result)
     assert applied(result) < HEALED  # the scenario is no longer healed
 

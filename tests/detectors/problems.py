@@ -12,12 +12,23 @@ import msgspec
 from selfheal.snapshot.decode import decode_page
 from selfheal.view import ObjectProblem, Snapshot
 
-PAGE = {"Pod": "pods", "Deployment": "deployments", "ReplicaSet": "replicasets", "HorizontalPodAutoscaler": "hpas",
-        "PodDisruptionBudget": "pdbs", "ConfigMap": "configmaps"}
+PAGE = {
+    "Pod": "pods",
+    "Deployment": "deployments",
+    "ReplicaSet": "replicasets",
+    "HorizontalPodAutoscaler": "hpas",
+    "PodDisruptionBudget": "pdbs",
+    "ConfigMap": "configmaps",
+}
 # One field per kind that the job's Structs cannot take.
-BREAK = {"Pod": ("status", "phase", 1), "Deployment": ("status", "replicas", "x"),
-         "ReplicaSet": ("status", "replicas", "x"), "HorizontalPodAutoscaler": ("spec", "maxReplicas", "x"),
-         "PodDisruptionBudget": ("status", "expectedPods", "x"), "ConfigMap": ("data", "k", 1)}
+BREAK = {
+    "Pod": ("status", "phase", 1),
+    "Deployment": ("status", "replicas", "x"),
+    "ReplicaSet": ("status", "replicas", "x"),
+    "HorizontalPodAutoscaler": ("spec", "maxReplicas", "x"),
+    "PodDisruptionBudget": ("status", "expectedPods", "x"),
+    "ConfigMap": ("data", "k", 1),
+}
 
 
 def undecodable(obj: Any, **metadata: Any) -> ObjectProblem:

@@ -40,5 +40,7 @@ def test_a_bad_split_and_a_bad_desired_count_are_reported_and_the_rest_is_healed
         assert any(o.result.value == "applied" for o in result.outcomes)  # the other workloads are healed
         risk = world.risk()
         assert any(f["cause"] == "traffic_split_invalid" for f in risk["findings"])
-        assert world.sb.get("Deployment", CANARY)["metadata"]["annotations"][ANN_TRAFFIC_SPLIT] == \
-            '{"canary":1e999,"stable":0}'
+        assert (
+            world.sb.get("Deployment", CANARY)["metadata"]["annotations"][ANN_TRAFFIC_SPLIT]
+            == '{"canary":1e999,"stable":0}'
+        )

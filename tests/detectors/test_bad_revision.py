@@ -27,15 +27,33 @@ from tests.builders import (
 CONFIG = DetectorConfig()
 V1 = "registry.example/shop/web:1.0"
 V2 = "registry.example/shop/web:1.1"
-LAST_APPLIED = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-                "spec": {"replicas": 3, "template": make_template("web", image=V2)}}
+LAST_APPLIED = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "web"},
+    "spec": {"replicas": 3, "template": make_template("web", image=V2)},
+}
 
 
-def rollout_of_v2(*, failing: int = 1, healthy: int = 0, last=("Error", 1), progressing="ReplicaSetUpdated",
-                  old_available: int = 3):
+def rollout_of_v2(
+    *,
+    failing: int = 1,
+    healthy: int = 0,
+    last=("Error", 1),
+    progressing="ReplicaSetUpdated",
+    old_available: int = 3,
+):
     """web is rolling out 1.1 (revision 2) over a healthy 1.0 (revision 1)."""
-    dep = make_deployment("web", image=V2, revision=2, progressing=progressing, updated=failing + healthy,
-                          available=old_available, annotations={"team": "payments"}, last_applied=LAST_APPLIED)
+    dep = make_deployment(
+        "web",
+        image=V2,
+        revision=2,
+        progressing=progressing,
+        updated=failing + healthy,
+        available=old_available,
+        annotations={"team": "payments"},
+        last_applied=LAST_APPLIED,
+    )
     old = make_replicaset(dep, revision=1, image=V1, replicas=old_available, extra_annotations={"note": "v1"})
     new = make_replicaset(dep, revision=2, replicas=failing + healthy, available=healthy)
     pods = crashing_pods(new, failing, last_terminated=last) + healthy_pods(new, healthy)
@@ -72,7 +90,9 @@ def test_a_crashing_new_revision_over_a_healthy_old_one_is_rolled_back_like_kube
     assert inverse_annotations["value"] == dep.metadata.annotations
 
 
-@pytest.mark.parametrize(("failing", "healthy", "found"), [(1, 0, True), (2, 1, True), (1, 1, False), (1, 2, False)])
+@pytest.mark.parametrize(
+    ("failing", "healthy", "found"), [(1, 0, True), (2, 1, True), (1, 1, False), (1, 2, False)]
+)
 def test_most_of_the_new_revision_must_fail(failing, healthy, found):
     dep, old, new, pods = rollout_of_v2(failing=failing, healthy=healthy)
 
@@ -97,15 +117,30 @@ def test_a_single_crashing_pod_in_a_long_healthy_revision_is_not_a_rollback_case
     assert bad_revision.detect(snapshot_of(dep, old, new, *pods), CONFIG, NOW) == []
 
 
-def completed_v2(*, became_current_ago: timedelta, last=("Error", 1), failing: int = 3, healthy: int = 0,
-                 waiting: str = "CrashLoopBackOff"):
+def completed_v2(
+    *,
+    became_current_ago: timedelta,
+    last=("Error", 1),
+    failing: int = 3,
+    healthy: int = 0,
+    waiting: str = "CrashLoopBackOff",
+):
     """web completed its rollout of 1.1 (revision 2) `became_current_ago`; revision 1 is scaled to 0."""
     dep = make_deployment("web", image=V2, revision=2)  # Progressing: NewReplicaSetAvailable
     old = make_replicaset(dep, revision=1, image=V1, replicas=0, created=NOW - timedelta(days=30))
     new = make_replicaset(dep, revision=2, created=NOW - became_current_ago)
-    pods = [make_pod(f"{new.metadata.name}-p{i}", owner=new, restarts=9, waiting=waiting, created=NOW - became_current_ago,
-                     last_terminated=last if waiting == "CrashLoopBackOff" else None,
-                     ready_since=NOW - timedelta(minutes=12)) for i in range(failing)]
+    pods = [
+        make_pod(
+            f"{new.metadata.name}-p{i}",
+            owner=new,
+            restarts=9,
+            waiting=waiting,
+            created=NOW - became_current_ago,
+            last_terminated=last if waiting == "CrashLoopBackOff" else None,
+            ready_since=NOW - timedelta(minutes=12),
+        )
+        for i in range(failing)
+    ]
     return dep, old, new, pods + healthy_pods(new, healthy)
 
 
@@ -118,7 +153,9 @@ CAUSES = [  # (waiting reason, last termination): every way a bad deploy fails a
 ]
 
 
-@pytest.mark.parametrize(("waiting", "last"), CAUSES, ids=[c[0] + (f"-{c[1][0]}" if c[1] else "") for c in CAUSES])
+@pytest.mark.parametrize(
+    ("waiting", "last"), CAUSES, ids=[c[0] + (f"-{c[1][0]}" if c[1] else "") for c in CAUSES]
+)
 def test_a_bad_deploy_that_passed_its_rollout_is_rolled_back_whatever_the_cause(waiting, last):
     dep, old, new, pods = completed_v2(became_current_ago=timedelta(minutes=40), waiting=waiting, last=last)
     config = DetectorConfig(waiting_grace_seconds=300)
@@ -144,9 +181,11 @@ def test_the_window_is_a_setting_measured_from_when_the_revision_became_current(
     assert outside.actions[0].writes == () and outside.cause.code == CauseCode.ENVIRONMENT
 
 
-HINTS = [(("OOMKilled", 137), "oom_killed", "raise the memory limit or find the leak"),
-         (("Error", 1), "app_error", "look at what it depends on"),
-         (("Completed", 0), "bad_command", "what it reads at start")]
+HINTS = [
+    (("OOMKilled", 137), "oom_killed", "raise the memory limit or find the leak"),
+    (("Error", 1), "app_error", "look at what it depends on"),
+    (("Completed", 0), "bad_command", "what it reads at start"),
+]
 
 
 @pytest.mark.parametrize(("last", "cause", "hint"), HINTS, ids=[h[1] for h in HINTS])
@@ -166,10 +205,17 @@ def test_a_revision_made_current_again_by_a_rollback_counts_from_the_rollback():
     """`kubectl rollout undo` re-activates an old ReplicaSet: its creation is old, the change is not."""
     dep, old, new, pods = completed_v2(became_current_ago=timedelta(days=20))
     progressing = next(c for c in dep.status.conditions if c.type == "Progressing")
-    moved = msgspec.structs.replace(progressing, message=f'ReplicaSet "{new.metadata.name}" has successfully progressed.',
-                                    last_update_time=NOW - timedelta(minutes=30))
-    dep = msgspec.structs.replace(dep, status=msgspec.structs.replace(dep.status, conditions=(
-        *(c for c in dep.status.conditions if c.type != "Progressing"), moved)))
+    moved = msgspec.structs.replace(
+        progressing,
+        message=f'ReplicaSet "{new.metadata.name}" has successfully progressed.',
+        last_update_time=NOW - timedelta(minutes=30),
+    )
+    dep = msgspec.structs.replace(
+        dep,
+        status=msgspec.structs.replace(
+            dep.status, conditions=(*(c for c in dep.status.conditions if c.type != "Progressing"), moved)
+        ),
+    )
 
     [finding] = bad_revision.detect(snapshot_of(dep, old, new, *pods), CONFIG, NOW)
 
@@ -189,7 +235,9 @@ def test_a_rollout_past_its_deadline_with_no_available_pod_is_stuck_and_rolled_b
 
 
 def test_without_an_older_revision_the_rollback_is_refused():
-    dep = make_deployment("web", image=V2, revision=1, progressing="ReplicaSetUpdated", updated=1, available=0)
+    dep = make_deployment(
+        "web", image=V2, revision=1, progressing="ReplicaSetUpdated", updated=1, available=0
+    )
     only = make_replicaset(dep, revision=1, replicas=1, available=0)
 
     [finding] = bad_revision.detect(snapshot_of(dep, only, *crashing_pods(only, 1)), CONFIG, NOW)

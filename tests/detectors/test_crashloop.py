@@ -25,19 +25,24 @@ def _web():
 @pytest.mark.parametrize(("restarts", "found"), [(2, False), (3, True), (9, True)])
 def test_the_restart_threshold_decides_whether_a_crash_loop_is_a_finding(restarts, found):
     dep, old, new = _web()
-    pod = make_pod("web-1", owner=new, restarts=restarts, waiting="CrashLoopBackOff", last_terminated=("Error", 1))
+    pod = make_pod(
+        "web-1", owner=new, restarts=restarts, waiting="CrashLoopBackOff", last_terminated=("Error", 1)
+    )
 
     findings = crashloop.detect(snapshot_of(dep, old, new, pod), CONFIG, NOW)
 
     assert bool(findings) is found
 
 
-@pytest.mark.parametrize(("last", "cause", "restart_allowed"), [
-    (("Error", 1), CauseCode.APP_ERROR, True),
-    (("Error", 137), CauseCode.APP_ERROR, True),
-    (("OOMKilled", 137), CauseCode.OOM_KILLED, False),
-    (("Completed", 0), CauseCode.BAD_COMMAND, False),
-])
+@pytest.mark.parametrize(
+    ("last", "cause", "restart_allowed"),
+    [
+        (("Error", 1), CauseCode.APP_ERROR, True),
+        (("Error", 137), CauseCode.APP_ERROR, True),
+        (("OOMKilled", 137), CauseCode.OOM_KILLED, False),
+        (("Completed", 0), CauseCode.BAD_COMMAND, False),
+    ],
+)
 def test_the_cause_comes_from_the_last_termination(last, cause, restart_allowed):
     dep, old, new = _web()
     pod = make_pod("web-1", owner=new, restarts=9, waiting="CrashLoopBackOff", last_terminated=last)
@@ -53,11 +58,14 @@ def test_the_cause_comes_from_the_last_termination(last, cause, restart_allowed)
         assert restart.refusal is not None and restart.refusal.code == SkipCode.RESTART_NOT_HELPFUL
 
 
-@pytest.mark.parametrize(("waiting", "cause"), [
-    ("ImagePullBackOff", CauseCode.IMAGE_PULL),
-    ("ErrImagePull", CauseCode.IMAGE_PULL),
-    ("CreateContainerConfigError", CauseCode.CONTAINER_CONFIG),
-])
+@pytest.mark.parametrize(
+    ("waiting", "cause"),
+    [
+        ("ImagePullBackOff", CauseCode.IMAGE_PULL),
+        ("ErrImagePull", CauseCode.IMAGE_PULL),
+        ("CreateContainerConfigError", CauseCode.CONTAINER_CONFIG),
+    ],
+)
 def test_failures_no_restart_fixes_are_reported_with_the_restart_refused(waiting, cause):
     dep, old, new = _web()
     pod = make_pod("web-1", owner=new, restarts=0, waiting=waiting)
@@ -78,8 +86,15 @@ def test_a_fresh_pod_pulling_its_image_gets_a_grace_period():
 
 def test_a_crash_looping_init_container_is_found_and_named():
     dep, old, new = _web()
-    pod = make_pod("web-1", owner=new, restarts=5, waiting="CrashLoopBackOff", last_terminated=("Error", 2),
-                   init=True, container="migrate")
+    pod = make_pod(
+        "web-1",
+        owner=new,
+        restarts=5,
+        waiting="CrashLoopBackOff",
+        last_terminated=("Error", 2),
+        init=True,
+        container="migrate",
+    )
 
     [finding] = crashloop.detect(snapshot_of(dep, old, new, pod), CONFIG, NOW)
 
@@ -100,13 +115,16 @@ def test_an_application_crash_proposes_an_eviction_of_that_pod_and_a_rollback_as
     [write] = finding.actions[0].writes
     assert (write.verb, write.subresource, write.content_type) == ("create", "eviction", ContentType.JSON)
     assert write.document() == {
-        "apiVersion": "policy/v1", "kind": "Eviction",
+        "apiVersion": "policy/v1",
+        "kind": "Eviction",
         "metadata": {"name": "web-1", "namespace": "shop"},
         "deleteOptions": {"preconditions": {"uid": pod.metadata.uid}},
     }
     assert write.inverse is None and "replaced by its controller" in write.inverse_note
     assert finding.escalation is not None and finding.escalation.action == ActionKind.ROLLBACK
-    assert finding.escalation.writes[0].document()[0]["value"]["spec"]["containers"][0]["image"].endswith(":1.0")
+    assert (
+        finding.escalation.writes[0].document()[0]["value"]["spec"]["containers"][0]["image"].endswith(":1.0")
+    )
 
 
 def test_a_bare_pod_is_still_reported_with_itself_as_the_workload():
@@ -119,6 +137,9 @@ def test_a_bare_pod_is_still_reported_with_itself_as_the_workload():
 
 def test_running_pods_and_waiting_for_other_reasons_are_not_findings():
     dep, old, new = _web()
-    pods = [make_pod("web-1", owner=new, restarts=12), make_pod("web-2", owner=new, waiting="ContainerCreating")]
+    pods = [
+        make_pod("web-1", owner=new, restarts=12),
+        make_pod("web-2", owner=new, waiting="ContainerCreating"),
+    ]
 
     assert crashloop.detect(snapshot_of(dep, old, new, *pods), CONFIG, NOW) == []

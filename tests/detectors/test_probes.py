@@ -17,6 +17,8 @@ def test_containers_without_probes_are_listed_and_nothing_is_proposed():
 
     assert finding.workload.name == "web" and finding.severity == Severity.INFO
     assert finding.cause.code == CauseCode.MISSING_PROBES
-    assert finding.evidence == ("container web: no liveness and no readiness probe",
-                                "container proxy: no liveness probe")
+    assert finding.evidence == (
+        "container web: no liveness and no readiness probe",
+        "container proxy: no liveness probe",
+    )
     assert finding.actions == () and not finding.failing

@@ -9,8 +9,15 @@ from tests.builders import NOW, crashing_pods, healthy_pods, make_deployment, ma
 
 
 def test_all_seven_detectors_are_registered():
-    assert set(REGISTRY) == {"crashloop", "bad_revision", "replica_drift", "config_drift", "probes", "canary",
-                             "undecodable"}
+    assert set(REGISTRY) == {
+        "crashloop",
+        "bad_revision",
+        "replica_drift",
+        "config_drift",
+        "probes",
+        "canary",
+        "undecodable",
+    }
 
 
 def test_findings_come_most_severe_first_then_by_workload_name_whatever_the_input_order():
@@ -26,6 +33,9 @@ def test_findings_come_most_severe_first_then_by_workload_name_whatever_the_inpu
     second = run_detectors(snapshot_of(*shuffled), DetectorConfig(), NOW)
 
     assert [(f.severity.label, f.workload.name, f.detector) for f in first] == [
-        ("critical", "alpha", "crashloop"), ("critical", "zeta", "crashloop"),
-        ("info", "alpha", "probes"), ("info", "zeta", "probes")]
+        ("critical", "alpha", "crashloop"),
+        ("critical", "zeta", "crashloop"),
+        ("info", "alpha", "probes"),
+        ("info", "zeta", "probes"),
+    ]
     assert first == second

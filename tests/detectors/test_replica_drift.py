@@ -17,22 +17,29 @@ CONFIG = DetectorConfig()
 
 
 def scale_targets(snapshot):
-    return [(f.cause.code, f.actions[0].writes[0].document()["spec"]["replicas"])
-            for f in replica_drift.detect(snapshot, CONFIG, NOW) if f.actions and f.actions[0].writes]
+    return [
+        (f.cause.code, f.actions[0].writes[0].document()["spec"]["replicas"])
+        for f in replica_drift.detect(snapshot, CONFIG, NOW)
+        if f.actions and f.actions[0].writes
+    ]
 
 
-@pytest.mark.parametrize(("replicas", "hpa_min", "hpa_max", "expected"), [
-    (1, 2, 10, [(CauseCode.HPA_CLAMP, 2)]),  # below the floor: raise to min
-    (12, 2, 10, [(CauseCode.HPA_CLAMP, 10)]),  # above the ceiling: lower to max
-    (5, 2, 10, []),  # inside the bounds: the HPA's business, even if the annotation says 3
-    (2, 2, 10, []),  # on the bound
-    (0, 2, 10, []),  # replicas 0 switches the HPA off on purpose (ScalingDisabled)
-    (5, None, 4, [(CauseCode.HPA_CLAMP, 4)]),  # minReplicas defaults to 1, max still applies
-    (1, 3, 2, []),  # an invalid HPA (max < min) is not ours to interpret
-])
+@pytest.mark.parametrize(
+    ("replicas", "hpa_min", "hpa_max", "expected"),
+    [
+        (1, 2, 10, [(CauseCode.HPA_CLAMP, 2)]),  # below the floor: raise to min
+        (12, 2, 10, [(CauseCode.HPA_CLAMP, 10)]),  # above the ceiling: lower to max
+        (5, 2, 10, []),  # inside the bounds: the HPA's business, even if the annotation says 3
+        (2, 2, 10, []),  # on the bound
+        (0, 2, 10, []),  # replicas 0 switches the HPA off on purpose (ScalingDisabled)
+        (5, None, 4, [(CauseCode.HPA_CLAMP, 4)]),  # minReplicas defaults to 1, max still applies
+        (1, 3, 2, []),  # an invalid HPA (max < min) is not ours to interpret
+    ],
+)
 def test_with_an_hpa_only_replicas_outside_its_bounds_are_drift(replicas, hpa_min, hpa_max, expected):
-    dep = make_deployment("web", replicas=replicas, available=replicas,
-                          annotations={"selfheal.dev/desired-replicas": "3"})
+    dep = make_deployment(
+        "web", replicas=replicas, available=replicas, annotations={"selfheal.dev/desired-replicas": "3"}
+    )
     hpa = make_hpa(dep, min_replicas=hpa_min, max_replicas=hpa_max)
 
     assert scale_targets(snapshot_of(dep, hpa)) == expected
@@ -45,14 +52,17 @@ def test_an_hpa_for_another_deployment_does_not_protect_this_one():
     assert scale_targets(snapshot_of(dep, other, make_hpa(other))) == [(CauseCode.REPLICA_DRIFT, 3)]
 
 
-@pytest.mark.parametrize(("annotations", "last_applied", "expected"), [
-    ({"selfheal.dev/desired-replicas": "3"}, None, [(CauseCode.REPLICA_DRIFT, 3)]),
-    ({}, {"spec": {"replicas": 4}}, [(CauseCode.REPLICA_DRIFT, 4)]),
-    ({"selfheal.dev/desired-replicas": "2"}, {"spec": {"replicas": 4}}, [(CauseCode.REPLICA_DRIFT, 2)]),
-    ({}, {"spec": {}}, []),  # replicas not in the manifest: no opinion
-    ({}, None, []),
-    ({"selfheal.dev/desired-replicas": "5"}, None, []),  # no drift
-])
+@pytest.mark.parametrize(
+    ("annotations", "last_applied", "expected"),
+    [
+        ({"selfheal.dev/desired-replicas": "3"}, None, [(CauseCode.REPLICA_DRIFT, 3)]),
+        ({}, {"spec": {"replicas": 4}}, [(CauseCode.REPLICA_DRIFT, 4)]),
+        ({"selfheal.dev/desired-replicas": "2"}, {"spec": {"replicas": 4}}, [(CauseCode.REPLICA_DRIFT, 2)]),
+        ({}, {"spec": {}}, []),  # replicas not in the manifest: no opinion
+        ({}, None, []),
+        ({"selfheal.dev/desired-replicas": "5"}, None, []),  # no drift
+    ],
+)
 def test_desired_replicas_come_from_the_annotation_else_last_applied(annotations, last_applied, expected):
     dep = make_deployment("web", replicas=5, annotations=annotations, last_applied=last_applied)
 
@@ -66,11 +76,27 @@ def test_the_scale_patch_is_a_merge_patch_with_its_inverse():
 
     [write] = finding.actions[0].writes
     assert write.content_type == ContentType.MERGE_PATCH
-    assert (write.document(), write.inverse_document()) == ({"spec": {"replicas": 3}}, {"spec": {"replicas": 10}})
+    assert (write.document(), write.inverse_document()) == (
+        {"spec": {"replicas": 3}},
+        {"spec": {"replicas": 10}},
+    )
 
 
-BAD_DESIRED = ["1_000", "\uff15", "99999999999999999999", "-1", "+3", "3.0", "", "0x10", "1e3", "three", "1001",
-               "\t3", "  "]
+BAD_DESIRED = [
+    "1_000",
+    "\uff15",
+    "99999999999999999999",
+    "-1",
+    "+3",
+    "3.0",
+    "",
+    "0x10",
+    "1e3",
+    "three",
+    "1001",
+    "\t3",
+    "  ",
+]
 
 
 @pytest.mark.parametrize("value", BAD_DESIRED)
@@ -80,7 +106,9 @@ def test_an_invalid_desired_replicas_annotation_is_reported_and_the_scale_refuse
     [finding] = replica_drift.detect(snapshot_of(dep), CONFIG, NOW)
 
     assert finding.cause.code == CauseCode.INVALID_ANNOTATION
-    assert finding.cause.summary.startswith(f"selfheal.dev/desired-replicas={json.dumps(value, ensure_ascii=False)}")
+    assert finding.cause.summary.startswith(
+        f"selfheal.dev/desired-replicas={json.dumps(value, ensure_ascii=False)}"
+    )
     [action] = finding.actions
     assert action.action == ActionKind.SCALE and action.writes == ()
     assert action.refusal is not None and action.refusal.code == SkipCode.INVALID_ANNOTATION
@@ -105,7 +133,9 @@ def test_ascii_spaces_around_a_decimal_count_up_to_the_cap_are_fine(value, expec
 def test_under_an_hpa_a_desired_count_above_its_max_is_reported_and_the_clamp_still_applies():
     dep = make_deployment("web", replicas=12, annotations={"selfheal.dev/desired-replicas": "11"})
 
-    findings = replica_drift.detect(snapshot_of(dep, make_hpa(dep, min_replicas=2, max_replicas=10)), CONFIG, NOW)
+    findings = replica_drift.detect(
+        snapshot_of(dep, make_hpa(dep, min_replicas=2, max_replicas=10)), CONFIG, NOW
+    )
 
     assert [f.cause.code for f in findings] == [CauseCode.INVALID_ANNOTATION, CauseCode.HPA_CLAMP]
     assert findings[0].cause.summary == 'selfheal.dev/desired-replicas="11": above HPA web maxReplicas 10'
@@ -120,14 +150,34 @@ def test_a_huge_last_applied_count_is_refused_not_sent():
     assert finding.cause.code == CauseCode.INVALID_ANNOTATION and finding.actions[0].writes == ()
 
 
-def unavailable_web(*, since_seconds: float, pods_waiting: str | None = None, progressing="NewReplicaSetAvailable",
-                    paused=False):
-    dep = make_deployment("web", replicas=3, available=2, progressing=progressing, paused=paused,
-                          available_since=NOW - timedelta(seconds=since_seconds))
+def unavailable_web(
+    *,
+    since_seconds: float,
+    pods_waiting: str | None = None,
+    progressing="NewReplicaSetAvailable",
+    paused=False,
+):
+    dep = make_deployment(
+        "web",
+        replicas=3,
+        available=2,
+        progressing=progressing,
+        paused=paused,
+        available_since=NOW - timedelta(seconds=since_seconds),
+    )
     rs = make_replicaset(dep, revision=1, available=2)
-    pods = [make_pod("web-a", owner=rs), make_pod("web-b", owner=rs),
-            make_pod("web-c", owner=rs, ready=False, waiting=pods_waiting, restarts=1,
-                     ready_since=NOW - timedelta(seconds=since_seconds))]
+    pods = [
+        make_pod("web-a", owner=rs),
+        make_pod("web-b", owner=rs),
+        make_pod(
+            "web-c",
+            owner=rs,
+            ready=False,
+            waiting=pods_waiting,
+            restarts=1,
+            ready_since=NOW - timedelta(seconds=since_seconds),
+        ),
+    ]
     return snapshot_of(dep, rs, *pods)
 
 
@@ -139,21 +189,32 @@ def test_a_deployment_short_of_available_replicas_past_its_deadline_gets_a_rolli
     assert action.action == ActionKind.ROLLOUT_RESTART
     [write] = action.writes
     assert write.content_type == ContentType.STRATEGIC_MERGE_PATCH
-    assert write.document() == {"spec": {"template": {"metadata": {"annotations": {
-        "kubectl.kubernetes.io/restartedAt": "2024-05-01T12:00:00Z"}}}}}
-    assert write.inverse_document() == {"spec": {"template": {"metadata": {"annotations": {
-        "kubectl.kubernetes.io/restartedAt": None}}}}}
+    assert write.document() == {
+        "spec": {
+            "template": {
+                "metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2024-05-01T12:00:00Z"}}
+            }
+        }
+    }
+    assert write.inverse_document() == {
+        "spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": None}}}}
+    }
     assert any("web-c" in e for e in finding.evidence)
 
 
-@pytest.mark.parametrize(("since", "waiting", "progressing", "paused"), [
-    (300, None, "NewReplicaSetAvailable", False),  # not yet past progressDeadlineSeconds (600)
-    (900, "CrashLoopBackOff", "NewReplicaSetAvailable", False),  # explained by the crash-loop detector
-    (900, "ImagePullBackOff", "NewReplicaSetAvailable", False),
-    (900, None, "ReplicaSetUpdated", False),  # a rollout is in progress
-    (900, None, "NewReplicaSetAvailable", True),  # paused
-])
-def test_availability_drift_is_not_reported_when_something_else_explains_it(since, waiting, progressing, paused):
+@pytest.mark.parametrize(
+    ("since", "waiting", "progressing", "paused"),
+    [
+        (300, None, "NewReplicaSetAvailable", False),  # not yet past progressDeadlineSeconds (600)
+        (900, "CrashLoopBackOff", "NewReplicaSetAvailable", False),  # explained by the crash-loop detector
+        (900, "ImagePullBackOff", "NewReplicaSetAvailable", False),
+        (900, None, "ReplicaSetUpdated", False),  # a rollout is in progress
+        (900, None, "NewReplicaSetAvailable", True),  # paused
+    ],
+)
+def test_availability_drift_is_not_reported_when_something_else_explains_it(
+    since, waiting, progressing, paused
+):
     snap = unavailable_web(since_seconds=since, pods_waiting=waiting, progressing=progressing, paused=paused)
 
     assert [f for f in replica_drift.detect(snap, CONFIG, NOW) if f.cause.code == CauseCode.UNAVAILABLE] == []
@@ -165,5 +226,8 @@ def test_an_aborted_canary_is_not_scaled_back_to_its_recorded_replicas():
     stable = make_deployment("web", annotations=split)
     canary = make_deployment("web-canary", replicas=0, last_applied={"spec": {"replicas": 1}})
 
-    assert [f for f in replica_drift.detect(snapshot_of(stable, canary), CONFIG, NOW)
-            if f.workload.name == "web-canary"] == []
+    assert [
+        f
+        for f in replica_drift.detect(snapshot_of(stable, canary), CONFIG, NOW)
+        if f.workload.name == "web-canary"
+    ] == []

@@ -45,25 +45,33 @@ def skips(snapshot):
     return result, {(s.action.action, s.action.target.name): s.code for s in result.skipped}
 
 
-
 def no_rollback_rung(finding) -> bool:
     """The ladder has no rollback to climb to: none proposed, or one refused for a human with no write."""
     e = finding.escalation
     return e is None or (e.refusal is not None and e.refusal.code == SkipCode.NEEDS_HUMAN and e.writes == ())
 
+
 def test_every_undecodable_object_is_a_warning_naming_the_object_and_the_field_and_proposes_nothing():
     dep = make_deployment("web")
     rs = make_replicaset(dep, revision=1)
-    problems = (broken(make_pod("web-1", owner=rs)), broken(make_hpa(dep)), broken(make_configmap("web-config")))
+    problems = (
+        broken(make_pod("web-1", owner=rs)),
+        broken(make_hpa(dep)),
+        broken(make_configmap("web-config")),
+    )
 
     findings = undecodable.detect(with_problems(snapshot_of(dep, rs), *problems), CONFIG, NOW)
 
     assert [(f.cause.code, f.severity, f.actions) for f in findings] == [
-        (CauseCode.UNDECODABLE_OBJECT, Severity.WARNING, ())] * 3
+        (CauseCode.UNDECODABLE_OBJECT, Severity.WARNING, ())
+    ] * 3
     pod, hpa, cm = findings
     assert str(pod.workload) == "Deployment/web" and str(pod.subject) == "Pod/web-1" and pod.failing
     assert pod.evidence == ("pods page 1: item 0 (web-1): status.phase: Expected str, got int",)
-    assert pod.cause.summary == "Pod web-1 could not be decoded (status.phase: Expected str, got int); left out of this pass"
+    assert (
+        pod.cause.summary
+        == "Pod web-1 could not be decoded (status.phase: Expected str, got int); left out of this pass"
+    )
     assert str(hpa.workload) == "Deployment/web" and not hpa.failing  # an HPA says nothing about health
     assert str(cm.workload) == "ConfigMap/web-config" and cm.subject is None and not cm.failing
 
@@ -101,15 +109,23 @@ def test_a_deployment_with_an_undecodable_pod_counts_as_failing_for_the_mass_fai
     result, _ = skips(and_one_unreadable)
     assert result.approved == ()
     assert {(s.action.workload.name, s.code) for s in result.skipped} == {
-        ("a", SkipCode.MASS_FAILURE), ("b", SkipCode.MASS_FAILURE)}
+        ("a", SkipCode.MASS_FAILURE),
+        ("b", SkipCode.MASS_FAILURE),
+    }
 
 
 # --- "more than half of the current revision's pods are failing" -------------------------------------------
 
 
 def rollout_of_v2(*, failing: int, healthy: int, unreadable: int):
-    dep = make_deployment("web", image=V2, revision=2, progressing="ReplicaSetUpdated",
-                          updated=failing + healthy + unreadable, available=3)
+    dep = make_deployment(
+        "web",
+        image=V2,
+        revision=2,
+        progressing="ReplicaSetUpdated",
+        updated=failing + healthy + unreadable,
+        available=3,
+    )
     old = make_replicaset(dep, revision=1, image=V1, replicas=3)
     new = make_replicaset(dep, revision=2, replicas=failing + healthy + unreadable, available=healthy)
     pods = crashing_pods(new, failing) + healthy_pods(new, healthy)
@@ -139,7 +155,9 @@ def test_a_verdict_that_holds_whichever_way_the_unseen_pods_go_is_acted_on():
 
 
 def test_unseen_pods_of_an_older_replicaset_do_not_put_the_verdict_in_doubt():
-    dep = make_deployment("web", image=V2, revision=2, progressing="ReplicaSetUpdated", updated=2, available=3)
+    dep = make_deployment(
+        "web", image=V2, revision=2, progressing="ReplicaSetUpdated", updated=2, available=3
+    )
     old = make_replicaset(dep, revision=1, image=V1, replicas=3)
     new = make_replicaset(dep, revision=2, replicas=2, available=1)
     pods = crashing_pods(new, 1) + healthy_pods(new, 1)
@@ -188,9 +206,13 @@ def test_a_crash_looping_pod_of_an_undecodable_deployment_is_reported_under_it_a
     assert str(finding.workload) == "Deployment/web" and finding.escalation is None
     [action] = finding.actions
     assert action.refusal is not None and action.refusal.code == SkipCode.UNDECODABLE_OBJECT
-    assert action.refusal.text.startswith("the owner of pod web-1 cannot be seen: Deployment web (status.replicas")
+    assert action.refusal.text.startswith(
+        "the owner of pod web-1 cannot be seen: Deployment web (status.replicas"
+    )
     result, skipped = skips(snap)
-    assert result.approved == () and skipped == {(ActionKind.RESTART_POD, "web-1"): SkipCode.UNDECODABLE_OBJECT}
+    assert result.approved == () and skipped == {
+        (ActionKind.RESTART_POD, "web-1"): SkipCode.UNDECODABLE_OBJECT
+    }
 
 
 def test_a_crash_looping_pod_of_an_undecodable_replicaset_is_not_restarted_either():
@@ -206,8 +228,13 @@ def test_a_crash_looping_pod_of_an_undecodable_replicaset_is_not_restarted_eithe
 
 
 def test_a_pod_whose_replicaset_is_gone_and_a_bare_pod_keep_their_usual_treatment():
-    orphan = make_pod("orphan", owner=("ReplicaSet", "web-gone"), restarts=9, waiting="CrashLoopBackOff",
-                      last_terminated=("Error", 1))
+    orphan = make_pod(
+        "orphan",
+        owner=("ReplicaSet", "web-gone"),
+        restarts=9,
+        waiting="CrashLoopBackOff",
+        last_terminated=("Error", 1),
+    )
     bare = make_pod("debug", restarts=9, waiting="CrashLoopBackOff", last_terminated=("Error", 1))
     snap = with_problems(snapshot_of(orphan, bare), broken(make_configmap("unrelated")))
 
@@ -229,7 +256,10 @@ def test_an_undecodable_hpa_targeting_the_deployment_refuses_the_scale():
     assert finding.cause.code == CauseCode.REPLICA_DRIFT
     [action] = finding.actions
     assert action.writes == () and action.refusal is not None
-    assert action.refusal.code == SkipCode.UNDECODABLE_OBJECT and "an HPA may own the replica count" in action.refusal.text
+    assert (
+        action.refusal.code == SkipCode.UNDECODABLE_OBJECT
+        and "an HPA may own the replica count" in action.refusal.text
+    )
 
 
 def test_an_undecodable_hpa_of_another_deployment_does_not_block_the_scale():
@@ -257,8 +287,11 @@ def test_availability_drift_with_an_undecodable_pod_gets_no_rolling_restart():
 
 
 def test_an_undecodable_configmap_is_not_missing_its_content_is_unknown():
-    template = make_template("web", env_from_configmap="web-config",
-                             annotations={"selfheal.dev/config-checksum": "sha256:" + "0" * 64})
+    template = make_template(
+        "web",
+        env_from_configmap="web-config",
+        annotations={"selfheal.dev/config-checksum": "sha256:" + "0" * 64},
+    )
     dep = make_deployment("web", template=template)
     snap = with_problems(snapshot_of(dep), broken(make_configmap("web-config")))
 
@@ -283,4 +316,6 @@ def test_a_namespace_with_one_undecodable_pod_is_still_healed():
     result = plan(run_detectors(snap, CONFIG, NOW), snap, [], Limits(), NOW)
 
     assert [(a.action, a.target.name) for a in result.approved] == [(ActionKind.SCALE, "web")]
-    assert any(f.cause.code == CauseCode.UNDECODABLE_OBJECT and "web-bad" in f.evidence[0] for f in result.findings)
+    assert any(
+        f.cause.code == CauseCode.UNDECODABLE_OBJECT and "web-bad" in f.evidence[0] for f in result.findings
+    )

@@ -17,11 +17,18 @@ PATH = "/apis/coordination.k8s.io/v1/namespaces/shop/leases"
 
 
 def lease(holder: str | None, renewed: datetime, duration: int = 60, transitions: int = 2) -> dict:
-    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-            "metadata": {"name": "self-heal-cpt", "namespace": "shop", "resourceVersion": "5"},
-            "spec": {"holderIdentity": holder, "leaseDurationSeconds": duration,
-                     "acquireTime": micro_time(renewed), "renewTime": micro_time(renewed),
-                     "leaseTransitions": transitions}}
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": "self-heal-cpt", "namespace": "shop", "resourceVersion": "5"},
+        "spec": {
+            "holderIdentity": holder,
+            "leaseDurationSeconds": duration,
+            "acquireTime": micro_time(renewed),
+            "renewTime": micro_time(renewed),
+            "leaseTransitions": transitions,
+        },
+    }
 
 
 class Clock:
@@ -35,8 +42,12 @@ class Clock:
 class LeaseApi:
     """A Lease store: GET answers the current object, POST creates, PUT replaces (or answers `put_answer`)."""
 
-    def __init__(self, current: dict | None = None, put_answer: Response | None = None,
-                 post_answer: Response | None = None):
+    def __init__(
+        self,
+        current: dict | None = None,
+        put_answer: Response | None = None,
+        post_answer: Response | None = None,
+    ):
         self.current = current
         self.put_answer = put_answer
         self.post_answer = post_answer
@@ -89,7 +100,9 @@ def test_an_expired_lease_is_taken_over_and_counts_a_transition():
 @pytest.mark.parametrize("method", ["POST", "PUT"])
 def test_losing_the_race_for_the_lease_is_a_409_and_means_someone_else_acts(method):
     current = None if method == "POST" else lease(None, NOW - timedelta(minutes=5))
-    api = FakeTransport(LeaseApi(current, put_answer=status(409, "Conflict"), post_answer=status(409, "AlreadyExists")))
+    api = FakeTransport(
+        LeaseApi(current, put_answer=status(409, "Conflict"), post_answer=status(409, "AlreadyExists"))
+    )
 
     assert not lock(api).acquire().acquired
 

@@ -26,9 +26,16 @@ TIMEOUT = ApiFailure(None, "ReadTimeoutError", "read timed out")
 
 
 def scale_web(to: int = 5) -> PlannedAction:
-    return propose(ActionKind.SCALE, ref_of("Deployment", WEB.metadata), (requests.replicas(WEB, to),),
-                   reason="replica_drift", summary=f"scale web to {to}", ladder=Ladder.REPLICAS, detector="test",
-                   severity=Severity.WARNING)
+    return propose(
+        ActionKind.SCALE,
+        ref_of("Deployment", WEB.metadata),
+        (requests.replicas(WEB, to),),
+        reason="replica_drift",
+        summary=f"scale web to {to}",
+        ladder=Ladder.REPLICAS,
+        detector="test",
+        severity=Severity.WARNING,
+    )
 
 
 class Server:
@@ -40,8 +47,14 @@ class Server:
         self.conflict_after_loss = conflict_after_loss
 
     def doc(self) -> dict[str, Any]:
-        return {"metadata": {"uid": WEB.metadata.uid, "resourceVersion": str(self.rv), "generation": self.generation},
-                "spec": {"replicas": self.replicas}}
+        return {
+            "metadata": {
+                "uid": WEB.metadata.uid,
+                "resourceVersion": str(self.rv),
+                "generation": self.generation,
+            },
+            "spec": {"replicas": self.replicas},
+        }
 
     def __call__(self, req: Request) -> Response:
         if req.method == "GET":
@@ -88,14 +101,21 @@ def test_a_409_to_our_own_write_is_not_a_change_since_read():
             calls["patch"] += 1
             if calls["patch"] == 1:
                 server(req)  # applied...
-                raise ApiFailure(503, "ServiceUnavailable", "the proxy lost the answer")  # ...but a 503 came back
+                raise ApiFailure(
+                    503, "ServiceUnavailable", "the proxy lost the answer"
+                )  # ...but a 503 came back
         return server(req)
 
     api = FakeTransport(handler)
     outcome = Executor(api, dry_run=False, sleep=lambda _s: None).execute(scale_web())
 
     assert (outcome.result, outcome.reason) == (Result.APPLIED, "replica_drift")
-    assert [r.method for r in api.requests] == ["GET", "PATCH", "PATCH", "GET"]  # 409, then found in the object
+    assert [r.method for r in api.requests] == [
+        "GET",
+        "PATCH",
+        "PATCH",
+        "GET",
+    ]  # 409, then found in the object
     assert server.generation == 2
 
 

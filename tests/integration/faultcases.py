@@ -39,41 +39,89 @@ from tests.integration.worlds import decisions
 CALL_SITES: list[tuple[str, str]] = [
     ("fresh", "GET /apis/batch/v1/namespaces/{ns}/cronjobs/{name} @ run: run_pass > _suspended"),
     ("fresh", "GET /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name} @ execution.lease: acquire"),
-    ("fresh", "POST /apis/coordination.k8s.io/v1/namespaces/{ns}/leases @ execution.lease: acquire > _create > _write"),
+    (
+        "fresh",
+        "POST /apis/coordination.k8s.io/v1/namespaces/{ns}/leases @ execution.lease: acquire > _create > _write",
+    ),
     ("fresh", "GET /api/v1/namespaces/{ns}/pods first @ snapshot.reader: read_snapshot > list_all"),
     ("fresh", "GET /api/v1/namespaces/{ns}/pods continue @ snapshot.reader: read_snapshot > list_all"),
-    ("fresh", "GET /apis/apps/v1/namespaces/{ns}/deployments first @ snapshot.reader: read_snapshot > list_all"),
-    ("fresh", "GET /apis/apps/v1/namespaces/{ns}/deployments continue @ snapshot.reader: read_snapshot > list_all"),
-    ("fresh", "GET /apis/apps/v1/namespaces/{ns}/replicasets first @ snapshot.reader: read_snapshot > list_all"),
-    ("fresh", "GET /apis/apps/v1/namespaces/{ns}/replicasets continue @ snapshot.reader: read_snapshot > list_all"),
-    ("fresh", "GET /apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers first @ snapshot.reader: "
-              "read_snapshot > list_all"),
-    ("fresh", "GET /apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers continue @ snapshot.reader: "
-              "read_snapshot > list_all"),
-    ("fresh", "GET /apis/policy/v1/namespaces/{ns}/poddisruptionbudgets first @ snapshot.reader: "
-              "read_snapshot > list_all"),
-    ("fresh", "GET /apis/policy/v1/namespaces/{ns}/poddisruptionbudgets continue @ snapshot.reader: "
-              "read_snapshot > list_all"),
+    (
+        "fresh",
+        "GET /apis/apps/v1/namespaces/{ns}/deployments first @ snapshot.reader: read_snapshot > list_all",
+    ),
+    (
+        "fresh",
+        "GET /apis/apps/v1/namespaces/{ns}/deployments continue @ snapshot.reader: read_snapshot > list_all",
+    ),
+    (
+        "fresh",
+        "GET /apis/apps/v1/namespaces/{ns}/replicasets first @ snapshot.reader: read_snapshot > list_all",
+    ),
+    (
+        "fresh",
+        "GET /apis/apps/v1/namespaces/{ns}/replicasets continue @ snapshot.reader: read_snapshot > list_all",
+    ),
+    (
+        "fresh",
+        "GET /apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers first @ snapshot.reader: "
+        "read_snapshot > list_all",
+    ),
+    (
+        "fresh",
+        "GET /apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers continue @ snapshot.reader: "
+        "read_snapshot > list_all",
+    ),
+    (
+        "fresh",
+        "GET /apis/policy/v1/namespaces/{ns}/poddisruptionbudgets first @ snapshot.reader: "
+        "read_snapshot > list_all",
+    ),
+    (
+        "fresh",
+        "GET /apis/policy/v1/namespaces/{ns}/poddisruptionbudgets continue @ snapshot.reader: "
+        "read_snapshot > list_all",
+    ),
     ("fresh", "GET /api/v1/namespaces/{ns}/configmaps first @ snapshot.reader: read_snapshot > list_all"),
     ("fresh", "GET /api/v1/namespaces/{ns}/configmaps continue @ snapshot.reader: read_snapshot > list_all"),
     ("fresh", "GET /apis/apps/v1/namespaces/{ns}/deployments/{name} @ execution.recovery: check > _present"),
     ("fresh", "GET /api/v1/namespaces/{ns}/pods/{name} @ execution.recovery: check > _present > _evicted"),
-    ("fresh", "PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name} @ execution.lease: keep_alive > _put "
-              "> _write"),
-    ("fresh", "GET /api/v1/namespaces/{ns}/pods/{name} @ execution.executor: execute > _execute > _apply > _fresh"),
-    ("fresh", "POST /api/v1/namespaces/{ns}/pods/{name}/eviction @ execution.executor: execute > _execute > _apply "
-              "> _send > _retrying > once"),
-    ("fresh", "GET /apis/apps/v1/namespaces/{ns}/deployments/{name} @ execution.executor: execute > _execute > "
-              "_apply > _fresh"),
-    ("fresh", "PATCH /apis/apps/v1/namespaces/{ns}/deployments/{name} @ execution.executor: execute > _execute > "
-              "_apply > _send > _retrying > once"),
-    ("fresh", "PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name} @ execution.lease: release > _put > "
-              "_write"),
+    (
+        "fresh",
+        "PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name} @ execution.lease: keep_alive > _put "
+        "> _write",
+    ),
+    (
+        "fresh",
+        "GET /api/v1/namespaces/{ns}/pods/{name} @ execution.executor: execute > _execute > _apply > _fresh",
+    ),
+    (
+        "fresh",
+        "POST /api/v1/namespaces/{ns}/pods/{name}/eviction @ execution.executor: execute > _execute > _apply "
+        "> _send > _retrying > once",
+    ),
+    (
+        "fresh",
+        "GET /apis/apps/v1/namespaces/{ns}/deployments/{name} @ execution.executor: execute > _execute > "
+        "_apply > _fresh",
+    ),
+    (
+        "fresh",
+        "PATCH /apis/apps/v1/namespaces/{ns}/deployments/{name} @ execution.executor: execute > _execute > "
+        "_apply > _send > _retrying > once",
+    ),
+    (
+        "fresh",
+        "PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name} @ execution.lease: release > _put > "
+        "_write",
+    ),
     ("fresh", "prometheus: GET /api/v1/query"),
     ("fresh", "prometheus: GET /api/v1/query_range"),
     ("fresh", "pushgateway: POST /metrics/job/self-heal-cpt/namespace/{ns}"),
-    ("inherited", "PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name} @ execution.lease: acquire > "
-                  "_put > _write"),
+    (
+        "inherited",
+        "PUT /apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name} @ execution.lease: acquire > "
+        "_put > _write",
+    ),
 ]
 
 # What a call site failing for good means for the pass (the first matching pattern wins).
@@ -132,10 +180,14 @@ def baselines(tmp_path_factory: Any) -> dict[str, Baseline]:
             inverses = set()
             for line in fw.history():
                 for rec in line.get("inverse") or ():
-                    path_kind = {"Deployment": "/apis/apps/v1/namespaces/shop/deployments/",
-                                 "Pod": "/api/v1/namespaces/shop/pods/"}[rec["kind"]]
+                    path_kind = {
+                        "Deployment": "/apis/apps/v1/namespaces/shop/deployments/",
+                        "Pod": "/api/v1/namespaces/shop/pods/",
+                    }[rec["kind"]]
                     inverses.add(("PATCH", path_kind + rec["name"], json.dumps(rec["body"], sort_keys=True)))
-            out[scenario] = Baseline(result.exit_code, decisions(result), Counter(fw.applied_writes()), inverses)
+            out[scenario] = Baseline(
+                result.exit_code, decisions(result), Counter(fw.applied_writes()), inverses
+            )
     assert out["fresh"].exit_code == 0 and {r for r, _ in out["fresh"].decisions.values()} == {"applied"}
     assert {a for a, _ in out["fresh"].decisions} == {"restart_pod", "canary_abort", "scale"}
     return out
@@ -179,7 +231,9 @@ def check(tmp_path: Path, base: Baseline, scenario: str, site: str, fault: str, 
     # nothing twice, nothing unplanned, nothing unrecorded
     assert [w for w, n in applied.items() if n > 1] == []
     assert [w for w in applied if w not in base.writes and w not in base.inverses] == []
-    intents = {(p["kind"], p["name"]) for e in history if e["result"] == "intent" for p in e.get("patch") or ()}
+    intents = {
+        (p["kind"], p["name"]) for e in history if e["result"] == "intent" for p in e.get("patch") or ()
+    }
     assert [w for w in applied if _target(w[1]) not in intents] == []
 
     # one outcome per intent; at most one resolution of each intent the killed run left
@@ -190,14 +244,19 @@ def check(tmp_path: Path, base: Baseline, scenario: str, site: str, fault: str, 
 
     # every failed attempt is in the log
     failed_api = Counter((e.method, e.path) for e in fw.api.log if e.fault)
-    logged = Counter((e["method"], e["path"]) for e in events if e["event"] == "request.failed" and "path" in e)
+    logged = Counter(
+        (e["method"], e["path"]) for e in events if e["event"] == "request.failed" and "path" in e
+    )
     assert {k: n for k, n in failed_api.items() if logged[k] < n} == {}
     if kind == "pushgateway":
-        assert sum(e["event"] == "request.failed" and "/metrics/job/" in e.get("url", "") for e in events) == \
-            len(fw.pushgateway.log) - len(pushed)
+        assert sum(
+            e["event"] == "request.failed" and "/metrics/job/" in e.get("url", "") for e in events
+        ) == len(fw.pushgateway.log) - len(pushed)
     if kind in ("prometheus", "forecasts") and not recovers:
-        assert any(e["level"] in ("warning", "error") and e["event"].startswith(("prometheus.", "signals."))
-                   for e in events), [e["event"] for e in events]
+        assert any(
+            e["level"] in ("warning", "error") and e["event"].startswith(("prometheus.", "signals."))
+            for e in events
+        ), [e["event"] for e in events]
     if kind == "forecasts" and mode == "always":  # the risk report says why the forecasts are unknown
         risk = json.loads((tmp_path / "aiops/risk-prediction.json").read_text())
         missing = json.dumps(risk["confidence"]["missing"])
@@ -225,12 +284,16 @@ def _expected(kind: str, site: str, fault: str, mode: str, recovers: bool, base:
             hit = {k for k, v in got.items() if v != base.decisions[k]}
             assert hit and {k[0] for k in hit} <= actions, got
             assert all(got[k][0] in ("failed", "skipped") for k in hit), got
+
         return code, check
 
     if kind == "executor_write" and fault == "429" and "/eviction" in site:
+
         def pdb_blocked(got: dict[Any, Any]) -> None:
             assert {k: v for k, v in got.items() if v != base.decisions[k]} == {
-                k: ("skipped", "pdb_blocked") for k in got if k[0] == "restart_pod"}
+                k: ("skipped", "pdb_blocked") for k in got if k[0] == "restart_pod"
+            }
+
         return 0, pdb_blocked  # a 429 on an eviction is a PodDisruptionBudget's "not now", even once
     if kind == "pushgateway" or recovers:
         return 0, same
@@ -241,13 +304,17 @@ def _expected(kind: str, site: str, fault: str, mode: str, recovers: bool, base:
     if kind in ("release", "recovery", "forecasts"):
         return 0, same
     if kind == "prometheus":
+
         def no_canary(got: dict[Any, Any]) -> None:
             assert got == {k: v for k, v in base.decisions.items() if k[0] != "canary_abort"}
+
         return 0, no_canary
     if kind == "renew":
+
         def interrupted(got: dict[Any, Any]) -> None:
             assert got.keys() == base.decisions.keys()
             assert {v for k, v in got.items() if v != base.decisions[k]} <= {("skipped", "interrupted")}
+
         return 4, interrupted
     deployments = {"scale", "canary_abort"}
     touched = {"restart_pod"} if "/pods/" in site else deployments

@@ -37,8 +37,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-STATUS_FAULTS = {"500": (500, "InternalError"), "503": (503, "ServiceUnavailable"),
-                 "429": (429, "TooManyRequests"), "409": (409, "Conflict"), "410": (410, "Expired")}
+STATUS_FAULTS = {
+    "500": (500, "InternalError"),
+    "503": (503, "ServiceUnavailable"),
+    "429": (429, "TooManyRequests"),
+    "409": (409, "Conflict"),
+    "410": (410, "Expired"),
+}
 LOST_ANSWER_FAULTS = ("delay", "trickle", "drop")
 FAULTS = (*STATUS_FAULTS, *LOST_ANSWER_FAULTS)
 TRANSIENT = ("500", "503", "429", "delay", "trickle", "drop")
@@ -65,7 +70,9 @@ class Logged:
     status: int | None  # None: no answer (dropped, held or trickled)
     fault: str = ""
     upstream_status: int | None = None  # what the upstream answered when the request was forwarded
-    waited: float | None = None  # delay/trickle: seconds the client waited before it hung up (None: it never did)
+    waited: float | None = (
+        None  # delay/trickle: seconds the client waited before it hung up (None: it never did)
+    )
 
 
 @dataclass
@@ -108,8 +115,9 @@ class FaultFront:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     @property
@@ -164,8 +172,15 @@ class FaultFront:
         if fault is not None and fault.kind in STATUS_FAULTS:
             code, reason = STATUS_FAULTS[fault.kind]
             headers = {"Retry-After": str(fault.retry_after)} if code == 429 else {}
-            doc = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": reason,
-                   "message": f"fault injected: {reason}", "code": code}
+            doc = {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "reason": reason,
+                "message": f"fault injected: {reason}",
+                "code": code,
+            }
             entry.status = code
             self._answer(h, code, {"Content-Type": "application/json", **headers}, json.dumps(doc).encode())
             return
@@ -205,7 +220,9 @@ class FaultFront:
                 pass
             entry.waited = time.monotonic() - began
 
-    def _forward(self, h: BaseHTTPRequestHandler, parts: Any, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _forward(
+        self, h: BaseHTTPRequestHandler, parts: Any, body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         query = f"?{parts.query}" if parts.query else ""
         if self.app is not None:
             return self.app(h.command, parts.path, parts.query, body)
@@ -216,8 +233,11 @@ class FaultFront:
             conn.request(h.command, parts.path + query, body=body or None, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
-            kept = {k: v for k, v in resp.getheaders()
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection")}
+            kept = {
+                k: v
+                for k, v in resp.getheaders()
+                if k.lower() not in ("content-length", "transfer-encoding", "connection")
+            }
             return resp.status, kept, data
         finally:
             conn.close()

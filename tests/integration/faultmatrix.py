@@ -52,7 +52,9 @@ CLOCK_STEP = 2.0  # each reading of the pass's clock moves it on, so the Lease i
 KILLED_RUN = "0" * 32
 
 _PLUMBING = ("/selfheal/kube/transport.py", "/selfheal/kube/retry.py", "/tenacity/")
-_PATH = re.compile(r"^(?P<prefix>/apis?/.*?/namespaces/)[^/]+/(?P<plural>[^/]+)(?P<name>/[^/]+)?(?P<sub>/.*)?$")
+_PATH = re.compile(
+    r"^(?P<prefix>/apis?/.*?/namespaces/)[^/]+/(?P<plural>[^/]+)(?P<name>/[^/]+)?(?P<sub>/.*)?$"
+)
 
 
 def template_of(path: str) -> str:
@@ -83,7 +85,11 @@ def _chain() -> str:
 
 def site_of(req: Request) -> str:
     page = ""
-    if req.method == "GET" and template_of(req.path).endswith(("s", "ies")) and "{name}" not in template_of(req.path):
+    if (
+        req.method == "GET"
+        and template_of(req.path).endswith(("s", "ies"))
+        and "{name}" not in template_of(req.path)
+    ):
         page = " continue" if any(k == "continue" for k, _ in req.query) else " first"
     return f"{req.method} {template_of(req.path)}{page} @ {_chain()}"
 
@@ -109,10 +115,15 @@ def world_documents() -> list[dict[str, Any]]:
         *rolled_out("front-canary", image="shop/front:2", replicas=1),
         *rolled_out("db", image="shop/db:1", replicas=2),
         *rolled_out("cache", image="shop/cache:1", replicas=2),
-        hpa("db", min_replicas=2, max_replicas=4), hpa("cache", min_replicas=2, max_replicas=4),
+        hpa("db", min_replicas=2, max_replicas=4),
+        hpa("cache", min_replicas=2, max_replicas=4),
         hpa("front", min_replicas=2, max_replicas=4),
-        pdb("db", max_unavailable=1), pdb("cache", max_unavailable=1), pdb("api", max_unavailable=1),
-        configmap("web-config", {"a": "1"}), configmap("api-config", {"b": "2"}), configmap("db-config", {"c": "3"}),
+        pdb("db", max_unavailable=1),
+        pdb("cache", max_unavailable=1),
+        pdb("api", max_unavailable=1),
+        configmap("web-config", {"a": "1"}),
+        configmap("api-config", {"b": "2"}),
+        configmap("db-config", {"c": "3"}),
         cronjob(ns=NS),
     ]
 
@@ -132,29 +143,74 @@ def dangling_intents(sb: Sandbox) -> list[dict[str, Any]]:
     """Two intents a killed run wrote and never resolved: a scale of db, an eviction of a cache pod."""
     pod = next(p for p in sb.list("Pod") if p["metadata"]["name"].startswith("cache-"))
     ts = (sb.clock.now() - timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
-    common = {"ts": ts, "run_id": KILLED_RUN, "namespace": NS, "result": "intent", "detector": "replica_drift",
-              "ladder": "replicas", "reason": "replica_drift", "message": "killed before its outcome"}
+    common = {
+        "ts": ts,
+        "run_id": KILLED_RUN,
+        "namespace": NS,
+        "result": "intent",
+        "detector": "replica_drift",
+        "ladder": "replicas",
+        "reason": "replica_drift",
+        "message": "killed before its outcome",
+    }
     return [
-        {**common, "action": "scale", "kind": "Deployment", "name": "db", "workload": "Deployment/db",
-         "intent": f"{KILLED_RUN}-1", "patch": [{"kind": "Deployment", "name": "db",
-                                                  "content_type": "application/merge-patch+json",
-                                                  "body": {"spec": {"replicas": 4}}}]},
-        {**common, "action": "restart_pod", "kind": "Pod", "name": pod["metadata"]["name"],
-         "workload": "Deployment/cache", "intent": f"{KILLED_RUN}-2", "detector": "crashloop", "ladder": "health",
-         "patch": [{"kind": "Pod", "name": pod["metadata"]["name"], "subresource": "eviction",
+        {
+            **common,
+            "action": "scale",
+            "kind": "Deployment",
+            "name": "db",
+            "workload": "Deployment/db",
+            "intent": f"{KILLED_RUN}-1",
+            "patch": [
+                {
+                    "kind": "Deployment",
+                    "name": "db",
+                    "content_type": "application/merge-patch+json",
+                    "body": {"spec": {"replicas": 4}},
+                }
+            ],
+        },
+        {
+            **common,
+            "action": "restart_pod",
+            "kind": "Pod",
+            "name": pod["metadata"]["name"],
+            "workload": "Deployment/cache",
+            "intent": f"{KILLED_RUN}-2",
+            "detector": "crashloop",
+            "ladder": "health",
+            "patch": [
+                {
+                    "kind": "Pod",
+                    "name": pod["metadata"]["name"],
+                    "subresource": "eviction",
                     "content_type": "application/json",
-                    "body": {"apiVersion": "policy/v1", "kind": "Eviction",
-                             "metadata": {"name": pod["metadata"]["name"], "namespace": NS},
-                             "deleteOptions": {"preconditions": {"uid": pod["metadata"]["uid"]}}}}]},
+                    "body": {
+                        "apiVersion": "policy/v1",
+                        "kind": "Eviction",
+                        "metadata": {"name": pod["metadata"]["name"], "namespace": NS},
+                        "deleteOptions": {"preconditions": {"uid": pod["metadata"]["uid"]}},
+                    },
+                }
+            ],
+        },
     ]
 
 
 def dead_lease(sb: Sandbox) -> dict[str, Any]:
     renewed = (sb.clock.now() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-            "metadata": {"name": "self-heal-cpt", "namespace": NS},
-            "spec": {"holderIdentity": "killed-host/000000000000", "leaseDurationSeconds": 60,
-                     "acquireTime": renewed, "renewTime": renewed, "leaseTransitions": 3}}
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": "self-heal-cpt", "namespace": NS},
+        "spec": {
+            "holderIdentity": "killed-host/000000000000",
+            "leaseDurationSeconds": 60,
+            "acquireTime": renewed,
+            "renewTime": renewed,
+            "leaseTransitions": 3,
+        },
+    }
 
 
 # --- a world with faults -------------------------------------------------------------------------------
@@ -197,7 +253,9 @@ class FaultWorld:
         s = self._stack
         self.sb = s.enter_context(Sandbox.start(scenario()))
         self.api = s.enter_context(FaultFront(upstream=self.sb.url))
-        self.prometheus = s.enter_context(FaultFront(app=FakePrometheus({"front-canary": (2000, 400), "front": (20000, 10)})))
+        self.prometheus = s.enter_context(
+            FaultFront(app=FakePrometheus({"front-canary": (2000, 400), "front": (20000, 10)}))
+        )
         self.pushgateway = s.enter_context(FaultFront(app=fake_pushgateway))
         history = self.tmp_path / "logs/rollback-history.log"
         history.parent.mkdir(parents=True, exist_ok=True)
@@ -227,11 +285,18 @@ class FaultWorld:
     # -- one pass -----------------------------------------------------------------------------------
     def settings(self, **overrides: Any) -> Settings:
         base: dict[str, Any] = dict(
-            namespace=NS, risk_file=self.tmp_path / "aiops/risk-prediction.json",
-            history_file=self.tmp_path / "logs/rollback-history.log", log_format="json", page_size=PAGE_SIZE,
-            lease_duration_seconds=LEASE_SECONDS, prometheus_url=self.prometheus.url,
-            pushgateway_url=self.pushgateway.url, prometheus_timeout_seconds=REQUEST_TIMEOUT,
-            prometheus_budget_seconds=3.0, canary_bake_seconds=0)
+            namespace=NS,
+            risk_file=self.tmp_path / "aiops/risk-prediction.json",
+            history_file=self.tmp_path / "logs/rollback-history.log",
+            log_format="json",
+            page_size=PAGE_SIZE,
+            lease_duration_seconds=LEASE_SECONDS,
+            prometheus_url=self.prometheus.url,
+            pushgateway_url=self.pushgateway.url,
+            prometheus_timeout_seconds=REQUEST_TIMEOUT,
+            prometheus_budget_seconds=3.0,
+            canary_bake_seconds=0,
+        )
         base.update(overrides)
         return Settings(**base)
 
@@ -246,8 +311,12 @@ class FaultWorld:
         def sleep(seconds: float) -> None:
             self.sleeps.append(seconds)
 
-        transport = Transport(self.send, timeout_seconds=REQUEST_TIMEOUT,
-                              deadline=time.monotonic() + deadline_seconds, sleep=sleep)
+        transport = Transport(
+            self.send,
+            timeout_seconds=REQUEST_TIMEOUT,
+            deadline=time.monotonic() + deadline_seconds,
+            sleep=sleep,
+        )
         out = io.StringIO()
         from selfheal.reporting import metrics
 
@@ -258,9 +327,17 @@ class FaultWorld:
         began = time.monotonic()
         with redirect_stdout(out):
             try:
-                result = run_pass(PassContext.from_settings(
-                    self.settings(**overrides), NS, transport, run_id=run_id, identity=f"matrix/{run_id[:8]}",
-                    clock=clock, sleep=sleep))
+                result = run_pass(
+                    PassContext.from_settings(
+                        self.settings(**overrides),
+                        NS,
+                        transport,
+                        run_id=run_id,
+                        identity=f"matrix/{run_id[:8]}",
+                        clock=clock,
+                        sleep=sleep,
+                    )
+                )
             finally:
                 configure("info", "off")
                 metrics.PUSH_TIMEOUT_SECONDS, metrics.PUSH_BUDGET_SECONDS = push
@@ -284,8 +361,12 @@ class FaultWorld:
         (method, path, body without the executor's preconditions)."""
         out = []
         for e in self.api.log:
-            if e.method in ("POST", "PUT", "PATCH", "DELETE") and "/leases" not in e.path and \
-                    e.upstream_status is not None and e.upstream_status < 300:
+            if (
+                e.method in ("POST", "PUT", "PATCH", "DELETE")
+                and "/leases" not in e.path
+                and e.upstream_status is not None
+                and e.upstream_status < 300
+            ):
                 out.append((e.method, e.path, unguarded(e.body)))
         return out
 

@@ -39,22 +39,42 @@ class HealingWorld:
     namespace: str
 
     def settings(self, **overrides: Any) -> Settings:
-        base: dict[str, Any] = {"namespace": self.namespace, "risk_file": self.workdir / "aiops/risk-prediction.json",
-                                "history_file": self.workdir / "logs/rollback-history.log", "log_format": "off"}
+        base: dict[str, Any] = {
+            "namespace": self.namespace,
+            "risk_file": self.workdir / "aiops/risk-prediction.json",
+            "history_file": self.workdir / "logs/rollback-history.log",
+            "log_format": "off",
+        }
         base.update(overrides)
         return Settings(**base)
 
-    def run(self, *, context: str | None = None, identity: str | None = None, stop: Callable[[], str] | None = None,
-            deadline: float | None = None, **overrides: Any) -> PassResult:
+    def run(
+        self,
+        *,
+        context: str | None = None,
+        identity: str | None = None,
+        stop: Callable[[], str] | None = None,
+        deadline: float | None = None,
+        **overrides: Any,
+    ) -> PassResult:
         """One pass at the sandbox's time; retries sleep through a no-op; `stop` plays SIGTERM, `deadline`
         (a time.monotonic() value) the pass deadline."""
         run_id = uuid.uuid4().hex
         configure("info", overrides.get("log_format", "off"))
         bind_run(run_id, self.namespace)
         transport = Transport.over(self.sb.api_client(context), deadline=deadline, sleep=lambda _s: None)
-        return run_pass(PassContext.from_settings(self.settings(**overrides), self.namespace, transport, run_id=run_id,
-                                                  identity=identity or f"test/{run_id[:8]}", clock=self.sb.clock.now,
-                                                  sleep=lambda _s: None, stop=stop))
+        return run_pass(
+            PassContext.from_settings(
+                self.settings(**overrides),
+                self.namespace,
+                transport,
+                run_id=run_id,
+                identity=identity or f"test/{run_id[:8]}",
+                clock=self.sb.clock.now,
+                sleep=lambda _s: None,
+                stop=stop,
+            )
+        )
 
     def advance(self, seconds: float) -> None:
         self.sb.advance(seconds)
@@ -76,8 +96,11 @@ class HealingWorld:
 
     def writes(self) -> list[Any]:
         """Every request that changed (or dry-ran a change to) the cluster, Lease traffic excluded."""
-        return [r for r in self.sb.requests
-                if r.method in ("POST", "PUT", "PATCH", "DELETE") and "/leases" not in r.path]
+        return [
+            r
+            for r in self.sb.requests
+            if r.method in ("POST", "PUT", "PATCH", "DELETE") and "/leases" not in r.path
+        ]
 
 
 @contextlib.contextmanager

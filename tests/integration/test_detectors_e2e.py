@@ -44,17 +44,26 @@ def _risk_file_tells(world, *, factor, cause, applied_actions):
 def test_a_crash_looping_pod_of_a_healthy_revision_is_evicted_and_its_replacement_runs(tmp_path):
     # web has run image shop/web:1 for a month; five minutes ago one pod's cache got corrupted
     # (exit 1, a container restart keeps the cache, a new pod does not).
-    world_file = story(*rolled_out("web", image="shop/web:1", replicas=4, crashing=1),
-                       image_behavior("shop/web:1", "CrashUntilRestarted"))
+    world_file = story(
+        *rolled_out("web", image="shop/web:1", replicas=4, crashing=1),
+        image_behavior("shop/web:1", "CrashUntilRestarted"),
+    )
     with healing_world(world_file, tmp_path) as world:
         before = pod_names(world, "app=web")
-        crashing = next(p["metadata"]["name"] for p in kube_json(world, "pods", "-l", "app=web")["items"]
-                        if not p["status"]["containerStatuses"][0]["ready"])
+        crashing = next(
+            p["metadata"]["name"]
+            for p in kube_json(world, "pods", "-l", "app=web")["items"]
+            if not p["status"]["containerStatuses"][0]["ready"]
+        )
 
         first = world.run()
         assert first.exit_code == 0
         crash = next(f for f in first.findings if f.detector == "crashloop")
-        assert (crash.cause.code.value, crash.cause.reason, crash.cause.exit_code) == ("app_error", "Error", 1)
+        assert (crash.cause.code.value, crash.cause.reason, crash.cause.exit_code) == (
+            "app_error",
+            "Error",
+            1,
+        )
         assert crash.subject is not None and crash.subject.name == crashing
         assert applied(first) == {("restart_pod", crashing)}
         _risk_file_tells(world, factor="failing_workloads", cause="app_error", applied_actions=applied(first))
@@ -67,17 +76,28 @@ def test_a_crash_looping_pod_of_a_healthy_revision_is_evicted_and_its_replacemen
         after = pod_names(world, "app=web")
         assert crashing not in after and len(after) == 4 and len(after - before) == 1
         pods = kube_json(world, "pods", "-l", "app=web")["items"]
-        assert all(p["status"]["phase"] == "Running" and p["status"]["containerStatuses"][0]["ready"] for p in pods)
+        assert all(
+            p["status"]["phase"] == "Running" and p["status"]["containerStatuses"][0]["ready"] for p in pods
+        )
         dep = kube_json(world, "deploy", "web")
         assert dep["status"]["availableReplicas"] == 4
 
         line, verdict = world.history()
         assert (line["action"], line["kind"], line["name"], line["result"], line["reason"]) == (
-            "restart_pod", "Pod", crashing, "applied", "app_error")
+            "restart_pod",
+            "Pod",
+            crashing,
+            "applied",
+            "app_error",
+        )
         # the second pass closes the loop: the eviction worked. Measured from when the pod went not Ready
         # (five minutes before the first pass saw it) to its replacement Ready: the 5-minute SLO is missed
         # by the second the replacement took, and the record says so rather than timing from the action.
-        assert (verdict["result"], verdict["verifies"], verdict["slo"]) == ("verified", line["intent"], "recovery")
+        assert (verdict["result"], verdict["verifies"], verdict["slo"]) == (
+            "verified",
+            line["intent"],
+            "recovery",
+        )
         assert verdict["onset"] == "2026-01-01T11:55:00Z" and line["onset"] == verdict["onset"]
         assert 300 < verdict["recovery_seconds"] < 330
         assert line["workload"] == "Deployment/web" and line["ladder"] == "health"
@@ -99,9 +119,11 @@ def _bad_revision_world(world):
 
 
 def test_a_failing_new_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_does(tmp_path):
-    world_file = story(deployment("web", image="shop/web:1", replicas=3,
-                                  annotations={"shop.example/owner": "team-a"}),
-                       image_behavior("shop/web:1", "Healthy"), image_behavior("shop/web:2", "CrashLoop"))
+    world_file = story(
+        deployment("web", image="shop/web:1", replicas=3, annotations={"shop.example/owner": "team-a"}),
+        image_behavior("shop/web:1", "Healthy"),
+        image_behavior("shop/web:2", "CrashLoop"),
+    )
     with healing_world(world_file, workdir(tmp_path, "kubectl")) as twin:
         _bad_revision_world(twin)
         assert "rolled back" in twin.kubectl("rollout", "undo", "deploy/web")
@@ -111,8 +133,11 @@ def test_a_failing_new_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_d
 
     with healing_world(world_file, workdir(tmp_path, "selfheal")) as world:
         _bad_revision_world(world)
-        crashing = {p["metadata"]["name"] for p in kube_json(world, "pods", "-l", "app=web")["items"]
-                    if p["spec"]["containers"][0]["image"] == "shop/web:2"}
+        crashing = {
+            p["metadata"]["name"]
+            for p in kube_json(world, "pods", "-l", "app=web")["items"]
+            if p["spec"]["containers"][0]["image"] == "shop/web:2"
+        }
         assert len(crashing) == 1
 
         first = world.run()
@@ -121,8 +146,13 @@ def test_a_failing_new_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_d
         assert bad.cause.code.value == "bad_revision"
         outcome = decisions(first)
         assert outcome[("rollback", "web")] == ("applied", "bad_revision")
-        _risk_file_tells(world, factor="failing_workloads", cause="bad_revision", applied_actions={("rollback", "web")})
-        assert outcome[("restart_pod", crashing.pop())] == ("skipped", "superseded")  # one action per workload
+        _risk_file_tells(
+            world, factor="failing_workloads", cause="bad_revision", applied_actions={("rollback", "web")}
+        )
+        assert outcome[("restart_pod", crashing.pop())] == (
+            "skipped",
+            "superseded",
+        )  # one action per workload
 
         ours = world.sb.get("Deployment", "web")
         assert ours["spec"]["template"] == by_kubectl["spec"]["template"]
@@ -137,15 +167,22 @@ def test_a_failing_new_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_d
         dep = kube_json(world, "deploy", "web")
         assert dep["spec"]["template"]["spec"]["containers"][0]["image"] == "shop/web:1"
         assert dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
-        assert (dep["spec"], dep["metadata"]["annotations"]) == (settled_by_kubectl["spec"],
-                                                                 settled_by_kubectl["metadata"]["annotations"])
+        assert (dep["spec"], dep["metadata"]["annotations"]) == (
+            settled_by_kubectl["spec"],
+            settled_by_kubectl["metadata"]["annotations"],
+        )
         assert dep["status"]["availableReplicas"] == 3 and dep["status"].get("unavailableReplicas", 0) == 0
-        images = {p["spec"]["containers"][0]["image"] for p in kube_json(world, "pods", "-l", "app=web")["items"]}
+        images = {
+            p["spec"]["containers"][0]["image"] for p in kube_json(world, "pods", "-l", "app=web")["items"]
+        }
         assert images == {"shop/web:1"}
 
         rollback = next(h for h in world.history() if h["action"] == "rollback")
-        assert (rollback["result"], rollback["reason"], rollback["detector"]) == ("applied", "bad_revision",
-                                                                                  "bad_revision")
+        assert (rollback["result"], rollback["reason"], rollback["detector"]) == (
+            "applied",
+            "bad_revision",
+            "bad_revision",
+        )
         [patch] = rollback["patch"]
         assert patch["content_type"] == "application/json-patch+json"
         assert [op["path"] for op in patch["body"]] == ["/spec/template", "/metadata/annotations"]
@@ -154,8 +191,10 @@ def test_a_failing_new_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_d
 
 
 def test_replica_drift_is_scaled_back_to_the_annotation_and_to_last_applied_configuration(tmp_path):
-    world_file = story(deployment("api", replicas=3, annotations={ANN_DESIRED_REPLICAS: "3"}),
-                       applied_with_kubectl(deployment("web", replicas=4)))
+    world_file = story(
+        deployment("api", replicas=3, annotations={ANN_DESIRED_REPLICAS: "3"}),
+        applied_with_kubectl(deployment("web", replicas=4)),
+    )
     with healing_world(world_file, tmp_path) as world:
         world.advance(30)
         world.kubectl("scale", "deploy/api", "--replicas=1")  # by hand, during an incident
@@ -164,9 +203,12 @@ def test_replica_drift_is_scaled_back_to_the_annotation_and_to_last_applied_conf
 
         first = world.run()
         assert first.exit_code == 0
-        assert {(f.workload.name, f.cause.code.value) for f in first.findings if f.detector == "replica_drift"} == {
-            ("api", "replica_drift"), ("web", "replica_drift")}
-        summaries = {f.workload.name: f.cause.summary for f in first.findings if f.detector == "replica_drift"}
+        assert {
+            (f.workload.name, f.cause.code.value) for f in first.findings if f.detector == "replica_drift"
+        } == {("api", "replica_drift"), ("web", "replica_drift")}
+        summaries = {
+            f.workload.name: f.cause.summary for f in first.findings if f.detector == "replica_drift"
+        }
         assert ANN_DESIRED_REPLICAS in summaries["api"] and "last-applied-configuration" in summaries["web"]
         assert applied(first) == {("scale", "api"), ("scale", "web")}
         _risk_file_tells(world, factor="config_drift", cause="replica_drift", applied_actions=applied(first))
@@ -174,8 +216,10 @@ def test_replica_drift_is_scaled_back_to_the_annotation_and_to_last_applied_conf
         world.advance(30)
         _second_pass_is_a_no_op(world)
 
-        ready = {d["metadata"]["name"]: (d["spec"]["replicas"], d["status"].get("availableReplicas"))
-                 for d in kube_json(world, "deploy")["items"]}
+        ready = {
+            d["metadata"]["name"]: (d["spec"]["replicas"], d["status"].get("availableReplicas"))
+            for d in kube_json(world, "deploy")["items"]
+        }
         assert ready == {"api": (3, 3), "web": (4, 4)}
         lines = {h["name"]: h for h in world.history() if "verifies" not in h}
         verdicts = {(h["name"], h["result"], h["slo"]) for h in world.history() if "verifies" in h}
@@ -187,10 +231,13 @@ def test_replica_drift_is_scaled_back_to_the_annotation_and_to_last_applied_conf
 
 
 def test_replicas_outside_the_hpa_bounds_are_clamped_and_inside_them_the_hpa_is_never_fought(tmp_path):
-    world_file = story(deployment("web", replicas=3), hpa("web", target="web", min_replicas=2, max_replicas=5),
-                       # the annotation says 2, but an HPA owns api's replicas: 4 is inside [2, 10]
-                       deployment("api", replicas=4, annotations={ANN_DESIRED_REPLICAS: "2"}),
-                       hpa("api", target="api", min_replicas=2, max_replicas=10))
+    world_file = story(
+        deployment("web", replicas=3),
+        hpa("web", target="web", min_replicas=2, max_replicas=5),
+        # the annotation says 2, but an HPA owns api's replicas: 4 is inside [2, 10]
+        deployment("api", replicas=4, annotations={ANN_DESIRED_REPLICAS: "2"}),
+        hpa("api", target="api", min_replicas=2, max_replicas=10),
+    )
     with healing_world(world_file, tmp_path) as world:
         world.advance(30)
         world.kubectl("scale", "deploy/web", "--replicas=9")  # by hand, between two HPA syncs
@@ -216,7 +263,9 @@ def test_replicas_outside_the_hpa_bounds_are_clamped_and_inside_them_the_hpa_is_
 def test_a_pod_unready_past_the_progress_deadline_gets_the_rolling_restart_kubectl_would_do(tmp_path):
     # One of web's pods deadlocked twenty minutes ago: still running, failing readiness ever since, and
     # nothing crashes, so no other detector explains it.
-    with healing_world(story(*rolled_out("web", image="shop/web:1", replicas=4, unready=1)), tmp_path) as world:
+    with healing_world(
+        story(*rolled_out("web", image="shop/web:1", replicas=4, unready=1)), tmp_path
+    ) as world:
         before = pod_names(world, "app=web")
         now = world.sb.clock.now()
 
@@ -226,7 +275,9 @@ def test_a_pod_unready_past_the_progress_deadline_gets_the_rolling_restart_kubec
         assert drift.cause.code.value == "unavailable"
         assert drift.cause.summary == "3/4 replicas available for 1200s (progressDeadlineSeconds 600)"
         assert applied(first) == {("rollout_restart", "web")}
-        _risk_file_tells(world, factor="failing_workloads", cause="unavailable", applied_actions=applied(first))
+        _risk_file_tells(
+            world, factor="failing_workloads", cause="unavailable", applied_actions=applied(first)
+        )
         template = world.sb.get("Deployment", "web")["spec"]["template"]
         assert template["metadata"]["annotations"] == {ANN_RESTARTED_AT: rfc3339(now)}
 
@@ -239,19 +290,31 @@ def test_a_pod_unready_past_the_progress_deadline_gets_the_rolling_restart_kubec
         assert kube_json(world, "deploy", "web")["status"]["availableReplicas"] == 4
 
         line, verdict = world.history()
-        assert (verdict["result"], verdict["verifies"], verdict["slo"]) == ("verified", line["intent"], "recovery")
-        assert (line["action"], line["reason"], line["ladder"]) == ("rollout_restart", "unavailable", "health")
+        assert (verdict["result"], verdict["verifies"], verdict["slo"]) == (
+            "verified",
+            line["intent"],
+            "recovery",
+        )
+        assert (line["action"], line["reason"], line["ladder"]) == (
+            "rollout_restart",
+            "unavailable",
+            "health",
+        )
         # kubectl rollout restart's own patch: strategic merge of the template annotation, RFC 3339
         assert line["patch"][0]["content_type"] == "application/strategic-merge-patch+json"
-        assert line["patch"][0]["body"] == {"spec": {"template": {"metadata": {"annotations": {
-            ANN_RESTARTED_AT: "2026-01-01T12:00:00Z"}}}}}
-        assert line["inverse"][0]["body"] == {"spec": {"template": {"metadata": {"annotations": {
-            ANN_RESTARTED_AT: None}}}}}
+        assert line["patch"][0]["body"] == {
+            "spec": {"template": {"metadata": {"annotations": {ANN_RESTARTED_AT: "2026-01-01T12:00:00Z"}}}}
+        }
+        assert line["inverse"][0]["body"] == {
+            "spec": {"template": {"metadata": {"annotations": {ANN_RESTARTED_AT: None}}}}
+        }
 
 
 def test_a_hand_edited_template_is_restored_to_the_recorded_config_hash(tmp_path):
     manifest = deployment("api", image="shop/api:3", replicas=2)
-    manifest["metadata"]["annotations"][ANN_CONFIG_HASH] = config_hash(manifest["spec"]["template"])  # CI's stamp
+    manifest["metadata"]["annotations"][ANN_CONFIG_HASH] = config_hash(
+        manifest["spec"]["template"]
+    )  # CI's stamp
     world_file = story(applied_with_kubectl(manifest))
     with healing_world(world_file, tmp_path) as world:
         world.advance(30)
@@ -267,7 +330,9 @@ def test_a_hand_edited_template_is_restored_to_the_recorded_config_hash(tmp_path
         assert "spec.containers[name=app].env" in drift.cause.summary
         assert "restore from last-applied-configuration" in drift.evidence
         assert applied(first) == {("restore_template", "api")}
-        _risk_file_tells(world, factor="config_drift", cause="config_hash_drift", applied_actions=applied(first))
+        _risk_file_tells(
+            world, factor="config_drift", cause="config_hash_drift", applied_actions=applied(first)
+        )
 
         world.advance(60)
         _second_pass_is_a_no_op(world)
@@ -281,11 +346,18 @@ def test_a_hand_edited_template_is_restored_to_the_recorded_config_hash(tmp_path
 
         line, verdict = world.history()
         assert (verdict["result"], verdict["verifies"], verdict["slo"]) == (
-            "verified", line["intent"], "drift_resolution")
-        assert (line["action"], line["result"], line["reason"]) == ("restore_template", "applied",
-                                                                    "config_hash_drift")
+            "verified",
+            line["intent"],
+            "drift_resolution",
+        )
+        assert (line["action"], line["result"], line["reason"]) == (
+            "restore_template",
+            "applied",
+            "config_hash_drift",
+        )
         assert line["inverse"][0]["body"][0]["value"]["spec"]["containers"][0]["env"] == [
-            {"name": "LOG_LEVEL", "value": "debug"}]
+            {"name": "LOG_LEVEL", "value": "debug"}
+        ]
         assert _factor(world.risk(), "config_drift")["value"] == 0
 
 
@@ -305,7 +377,10 @@ def test_what_the_api_server_adds_to_a_template_is_not_config_drift(tmp_path):
     with healing_world(story(), workdir(tmp_path, "run")) as world:
         world.kubectl("apply", "--validate=false", "-f", str(tmp_path / "web.yaml"))
         world.advance(30)
-        assert _what_the_server_shows(kube_json(world, "deploy", "web")["spec"]["template"]["spec"]) == ("web", "")
+        assert _what_the_server_shows(kube_json(world, "deploy", "web")["spec"]["template"]["spec"]) == (
+            "web",
+            "",
+        )
         writes_before = len(world.writes())
 
         result = world.run()
@@ -322,8 +397,14 @@ def _host_path_type(spec):  # SetDefaults_HostPathVolumeSource: Type = &HostPath
 
 
 def _token_volume(spec):
-    spec["volumes"] = [{"name": "aws-token", "projected": {"sources": [
-        {"serviceAccountToken": {"path": "token", "audience": "sts.amazonaws.com"}}]}}]
+    spec["volumes"] = [
+        {
+            "name": "aws-token",
+            "projected": {
+                "sources": [{"serviceAccountToken": {"path": "token", "audience": "sts.amazonaws.com"}}]
+            },
+        }
+    ]
 
 
 def _token_defaults(spec):  # SetDefaults_ProjectedVolumeSource, SetDefaults_ServiceAccountTokenProjection
@@ -333,20 +414,29 @@ def _token_defaults(spec):  # SetDefaults_ProjectedVolumeSource, SetDefaults_Ser
 
 
 def _cpu_limit_env(spec):
-    spec["containers"][0]["env"] = [{"name": "CPU_LIMIT", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}}]
+    spec["containers"][0]["env"] = [
+        {"name": "CPU_LIMIT", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}}
+    ]
 
 
 def _divisor(spec):  # resource.Quantity is a struct: omitempty never drops it, a zero one is printed "0"
     spec["containers"][0]["env"][0]["valueFrom"]["resourceFieldRef"].setdefault("divisor", "0")
 
 
-@pytest.mark.parametrize("written, server_fills", [
-    pytest.param(_host_path_volume, lambda spec: None, id="nothing-filled-in"),  # the world itself is clean
-    pytest.param(_host_path_volume, _host_path_type, id="hostPath-type"),
-    pytest.param(_token_volume, _token_defaults, id="token-expirationSeconds"),
-    pytest.param(_cpu_limit_env, _divisor, id="resourceFieldRef-divisor"),
-])
-def test_defaults_the_api_server_fills_into_volumes_and_env_are_not_config_drift(tmp_path, written, server_fills):
+@pytest.mark.parametrize(
+    "written, server_fills",
+    [
+        pytest.param(
+            _host_path_volume, lambda spec: None, id="nothing-filled-in"
+        ),  # the world itself is clean
+        pytest.param(_host_path_volume, _host_path_type, id="hostPath-type"),
+        pytest.param(_token_volume, _token_defaults, id="token-expirationSeconds"),
+        pytest.param(_cpu_limit_env, _divisor, id="resourceFieldRef-divisor"),
+    ],
+)
+def test_defaults_the_api_server_fills_into_volumes_and_env_are_not_config_drift(
+    tmp_path, written, server_fills
+):
     # The Deployment as `kubectl get -o yaml` prints it after CI applied the stamped manifest: defaulted,
     # as a real server returns it (hostPath type, token expirationSeconds, resourceFieldRef divisor), which
     # is what the config hash must see through (regression: these once showed as drift).
@@ -367,7 +457,8 @@ def _reads_configmap(name, settings):
     """A Deployment reading ConfigMap web-config through envFrom, stamped with the checksum of `settings`."""
     dep = deployment(name, replicas=2, env_from_configmap="web-config")
     dep["spec"]["template"]["metadata"]["annotations"] = {
-        ANN_CONFIG_CHECKSUM: combined_checksum({"web-config": configmap_checksum(settings, None)})}
+        ANN_CONFIG_CHECKSUM: combined_checksum({"web-config": configmap_checksum(settings, None)})
+    }
     return dep
 
 
@@ -378,7 +469,9 @@ def test_a_changed_configmap_rolls_the_deployment_with_the_new_checksum(tmp_path
     with healing_world(story(configmap("web-config", settings), dep), tmp_path) as world:
         world.advance(30)
         started_with_old_config = pod_names(world, "app=web")
-        world.kubectl("patch", "configmap", "web-config", "--type=merge", "-p", '{"data":{"LOG_LEVEL":"debug"}}')
+        world.kubectl(
+            "patch", "configmap", "web-config", "--type=merge", "-p", '{"data":{"LOG_LEVEL":"debug"}}'
+        )
         new = combined_checksum({"web-config": configmap_checksum({**settings, "LOG_LEVEL": "debug"}, None)})
 
         first = world.run()
@@ -387,7 +480,9 @@ def test_a_changed_configmap_rolls_the_deployment_with_the_new_checksum(tmp_path
         assert change.cause.code.value == "configmap_changed"
         assert f"recorded {recorded}" in change.evidence and f"current {new}" in change.evidence
         assert applied(first) == {("rollout_restart", "web")}
-        _risk_file_tells(world, factor="config_drift", cause="configmap_changed", applied_actions=applied(first))
+        _risk_file_tells(
+            world, factor="config_drift", cause="configmap_changed", applied_actions=applied(first)
+        )
 
         world.advance(60)
         _second_pass_is_a_no_op(world)
@@ -400,21 +495,31 @@ def test_a_changed_configmap_rolls_the_deployment_with_the_new_checksum(tmp_path
 
         line, verdict = world.history()
         assert (verdict["result"], verdict["verifies"], verdict["slo"]) == (
-            "verified", line["intent"], "drift_resolution")
-        assert (line["action"], line["reason"], line["result"]) == ("rollout_restart", "configmap_changed",
-                                                                    "applied")
+            "verified",
+            line["intent"],
+            "drift_resolution",
+        )
+        assert (line["action"], line["reason"], line["result"]) == (
+            "rollout_restart",
+            "configmap_changed",
+            "applied",
+        )
         assert line["patch"][0]["content_type"] == "application/strategic-merge-patch+json"
-        assert line["patch"][0]["body"] == {"spec": {"template": {"metadata": {"annotations": {
-            ANN_CONFIG_CHECKSUM: new}}}}}
-        assert line["inverse"][0]["body"]["spec"]["template"]["metadata"]["annotations"][ANN_CONFIG_CHECKSUM] == \
-            recorded
+        assert line["patch"][0]["body"] == {
+            "spec": {"template": {"metadata": {"annotations": {ANN_CONFIG_CHECKSUM: new}}}}
+        }
+        assert (
+            line["inverse"][0]["body"]["spec"]["template"]["metadata"]["annotations"][ANN_CONFIG_CHECKSUM]
+            == recorded
+        )
 
 
 def test_a_deleted_configmap_is_reported_and_not_answered_with_a_restart(tmp_path):
     # On a real cluster the restarted pods could not start: `configmap "web-config" not found`.
     settings = {"LOG_LEVEL": "info"}
-    with healing_world(story(configmap("web-config", settings), _reads_configmap("web", settings)),
-                       tmp_path) as world:
+    with healing_world(
+        story(configmap("web-config", settings), _reads_configmap("web", settings)), tmp_path
+    ) as world:
         world.advance(30)
         world.kubectl("delete", "configmap", "web-config")
         writes_before = len(world.writes())
@@ -442,19 +547,27 @@ def test_missing_probes_are_a_finding_and_never_an_action(tmp_path):
         assert first.exit_code == 0
         probes = [f for f in first.findings if f.detector == "probes"]
         assert [(f.workload.name, f.cause.code.value, f.severity.label) for f in probes] == [
-            ("web", "missing_probes", "info")]
+            ("web", "missing_probes", "info")
+        ]
         assert probes[0].evidence == ("container app: no liveness and no readiness probe",)
         assert first.outcomes == () and len(world.writes()) == writes_before
         assert world.history() == []  # nothing was decided, so nothing is recorded as an action
 
         risk = world.risk()
         assert _factor(risk, "missing_probes") == {
-            "name": "missing_probes", "value": 0.5, "weight": 0.15, "probability": 0.075, "contribution": 0.075,
-            "detail": "1/2 containers without probes"}
+            "name": "missing_probes",
+            "value": 0.5,
+            "weight": 0.15,
+            "probability": 0.075,
+            "contribution": 0.075,
+            "detail": "1/2 containers without probes",
+        }
         assert [(f["name"], f["cause"]) for f in risk["findings"]] == [("web", "missing_probes")]
         assert risk["actions"] == []
 
         world.advance(60)
         second = _second_pass_is_a_no_op(world)
-        assert [f.workload.name for f in second.findings if f.detector == "probes"] == ["web"]  # still reported
+        assert [f.workload.name for f in second.findings if f.detector == "probes"] == [
+            "web"
+        ]  # still reported
         assert kube_json(world, "deploy", "web")["spec"]["replicas"] == 1

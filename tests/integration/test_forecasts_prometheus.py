@@ -39,8 +39,11 @@ NS = "shop"
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "aiops/risk-prediction.schema.json").read_text())
 
-SNAPSHOT, PODS = workloads(NS, {"leaky": 2, "erroring": 2, "slow": 2, "scaling": 3, "flapping": 3, "steady": 2,
-                                "idle": 1}, hpas={"scaling": (3, 10)})
+SNAPSHOT, PODS = workloads(
+    NS,
+    {"leaky": 2, "erroring": 2, "slow": 2, "scaling": 3, "flapping": 3, "steady": 2, "idle": 1},
+    hpas={"scaling": (3, 10)},
+)
 
 # the flapping pod's restarts: intervals shrinking x0.72 from 24 min; the 8th restart is the 3rd within 10
 # minutes (the crash loop), 15 minutes after AT
@@ -62,11 +65,25 @@ def shop_series() -> str:
     for pod in PODS["leaky"]:
         restarts(rec, NS, pod, [])
     # error_budget: 500 req/s, the error ratio climbing 0.0005 %/min (the 5-minute ratio at 0.1 % near AT+20)
-    traffic(rec, None, NS, "erroring", rps=lambda m: 500, errors=lambda m: 0.0004125 + 5e-6 * (m + 100),
-            p50=lambda m: 0.1)
+    traffic(
+        rec,
+        None,
+        NS,
+        "erroring",
+        rps=lambda m: 500,
+        errors=lambda m: 0.0004125 + 5e-6 * (m + 100),
+        p50=lambda m: 0.1,
+    )
     # latency: the median creeping up, P99 (0.5 s at T-100) crossing 1.0 s near AT+30
-    traffic(rec, None, NS, "slow", rps=lambda m: 100, errors=lambda m: 0.0001,
-            p50=lambda m: 0.12 + 0.0015 * (m + 100))
+    traffic(
+        rec,
+        None,
+        NS,
+        "slow",
+        rps=lambda m: 100,
+        errors=lambda m: 0.0001,
+        p50=lambda m: 0.12 + 0.0015 * (m + 100),
+    )
     # capacity: 2 cores at T-100, +0.04/min: 7 cores (10 replicas at 70 %, the max) at AT+25; never an error
     load = autoscale(rec, NS, "scaling", load=lambda m: 2 + 0.04 * (m + 100), low=3, high=10)
     traffic(rec, None, NS, "scaling", rps=lambda m: 100 * load(m), errors=lambda m: 0.0, p50=lambda m: 0.1)
@@ -89,8 +106,14 @@ def url():
 
 def first_breach(url: str, query: str) -> float:
     """Minutes after AT until `query` first has a sample (a range query, one point a minute)."""
-    params = urllib.parse.urlencode({"query": query, "start": AT.timestamp(),
-                                     "end": (AT + timedelta(minutes=60)).timestamp(), "step": "60"})
+    params = urllib.parse.urlencode(
+        {
+            "query": query,
+            "start": AT.timestamp(),
+            "end": (AT + timedelta(minutes=60)).timestamp(),
+            "step": "60",
+        }
+    )
     with urllib.request.urlopen(f"{url}/api/v1/query_range?{params}", timeout=10) as resp:
         body = json.load(resp)
     times = [float(t) for s in body["data"]["result"] for t, _ in s["values"]]
@@ -108,12 +131,20 @@ BREACHES = {  # kind -> (workload, the SLO's breach in PromQL, how early and how
     # P99 is interpolated inside histogram buckets: within one it climbs ever slower as the bucket fills (a
     # concave staircase, 0.75 s -> 1.0 s here), so a line through the last minutes arrives early, never late
     "latency": ("slow", f"({query('latency_p99')}) >= 1", (20, 2)),
-    "capacity": ("scaling", f"{query('hpa_replicas')} >= on (horizontalpodautoscaler) {query('hpa_max')} "
-                            f"and on (horizontalpodautoscaler) {query('hpa_utilization')} "
-                            f"> on (horizontalpodautoscaler) {query('hpa_target')}", (2, 2)),
-    "restart_trend": ("flapping", "max_over_time(kube_pod_container_status_restarts_total{namespace=\"shop\"}[10m])"
-                                  " - min_over_time(kube_pod_container_status_restarts_total{namespace=\"shop\"}[10m])"
-                                  " >= 3", (3, 3)),
+    "capacity": (
+        "scaling",
+        f"{query('hpa_replicas')} >= on (horizontalpodautoscaler) {query('hpa_max')} "
+        f"and on (horizontalpodautoscaler) {query('hpa_utilization')} "
+        f"> on (horizontalpodautoscaler) {query('hpa_target')}",
+        (2, 2),
+    ),
+    "restart_trend": (
+        "flapping",
+        'max_over_time(kube_pod_container_status_restarts_total{namespace="shop"}[10m])'
+        ' - min_over_time(kube_pod_container_status_restarts_total{namespace="shop"}[10m])'
+        " >= 3",
+        (3, 3),
+    ),
 }
 
 
@@ -155,8 +186,11 @@ def test_no_traffic_is_nan_and_the_forecasts_that_need_it_say_so(url):
 
 def test_infinite_answers_are_unknown_with_the_reason_and_the_report_says_partial(url):
     """A query setting gone wrong: a real Prometheus answers x/0 with +Inf and -x/0 with -Inf."""
-    queries = {**DEFAULTS, "latency_p99": f"({DEFAULTS['latency_p99']}) / 0",
-               "error_ratio": f"-({DEFAULTS['request_rate']}) / 0"}
+    queries = {
+        **DEFAULTS,
+        "latency_p99": f"({DEFAULTS['latency_p99']}) / 0",
+        "error_ratio": f"-({DEFAULTS['request_rate']}) / 0",
+    }
     observed = read_observations(ObserveConfig(url, queries=queries), SNAPSHOT, AT)
     found = forecasts(observed, SLO())
 
@@ -165,8 +199,15 @@ def test_infinite_answers_are_unknown_with_the_reason_and_the_report_says_partia
     assert observed.workloads["steady"].unknown["error_ratio"].startswith("no finite value")
     assert steady["error_budget"].known  # the burn-rate windows still answer
     assert any(f.kind == "oom" and f.time_to_breach_seconds for f in found)  # the rest is still forecast
-    report = build_risk_report(namespace=NS, findings=[], snapshot=SNAPSHOT, outcomes=[], generated_at=AT,
-                               sources={"kubernetes": "available", "prometheus": "available"}, forecasts=found)
+    report = build_risk_report(
+        namespace=NS,
+        findings=[],
+        snapshot=SNAPSHOT,
+        outcomes=[],
+        generated_at=AT,
+        sources={"kubernetes": "available", "prometheus": "available"},
+        forecasts=found,
+    )
     assert report.confidence.level == "partial"
     assert "steady/latency: no finite value (61 points NaN or ±Inf)" in report.confidence.missing
 
@@ -199,6 +240,8 @@ def test_a_healing_pass_writes_the_demo_worlds_forecasts_into_the_risk_report(tm
     assert "of the 1024 MiB limit" in oom["detail"]
     assert timed["latency"]["workload"] == demo.CREEPING and timed["latency"]["time_to_breach_seconds"] < 3600
     factor = next(f for f in risk["factors"] if f["name"] == "oom")
-    assert factor["value"] == pytest.approx(urgency(oom["time_to_breach_seconds"], risk["horizon_seconds"]), abs=0.01)
+    assert factor["value"] == pytest.approx(
+        urgency(oom["time_to_breach_seconds"], risk["horizon_seconds"]), abs=0.01
+    )
     assert factor["time_to_breach_seconds"] == oom["time_to_breach_seconds"]
     assert risk["confidence"]["level"] == "full", risk["confidence"]  # every Deployment's series were there

@@ -16,8 +16,11 @@ from tests.integration.worlds import applied, decisions, kube_json, pod_names, r
 
 
 def _crashing_pod(world, selector):
-    return next(p for p in kube_json(world, "pods", "-l", selector)["items"]
-                if not p["status"]["containerStatuses"][0]["ready"])
+    return next(
+        p
+        for p in kube_json(world, "pods", "-l", selector)["items"]
+        if not p["status"]["containerStatuses"][0]["ready"]
+    )
 
 
 def _replicas(world):
@@ -27,32 +30,47 @@ def _replicas(world):
 def test_bare_and_static_pods_are_never_restarted(tmp_path):
     with healing_world(story(image_behavior("shop/debug:1", "CrashLoop")), tmp_path) as world:
         world.kubectl("run", "debug", "--image=shop/debug:1")  # a bare pod: evicting it deletes it for good
-        world.kubectl("run", "kube-proxy-shim", "--image=shop/debug:1",  # marked as a static pod's mirror
-                      f"--annotations={ANN_MIRROR}=3f2a9c1e")
+        world.kubectl(
+            "run",
+            "kube-proxy-shim",
+            "--image=shop/debug:1",  # marked as a static pod's mirror
+            f"--annotations={ANN_MIRROR}=3f2a9c1e",
+        )
         world.advance(90)  # both crash-loop past the restart threshold
         uids = {n: world.sb.get("Pod", n)["metadata"]["uid"] for n in ("debug", "kube-proxy-shim")}
         writes_before = len(world.writes())
 
         result = world.run()
         assert result.exit_code == 0
-        assert {f.subject.name for f in result.findings if f.detector == "crashloop" and f.subject} == set(uids)
-        assert decisions(result) == {("restart_pod", "debug"): ("skipped", "bare_pod"),
-                                     ("restart_pod", "kube-proxy-shim"): ("skipped", "static_pod")}
+        assert {f.subject.name for f in result.findings if f.detector == "crashloop" and f.subject} == set(
+            uids
+        )
+        assert decisions(result) == {
+            ("restart_pod", "debug"): ("skipped", "bare_pod"),
+            ("restart_pod", "kube-proxy-shim"): ("skipped", "static_pod"),
+        }
         assert len(world.writes()) == writes_before
 
         pods = {p["metadata"]["name"]: p for p in kube_json(world, "pods")["items"]}
         assert {n: pods[n]["metadata"]["uid"] for n in uids} == uids
         assert all("deletionTimestamp" not in pods[n]["metadata"] for n in uids)
-        assert pods["debug"]["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+        assert (
+            pods["debug"]["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+            == "CrashLoopBackOff"
+        )
         assert {(h["name"], h["result"], h["reason"]) for h in world.history()} == {
-            ("debug", "skipped", "bare_pod"), ("kube-proxy-shim", "skipped", "static_pod")}
+            ("debug", "skipped", "bare_pod"),
+            ("kube-proxy-shim", "skipped", "static_pod"),
+        }
         assert all("patch" not in h for h in world.history())
 
 
 def test_an_eviction_refused_by_the_pdb_is_skipped_and_goes_through_once_the_budget_allows(tmp_path):
-    world_file = story(*rolled_out("web", image="shop/web:1", replicas=3, crashing=1),
-                       image_behavior("shop/web:1", "CrashUntilRestarted"),
-                       pdb("web", selector={"app": "web"}, min_available=3))  # no disruption allowed at all
+    world_file = story(
+        *rolled_out("web", image="shop/web:1", replicas=3, crashing=1),
+        image_behavior("shop/web:1", "CrashUntilRestarted"),
+        pdb("web", selector={"app": "web"}, min_available=3),
+    )  # no disruption allowed at all
     with healing_world(world_file, tmp_path) as world:
         crashing = _crashing_pod(world, "app=web")["metadata"]
         first = world.run()
@@ -66,7 +84,11 @@ def test_an_eviction_refused_by_the_pdb_is_skipped_and_goes_through_once_the_bud
         assert still["metadata"]["uid"] == crashing["uid"] and "deletionTimestamp" not in still["metadata"]
         [line] = world.history()
         assert (line["action"], line["name"], line["result"], line["reason"]) == (
-            "restart_pod", crashing["name"], "skipped", "pdb_blocked")
+            "restart_pod",
+            crashing["name"],
+            "skipped",
+            "pdb_blocked",
+        )
         assert "disruption budget" in line["message"]
 
         # The owner relaxes the budget; a skipped eviction started no cooldown, so the next run acts.
@@ -80,7 +102,9 @@ def test_an_eviction_refused_by_the_pdb_is_skipped_and_goes_through_once_the_bud
 
 
 def test_a_paused_deployment_is_not_rolled_back(tmp_path):
-    world_file = story(deployment("web", image="shop/web:1", replicas=3), image_behavior("shop/web:2", "CrashLoop"))
+    world_file = story(
+        deployment("web", image="shop/web:1", replicas=3), image_behavior("shop/web:2", "CrashLoop")
+    )
     with healing_world(world_file, tmp_path) as world:
         world.advance(30)
         world.kubectl("set", "image", "deploy/web", "app=shop/web:2")
@@ -90,13 +114,16 @@ def test_a_paused_deployment_is_not_rolled_back(tmp_path):
         result = world.run()
         assert any(f.detector == "bad_revision" for f in result.findings)
         assert decisions(result)[("rollback", "web")] == ("skipped", "paused")
-        assert not any(r.path.endswith("/deployments/web") for r in world.writes()
-                       if r.field_manager == "selfheal")
+        assert not any(
+            r.path.endswith("/deployments/web") for r in world.writes() if r.field_manager == "selfheal"
+        )
         live = kube_json(world, "deploy", "web")
         assert live["spec"]["paused"] is True
         assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "shop/web:2"
         line = next(h for h in world.history() if h["action"] == "rollback")
-        assert (line["result"], line["reason"]) == ("skipped", "paused") and "resume it first" in line["message"]
+        assert (line["result"], line["reason"]) == ("skipped", "paused") and "resume it first" in line[
+            "message"
+        ]
 
 
 def test_max_actions_caps_the_writes_of_a_pass_and_the_next_pass_does_the_rest(tmp_path):
@@ -110,10 +137,12 @@ def test_max_actions_caps_the_writes_of_a_pass_and_the_next_pass_does_the_rest(t
 
         first = world.run(max_actions=2)
         assert first.exit_code == 0
-        assert decisions(first) == {("scale", "alpha"): ("applied", "replica_drift"),
-                                    ("scale", "bravo"): ("applied", "replica_drift"),
-                                    ("scale", "charlie"): ("skipped", "max_actions"),
-                                    ("scale", "delta"): ("skipped", "max_actions")}
+        assert decisions(first) == {
+            ("scale", "alpha"): ("applied", "replica_drift"),
+            ("scale", "bravo"): ("applied", "replica_drift"),
+            ("scale", "charlie"): ("skipped", "max_actions"),
+            ("scale", "delta"): ("skipped", "max_actions"),
+        }
         assert len(world.writes()) == writes_before + 2
         assert _replicas(world) == {"alpha": 2, "bravo": 2, "charlie": 1, "delta": 1}
 
@@ -123,14 +152,22 @@ def test_max_actions_caps_the_writes_of_a_pass_and_the_next_pass_does_the_rest(t
         world.advance(30)
         assert _replicas(world) == dict.fromkeys(names, 2)
         assert [(h["name"], h["result"]) for h in world.history()] == [
-            ("alpha", "applied"), ("bravo", "applied"), ("charlie", "skipped"), ("delta", "skipped"),
-            ("charlie", "applied"), ("delta", "applied"), ("alpha", "verified"), ("bravo", "verified")]
+            ("alpha", "applied"),
+            ("bravo", "applied"),
+            ("charlie", "skipped"),
+            ("delta", "skipped"),
+            ("charlie", "applied"),
+            ("delta", "applied"),
+            ("alpha", "verified"),
+            ("bravo", "verified"),
+        ]
 
 
 def test_cooldown_holds_across_runs_and_lifts_when_it_ends(tmp_path):
     limits: dict[str, Any] = {"cooldown_seconds": 300, "escalation_window_seconds": 300}
-    with healing_world(story(deployment("web", replicas=3, annotations={ANN_DESIRED_REPLICAS: "3"})),
-                       tmp_path) as world:
+    with healing_world(
+        story(deployment("web", replicas=3, annotations={ANN_DESIRED_REPLICAS: "3"})), tmp_path
+    ) as world:
         world.advance(30)
         world.kubectl("scale", "deploy/web", "--replicas=1")
         first = world.run(**limits)
@@ -152,16 +189,28 @@ def test_cooldown_holds_across_runs_and_lifts_when_it_ends(tmp_path):
         world.advance(30)
         assert kube_json(world, "deploy", "web")["status"]["availableReplicas"] == 3
         assert [(h["result"], h["reason"]) for h in world.history()] == [
-            ("applied", "replica_drift"), ("skipped", "cooldown"), ("applied", "replica_drift")]
+            ("applied", "replica_drift"),
+            ("skipped", "cooldown"),
+            ("applied", "replica_drift"),
+        ]
 
 
 def test_escalation_restart_then_rollback_then_hands_off(tmp_path):
     # web rolled out shop/web:2 an hour ago (a recent change) and the database password was rotated under
     # it: every revision now crashes (exit 1). The pods started before the rotation still run; one has
     # already restarted.
-    world_file = story(*rolled_out("web", image="shop/web:2", previous_image="shop/web:1", replicas=4, crashing=1,
-                                   updated="2026-01-01T11:00:00Z"),
-                       image_behavior("shop/web:1", "CrashLoop"), image_behavior("shop/web:2", "CrashLoop"))
+    world_file = story(
+        *rolled_out(
+            "web",
+            image="shop/web:2",
+            previous_image="shop/web:1",
+            replicas=4,
+            crashing=1,
+            updated="2026-01-01T11:00:00Z",
+        ),
+        image_behavior("shop/web:1", "CrashLoop"),
+        image_behavior("shop/web:2", "CrashLoop"),
+    )
     limits: dict[str, Any] = {"cooldown_seconds": 60}
     with healing_world(world_file, tmp_path) as world:
         crashing = _crashing_pod(world, "app=web")["metadata"]["name"]
@@ -175,8 +224,10 @@ def test_escalation_restart_then_rollback_then_hands_off(tmp_path):
         rollback = next(o for o in second.outcomes if o.action.action.value == "rollback")
         assert rollback.action.reason == "restarts_did_not_help"
         assert rollback.action.detector == "crashloop"
-        assert kube_json(world, "deploy", "web")["spec"]["template"]["spec"]["containers"][0]["image"] == \
-            "shop/web:1"
+        assert (
+            kube_json(world, "deploy", "web")["spec"]["template"]["spec"]["containers"][0]["image"]
+            == "shop/web:1"
+        )
 
         world.advance(120)  # revision 1 crashes as well
         writes_before = len(world.writes())
@@ -195,18 +246,22 @@ def test_escalation_restart_then_rollback_then_hands_off(tmp_path):
 
         history = world.history()
         assert [(h["action"], h["result"]) for h in history if h["result"] == "applied"] == [
-            ("restart_pod", "applied"), ("rollback", "applied")]
+            ("restart_pod", "applied"),
+            ("rollback", "applied"),
+        ]
         assert {h["reason"] for h in history if h["result"] == "skipped"} == {"needs_human"}
         assert {h["ladder"] for h in history} == {"health"}
 
 
 def test_mass_failure_is_reported_and_nothing_is_written(tmp_path):
     # Three of four Deployments crash at once: a node or platform fault, not three application bugs.
-    world_file = story(deployment("api", image="shop/api:1", replicas=1),
-                       deployment("web", image="shop/web:1", replicas=1),
-                       deployment("worker", image="shop/worker:1", replicas=1),
-                       deployment("docs", image="shop/docs:1", replicas=1),
-                       *(image_behavior(f"shop/{n}:1", "CrashLoop") for n in ("api", "web", "worker")))
+    world_file = story(
+        deployment("api", image="shop/api:1", replicas=1),
+        deployment("web", image="shop/web:1", replicas=1),
+        deployment("worker", image="shop/worker:1", replicas=1),
+        deployment("docs", image="shop/docs:1", replicas=1),
+        *(image_behavior(f"shop/{n}:1", "CrashLoop") for n in ("api", "web", "worker")),
+    )
     with healing_world(world_file, tmp_path) as world:
         world.advance(90)
         uids = {p["metadata"]["uid"] for p in kube_json(world, "pods")["items"]}
@@ -225,14 +280,20 @@ def test_mass_failure_is_reported_and_nothing_is_written(tmp_path):
         risk = world.risk()
         assert next(f for f in risk["factors"] if f["name"] == "failing_workloads")["value"] == 1 - 0.5**3
         assert {a["workload"] for a in risk["actions"] if a["reason"] == "mass_failure"} == {
-            "Deployment/api", "Deployment/web", "Deployment/worker"}
+            "Deployment/api",
+            "Deployment/web",
+            "Deployment/worker",
+        }
         assert {h["reason"] for h in world.history() if h["action"] == "restart_pod"} == {"mass_failure"}
 
 
 def test_one_deployment_whose_every_pod_fails_is_still_an_application_case(tmp_path):
-    world_file = story(*rolled_out("web", image="shop/web:1", replicas=4, crashing=4),
-                       image_behavior("shop/web:1", "CrashUntilRestarted"),
-                       deployment("api", replicas=1), deployment("docs", replicas=1))
+    world_file = story(
+        *rolled_out("web", image="shop/web:1", replicas=4, crashing=4),
+        image_behavior("shop/web:1", "CrashUntilRestarted"),
+        deployment("api", replicas=1),
+        deployment("docs", replicas=1),
+    )
     with healing_world(world_file, tmp_path) as world:
         world.advance(10)
         crashing = pod_names(world, "app=web")
@@ -246,9 +307,11 @@ def test_one_deployment_whose_every_pod_fails_is_still_an_application_case(tmp_p
 
 
 def test_ignore_annotation_on_a_deployment_or_a_pod_is_respected(tmp_path):
-    world_file = story(deployment("web", replicas=3, annotations={ANN_DESIRED_REPLICAS: "3", ANN_IGNORE: "true"}),
-                       *rolled_out("worker", image="shop/worker:1", replicas=2, crashing=1),
-                       image_behavior("shop/worker:1", "CrashUntilRestarted"))
+    world_file = story(
+        deployment("web", replicas=3, annotations={ANN_DESIRED_REPLICAS: "3", ANN_IGNORE: "true"}),
+        *rolled_out("worker", image="shop/worker:1", replicas=2, crashing=1),
+        image_behavior("shop/worker:1", "CrashUntilRestarted"),
+    )
     with healing_world(world_file, tmp_path) as world:
         world.advance(10)
         world.kubectl("scale", "deploy/web", "--replicas=1")
@@ -258,18 +321,25 @@ def test_ignore_annotation_on_a_deployment_or_a_pod_is_respected(tmp_path):
 
         result = world.run()
         assert result.exit_code == 0
-        assert decisions(result) == {("scale", "web"): ("skipped", "ignored"),
-                                     ("restart_pod", pod["name"]): ("skipped", "ignored")}
+        assert decisions(result) == {
+            ("scale", "web"): ("skipped", "ignored"),
+            ("restart_pod", pod["name"]): ("skipped", "ignored"),
+        }
         assert len(world.writes()) == writes_before
         world.advance(30)
         assert _replicas(world) == {"web": 1, "worker": 2}
         assert world.sb.get("Pod", pod["name"])["metadata"]["uid"] == pod["uid"]
-        assert {(h["name"], h["reason"]) for h in world.history()} == {("web", "ignored"), (pod["name"], "ignored")}
+        assert {(h["name"], h["reason"]) for h in world.history()} == {
+            ("web", "ignored"),
+            (pod["name"], "ignored"),
+        }
 
 
 def test_a_terminating_pod_is_left_to_finish(tmp_path):
-    world_file = story(*rolled_out("web", image="shop/web:1", replicas=4, crashing=1),
-                       image_behavior("shop/web:1", "CrashUntilRestarted"))
+    world_file = story(
+        *rolled_out("web", image="shop/web:1", replicas=4, crashing=1),
+        image_behavior("shop/web:1", "CrashUntilRestarted"),
+    )
     with healing_world(world_file, tmp_path) as world:
         crashing = _crashing_pod(world, "app=web")["metadata"]["name"]
         world.kubectl("delete", "pod", crashing, "--wait=false")  # someone got there first
@@ -290,8 +360,11 @@ def test_a_terminating_pod_is_left_to_finish(tmp_path):
 
 def test_an_established_revision_is_restarted_then_handed_to_a_human_never_rolled_back(tmp_path):
     # web has run shop/web:2 for 17 days; a dependency's password was rotated: the pods crash one by one.
-    world_file = story(*rolled_out("web", image="shop/web:2", previous_image="shop/web:1", replicas=4, crashing=1),
-                       image_behavior("shop/web:1", "CrashLoop"), image_behavior("shop/web:2", "CrashLoop"))
+    world_file = story(
+        *rolled_out("web", image="shop/web:2", previous_image="shop/web:1", replicas=4, crashing=1),
+        image_behavior("shop/web:1", "CrashLoop"),
+        image_behavior("shop/web:2", "CrashLoop"),
+    )
     limits: dict[str, Any] = {"cooldown_seconds": 60}
     with healing_world(world_file, tmp_path) as world:
         crashing = _crashing_pod(world, "app=web")["metadata"]["name"]
@@ -305,5 +378,7 @@ def test_an_established_revision_is_restarted_then_handed_to_a_human_never_rolle
         assert applied(second) == set() and len(world.writes()) == writes_before
         hand_off = [o for o in second.outcomes if o.reason == "needs_human"]
         assert hand_off and all("established revision is not rolled back" in o.message for o in hand_off)
-        assert kube_json(world, "deploy", "web")["spec"]["template"]["spec"]["containers"][0]["image"] == \
-            "shop/web:2"
+        assert (
+            kube_json(world, "deploy", "web")["spec"]["template"]["spec"]["containers"][0]["image"]
+            == "shop/web:2"
+        )

@@ -19,8 +19,13 @@ SCALED_BY_HAND = deployment("web", image="shop/web:1", replicas=1, annotations={
 
 def drifted(tmp_path, *extra):
     """web scaled to 1 by hand, desired 3; optionally more workloads."""
-    return healing_world(story(*rolled_out("web", image="shop/web:1", replicas=1,
-                                           annotations={ANN_DESIRED_REPLICAS: "3"}), *extra), tmp_path)
+    return healing_world(
+        story(
+            *rolled_out("web", image="shop/web:1", replicas=1, annotations={ANN_DESIRED_REPLICAS: "3"}),
+            *extra,
+        ),
+        tmp_path,
+    )
 
 
 def replicas(world, name="web") -> int:
@@ -41,14 +46,24 @@ def test_every_write_has_its_intent_on_disk_before_it_and_its_outcome_after(tmp_
 
 @pytest.mark.parametrize(("done_in_cluster", "resolution"), [(True, "applied"), (False, "abandoned")])
 def test_an_intent_a_killed_run_left_is_resolved_from_the_cluster_and_nothing_is_done_twice(
-        tmp_path, done_in_cluster, resolution):
+    tmp_path, done_in_cluster, resolution
+):
     with drifted(tmp_path) as world:
         # A run planned the scale, wrote its intent, (maybe) sent the patch, and was killed: no outcome.
         dry = world.run(dry_run=True)
         [scale] = [o.action for o in dry.outcomes if o.action.action.value == "scale"]
-        append_history(world.workdir / "logs/rollback-history.log",
-                       [intent_for(scale, run_id="killed", namespace=world.namespace, ts=world.sb.clock.now(),
-                                   intent="killed-1")])
+        append_history(
+            world.workdir / "logs/rollback-history.log",
+            [
+                intent_for(
+                    scale,
+                    run_id="killed",
+                    namespace=world.namespace,
+                    ts=world.sb.clock.now(),
+                    intent="killed-1",
+                )
+            ],
+        )
         if done_in_cluster:
             world.kubectl("scale", "deploy/web", "--replicas=3")
         writes = len(world.writes())
@@ -80,8 +95,10 @@ def test_an_unwritable_history_is_one_line_exit_2_before_anything_is_read_or_cha
 
 
 def test_sigterm_finishes_the_current_action_records_the_rest_as_not_attempted_and_writes_the_risk(tmp_path):
-    extra = [*rolled_out("api", image="shop/api:1", replicas=1, annotations={ANN_DESIRED_REPLICAS: "2"}),
-             *rolled_out("jobs", image="shop/jobs:1", replicas=1, annotations={ANN_DESIRED_REPLICAS: "2"})]
+    extra = [
+        *rolled_out("api", image="shop/api:1", replicas=1, annotations={ANN_DESIRED_REPLICAS: "2"}),
+        *rolled_out("jobs", image="shop/jobs:1", replicas=1, annotations={ANN_DESIRED_REPLICAS: "2"}),
+    ]
     with drifted(tmp_path, *extra) as world:
         patches = lambda: [r for r in world.sb.requests if r.method == "PATCH"]  # noqa: E731
         world.sb.clear_requests()
@@ -94,8 +111,12 @@ def test_sigterm_finishes_the_current_action_records_the_rest_as_not_attempted_a
         assert sorted(why for r, why in got.values() if r == "skipped") == ["interrupted", "interrupted"]
         lines = world.history(intents=True)
         assert {e["intent"] for e in lines if e["result"] == "intent"} == {
-            e["intent"] for e in lines if e["result"] == "applied"}  # every write recorded, both ends
-        assert json.loads((world.workdir / "aiops/risk-prediction.json").read_text())["namespace"] == world.namespace
+            e["intent"] for e in lines if e["result"] == "applied"
+        }  # every write recorded, both ends
+        assert (
+            json.loads((world.workdir / "aiops/risk-prediction.json").read_text())["namespace"]
+            == world.namespace
+        )
 
 
 def test_the_pass_deadline_stops_it_before_the_next_action(tmp_path):
@@ -106,8 +127,11 @@ def test_the_pass_deadline_stops_it_before_the_next_action(tmp_path):
         assert replicas(world) == 1
 
 
-@pytest.mark.parametrize("fault", [dict(status=503), dict(status=429, retry_after=1), dict(drop=True)],
-                         ids=["503", "429", "dropped"])
+@pytest.mark.parametrize(
+    "fault",
+    [dict(status=503), dict(status=429, retry_after=1), dict(drop=True)],
+    ids=["503", "429", "dropped"],
+)
 @pytest.mark.parametrize("path", [r"/cronjobs/self-heal-cpt$", r"/deployments$", r"/pods$"])
 def test_a_blip_on_a_read_is_retried_and_the_pass_heals(tmp_path, fault, path):
     with drifted(tmp_path) as world:

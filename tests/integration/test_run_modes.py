@@ -33,8 +33,11 @@ subjects: [{kind: ServiceAccount, name: healer, namespace: dese-ea-plan-v5}]
 
 
 def applied(result):
-    return sorted((o.action.action.value, o.action.workload.name) for o in result.outcomes
-                  if o.result.value in ("applied", "dry_run"))
+    return sorted(
+        (o.action.action.value, o.action.workload.name)
+        for o in result.outcomes
+        if o.result.value in ("applied", "dry_run")
+    )
 
 
 def test_dry_run_changes_nothing_but_plans_and_records_the_same_actions(tmp_path):
@@ -43,12 +46,18 @@ def test_dry_run_changes_nothing_but_plans_and_records_the_same_actions(tmp_path
         pods_before = {p["metadata"]["name"] for p in world.sb.list("Pod")}
         result = world.run(dry_run=True)
         assert result.exit_code == 0
-        assert applied(result) == [("restart_pod", "cpt-worker"), ("restore_template", "cpt-api"),
-                                   ("rollback", "cpt-optimizer"), ("scale", "cpt-reporting")]
+        assert applied(result) == [
+            ("restart_pod", "cpt-worker"),
+            ("restore_template", "cpt-api"),
+            ("rollback", "cpt-optimizer"),
+            ("scale", "cpt-reporting"),
+        ]
         assert {o.result.value for o in result.outcomes} <= {"dry_run", "skipped"}
         writes = world.writes()
         assert writes and all("dryRun=All" in r.query for r in writes)
-        assert not [r for r in world.sb.requests if "/leases" in r.path and r.method != "GET"]  # no Lease taken
+        assert not [
+            r for r in world.sb.requests if "/leases" in r.path and r.method != "GET"
+        ]  # no Lease taken
         world.advance(60)
         assert {d["metadata"]["name"]: d["spec"] for d in world.sb.list("Deployment")} == before
         assert pods_before <= {p["metadata"]["name"] for p in world.sb.list("Pod")}  # nobody evicted
@@ -60,20 +69,33 @@ def test_dry_run_still_reports_what_rbac_would_deny(tmp_path):
     rbac.write_text(RBAC_ROLE_WITHOUT_EVICTION)
     with healing_world("ea-plan-v5", tmp_path, rbac_from=[rbac]) as world:
         result = world.run(context="sa-dese-ea-plan-v5-healer", dry_run=True)
-        restart = [o for o in result.outcomes if o.action.action.value == "restart_pod" and o.result.value != "skipped"]
+        restart = [
+            o
+            for o in result.outcomes
+            if o.action.action.value == "restart_pod" and o.result.value != "skipped"
+        ]
         assert [(o.result.value, o.reason) for o in restart] == [("failed", "forbidden")]
         assert 'cannot create resource "pods/eviction"' in restart[0].message
         assert result.exit_code == 1
-        assert sorted(a for a in applied(result)) == [("restore_template", "cpt-api"), ("rollback", "cpt-optimizer"),
-                                                      ("scale", "cpt-reporting")]
+        assert sorted(a for a in applied(result)) == [
+            ("restore_template", "cpt-api"),
+            ("rollback", "cpt-optimizer"),
+            ("scale", "cpt-reporting"),
+        ]
 
 
 @pytest.mark.parametrize("how", ["annotation", "spec.suspend"])
 def test_a_suspended_cronjob_means_nothing_changes(tmp_path, how):
     with healing_world("ea-plan-v5", tmp_path) as world:
         if how == "annotation":  # exactly what the user's guide types
-            world.kubectl("annotate", "cronjob", "self-heal-cpt", "-n", "dese-ea-plan-v5",
-                          "cronjob.kubernetes.io/suspended=true")
+            world.kubectl(
+                "annotate",
+                "cronjob",
+                "self-heal-cpt",
+                "-n",
+                "dese-ea-plan-v5",
+                "cronjob.kubernetes.io/suspended=true",
+            )
         else:
             world.kubectl("patch", "cronjob", "self-heal-cpt", "-p", '{"spec":{"suspend":true}}')
         world.sb.clear_requests()
@@ -84,8 +106,9 @@ def test_a_suspended_cronjob_means_nothing_changes(tmp_path, how):
         assert world.history() == []
         assert world.risk()["risk_score"] > 0  # the risk report is still written
         if how == "annotation":
-            world.kubectl("annotate", "cronjob", "self-heal-cpt", "--overwrite",
-                          "cronjob.kubernetes.io/suspended=false")
+            world.kubectl(
+                "annotate", "cronjob", "self-heal-cpt", "--overwrite", "cronjob.kubernetes.io/suspended=false"
+            )
             assert world.run().status == "completed"
 
 
@@ -106,8 +129,12 @@ def test_two_runs_started_together_exactly_one_acts(tmp_path):
         statuses = sorted(r.status for r in results.values())
         acted = [r for r in results.values() if applied(r)]
         assert len(acted) == 1, statuses
-        assert applied(acted[0]) == [("restart_pod", "cpt-worker"), ("restore_template", "cpt-api"),
-                                     ("rollback", "cpt-optimizer"), ("scale", "cpt-reporting")]
+        assert applied(acted[0]) == [
+            ("restart_pod", "cpt-worker"),
+            ("restore_template", "cpt-api"),
+            ("rollback", "cpt-optimizer"),
+            ("scale", "cpt-reporting"),
+        ]
         other = next(r for r in results.values() if r is not acted[0])
         # the other either saw the Lease held, or got it after the first finished and found cooldowns
         assert other.status in ("lease_held", "completed") and not applied(other)
@@ -121,9 +148,13 @@ def test_transient_errors_are_retried_and_a_conflict_is_re_read_once(tmp_path):
         world.sb.inject("PATCH", r"/deployments/cpt-api$", status=409, times=1)
         result = world.run()
         assert result.exit_code == 0
-        assert ("scale", "cpt-reporting") in applied(result) and ("restore_template", "cpt-api") in applied(result)
+        assert ("scale", "cpt-reporting") in applied(result) and ("restore_template", "cpt-api") in applied(
+            result
+        )
         patches = [r for r in world.sb.requests if r.method == "PATCH"]
-        assert len([r for r in patches if r.path.endswith("/cpt-reporting")]) == 1  # the 503s never reach the log
+        assert (
+            len([r for r in patches if r.path.endswith("/cpt-reporting")]) == 1
+        )  # the 503s never reach the log
         assert world.sb.get("Deployment", "cpt-reporting")["spec"]["replicas"] == 3
 
 
@@ -163,7 +194,9 @@ def test_a_lease_that_cannot_be_released_does_not_undo_the_passs_result(tmp_path
         world.sb.inject("PUT", r"/leases/self-heal-cpt$", status=403, times=10)
         result = world.run()
         assert (result.exit_code, result.status) == (0, "completed")
-        assert len(applied(result)) == 4 and len([h for h in world.history() if h["result"] == "applied"]) == 4
+        assert (
+            len(applied(result)) == 4 and len([h for h in world.history() if h["result"] == "applied"]) == 4
+        )
         lease = world.sb.get("Lease", "self-heal-cpt")
         assert lease["spec"]["holderIdentity"]  # still held: nobody could release it
         assert lease["spec"]["leaseDurationSeconds"] == 60  # ...and it expires by itself

@@ -46,11 +46,20 @@ def _replicaset(dep: Obj, image: str, revision: int, replicas: int, created: str
     pod_hash = pod_template_hash(template)
     template["metadata"]["labels"] = {**template["metadata"]["labels"], "pod-template-hash": pod_hash}
     desired = dep["spec"]["replicas"]
-    rs = replicaset(f"{dep['metadata']['name']}-{pod_hash}", template=template, replicas=replicas,
-                    labels=template["metadata"]["labels"], owner=dep, revision=revision, created=created,
-                    annotations={"deployment.kubernetes.io/desired-replicas": str(desired),
-                                 "deployment.kubernetes.io/max-replicas": str(desired + 1)},
-                    ns=dep["metadata"]["namespace"])
+    rs = replicaset(
+        f"{dep['metadata']['name']}-{pod_hash}",
+        template=template,
+        replicas=replicas,
+        labels=template["metadata"]["labels"],
+        owner=dep,
+        revision=revision,
+        created=created,
+        annotations={
+            "deployment.kubernetes.io/desired-replicas": str(desired),
+            "deployment.kubernetes.io/max-replicas": str(desired + 1),
+        },
+        ns=dep["metadata"]["namespace"],
+    )
     rs["status"] = {"replicas": replicas, "observedGeneration": 1}
     if replicas:
         rs["status"].update(fullyLabeledReplicas=replicas, readyReplicas=replicas, availableReplicas=replicas)
@@ -65,23 +74,53 @@ def _pod(rs: Obj, index: int, state: str, annotations: dict[str, str]) -> Obj:
     image = template["spec"]["containers"][0]["image"]
     started = rs["metadata"]["creationTimestamp"]
     if state == "crashing":
-        status = pod_status(image, started_at=started, ready=False, unready_since=CRASHING_SINCE, restart_count=6,
-                            waiting=("CrashLoopBackOff", f"back-off 2m40s restarting failed container=app "
-                                                         f"pod={name}_{rs['metadata']['namespace']}"),
-                            last_state={"terminated": {"exitCode": 1, "reason": "Error",
-                                                       "startedAt": "2026-01-01T11:58:59Z",
-                                                       "finishedAt": "2026-01-01T11:59:00Z"}})
+        status = pod_status(
+            image,
+            started_at=started,
+            ready=False,
+            unready_since=CRASHING_SINCE,
+            restart_count=6,
+            waiting=(
+                "CrashLoopBackOff",
+                f"back-off 2m40s restarting failed container=app pod={name}_{rs['metadata']['namespace']}",
+            ),
+            last_state={
+                "terminated": {
+                    "exitCode": 1,
+                    "reason": "Error",
+                    "startedAt": "2026-01-01T11:58:59Z",
+                    "finishedAt": "2026-01-01T11:59:00Z",
+                }
+            },
+        )
     elif state == "unready":
         status = pod_status(image, started_at=started, ready=False, unready_since=UNREADY_SINCE)
     else:
         status = pod_status(image, started_at=started)
-    return pod(name, template=template, owner=rs, annotations=annotations, started_at=started, status=status,
-               ns=rs["metadata"]["namespace"])
+    return pod(
+        name,
+        template=template,
+        owner=rs,
+        annotations=annotations,
+        started_at=started,
+        status=status,
+        ns=rs["metadata"]["namespace"],
+    )
 
 
-def rolled_out(name: str, *, image: str, replicas: int = 4, crashing: int = 0, unready: int = 0,
-               previous_image: str | None = None, ns: str = NS, annotations: dict[str, str] | None = None,
-               pod_annotations: dict[str, str] | None = None, updated: str = UPDATED) -> list[Obj]:
+def rolled_out(
+    name: str,
+    *,
+    image: str,
+    replicas: int = 4,
+    crashing: int = 0,
+    unready: int = 0,
+    previous_image: str | None = None,
+    ns: str = NS,
+    annotations: dict[str, str] | None = None,
+    pod_annotations: dict[str, str] | None = None,
+    updated: str = UPDATED,
+) -> list[Obj]:
     """A Deployment whose rollout of `image` completed long ago; its last `crashing` pods crash-loop (exit 1)
     since shortly before the epoch, the `unready` pods before them run but have failed their readiness
     probe since UNREADY_SINCE. With `previous_image`, revision 1 ran that image and revision 2 (the current
@@ -89,8 +128,10 @@ def rolled_out(name: str, *, image: str, replicas: int = 4, crashing: int = 0, u
     ReplicaSet is kept at 0 replicas, as history."""
     dep = apply_defaults(deployment(name, image=image, replicas=replicas, ns=ns, annotations=annotations))
     revisions = [(previous_image, CREATED), (image, updated)] if previous_image else [(image, CREATED)]
-    replicasets = [_replicaset(dep, img, i + 1, replicas if i == len(revisions) - 1 else 0, created)
-                   for i, (img, created) in enumerate(revisions)]
+    replicasets = [
+        _replicaset(dep, img, i + 1, replicas if i == len(revisions) - 1 else 0, created)
+        for i, (img, created) in enumerate(revisions)
+    ]
     current = replicasets[-1]
     states = ["running"] * (replicas - crashing - unready) + ["unready"] * unready + ["crashing"] * crashing
     pods = [_pod(current, i, state, pod_annotations or {}) for i, state in enumerate(states)]
@@ -100,19 +141,31 @@ def rolled_out(name: str, *, image: str, replicas: int = 4, crashing: int = 0, u
     dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = str(len(revisions))
     enough = available >= replicas - max_unavailable
     dep["status"] = {
-        "observedGeneration": len(revisions), "replicas": replicas, "updatedReplicas": replicas,
-        "readyReplicas": available, "availableReplicas": available,
+        "observedGeneration": len(revisions),
+        "replicas": replicas,
+        "updatedReplicas": replicas,
+        "readyReplicas": available,
+        "availableReplicas": available,
         **({"unavailableReplicas": replicas - available} if available < replicas else {}),
         "conditions": [
-            {"type": "Available", "status": "True" if enough else "False",
-             "reason": "MinimumReplicasAvailable" if enough else "MinimumReplicasUnavailable",
-             "message": "Deployment has minimum availability." if enough
-             else "Deployment does not have minimum availability.",
-             "lastUpdateTime": CREATED if enough else CRASHING_SINCE,
-             "lastTransitionTime": CREATED if enough else CRASHING_SINCE},
-            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
-             "message": f'ReplicaSet "{current["metadata"]["name"]}" has successfully progressed.',
-             "lastUpdateTime": revisions[-1][1], "lastTransitionTime": CREATED},
+            {
+                "type": "Available",
+                "status": "True" if enough else "False",
+                "reason": "MinimumReplicasAvailable" if enough else "MinimumReplicasUnavailable",
+                "message": "Deployment has minimum availability."
+                if enough
+                else "Deployment does not have minimum availability.",
+                "lastUpdateTime": CREATED if enough else CRASHING_SINCE,
+                "lastTransitionTime": CREATED if enough else CRASHING_SINCE,
+            },
+            {
+                "type": "Progressing",
+                "status": "True",
+                "reason": "NewReplicaSetAvailable",
+                "message": f'ReplicaSet "{current["metadata"]["name"]}" has successfully progressed.',
+                "lastUpdateTime": revisions[-1][1],
+                "lastTransitionTime": CREATED,
+            },
         ],
     }
     return [dep, *replicasets, *pods]
@@ -130,7 +183,9 @@ def workdir(tmp_path: Path, name: str) -> Path:
 
 def decisions(result: Any) -> dict[tuple[str, str], tuple[str, str]]:
     """{(action, target name): (result, reason)} of a PassResult's outcomes."""
-    return {(o.action.action.value, o.action.target.name): (o.result.value, o.reason) for o in result.outcomes}
+    return {
+        (o.action.action.value, o.action.target.name): (o.result.value, o.reason) for o in result.outcomes
+    }
 
 
 def applied(result: Any) -> set[tuple[str, str]]:

@@ -8,10 +8,24 @@ from selfheal.kube.errors import ApiFailure, is_transient
 from selfheal.kube.retry import call_with_retries
 
 
-@pytest.mark.parametrize(("status", "transient"), [
-    (None, True), (429, True), (500, True), (502, True), (503, True), (504, True),
-    (400, False), (401, False), (403, False), (404, False), (409, False), (410, False), (422, False),
-])
+@pytest.mark.parametrize(
+    ("status", "transient"),
+    [
+        (None, True),
+        (429, True),
+        (500, True),
+        (502, True),
+        (503, True),
+        (504, True),
+        (400, False),
+        (401, False),
+        (403, False),
+        (404, False),
+        (409, False),
+        (410, False),
+        (422, False),
+    ],
+)
 def test_only_throttling_server_errors_and_no_answer_are_transient(status, transient):
     assert is_transient(ApiFailure(status, "", "")) is transient
 

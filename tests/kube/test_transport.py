@@ -77,8 +77,11 @@ def test_each_request_gets_at_most_what_is_left_of_the_pass():
     assert 2 < api.requests[0].timeout <= 2.5
 
 
-@pytest.mark.parametrize("blip", [status(503), status(429, retry_after=0), ApiFailure(None, "ProtocolError", "reset")],
-                         ids=["503", "429", "dropped"])
+@pytest.mark.parametrize(
+    "blip",
+    [status(503), status(429, retry_after=0), ApiFailure(None, "ProtocolError", "reset")],
+    ids=["503", "429", "dropped"],
+)
 def test_a_read_is_retried_through_the_one_predicate(blip):
     api = FakeTransport(sequence(blip, blip, ok({"items": []})))
     api.sleep = lambda _s: None

@@ -33,10 +33,21 @@ def test_each_decided_action_is_one_json_line_with_the_exact_patch_and_its_inver
 
     scale, skip = (json.loads(line) for line in log.read_text().splitlines())
     assert set(scale) >= REQUIRED and set(skip) >= REQUIRED
-    assert (scale["action"], scale["kind"], scale["name"], scale["result"]) == ("scale", "Deployment", "web", "applied")
+    assert (scale["action"], scale["kind"], scale["name"], scale["result"]) == (
+        "scale",
+        "Deployment",
+        "web",
+        "applied",
+    )
     assert scale["ts"] == "2024-05-01T12:00:00Z" and scale["workload"] == "Deployment/web"
-    assert scale["patch"] == [{"kind": "Deployment", "name": "web", "content_type": "application/merge-patch+json",
-                               "body": {"spec": {"replicas": 3}}}]
+    assert scale["patch"] == [
+        {
+            "kind": "Deployment",
+            "name": "web",
+            "content_type": "application/merge-patch+json",
+            "body": {"spec": {"replicas": 3}},
+        }
+    ]
     assert scale["inverse"][0]["body"] == {"spec": {"replicas": 10}}
     assert (skip["action"], skip["result"], skip["reason"]) == ("restart_pod", "skipped", "bare_pod")
     assert "patch" not in skip
@@ -82,10 +93,26 @@ def test_a_missing_file_is_an_empty_history(tmp_path):
 
 def test_filters_and_tail(tmp_path):
     log = tmp_path / "history.log"
-    old = HistoryEntry(ts=NOW - timedelta(hours=3), run_id="r0", namespace="shop", action="scale", kind="Deployment",
-                       name="web", reason="replica_drift", result="applied")
-    other = HistoryEntry(ts=NOW, run_id="r1", namespace="other", action="scale", kind="Deployment", name="web",
-                         reason="replica_drift", result="applied")
+    old = HistoryEntry(
+        ts=NOW - timedelta(hours=3),
+        run_id="r0",
+        namespace="shop",
+        action="scale",
+        kind="Deployment",
+        name="web",
+        reason="replica_drift",
+        result="applied",
+    )
+    other = HistoryEntry(
+        ts=NOW,
+        run_id="r1",
+        namespace="other",
+        action="scale",
+        kind="Deployment",
+        name="web",
+        reason="replica_drift",
+        result="applied",
+    )
     append_history(log, [old, other, *decided_pass()])
 
     assert len(read_history(log, since=NOW - timedelta(hours=1), namespace="shop").entries) == 2
@@ -100,9 +127,19 @@ WRITERS, APPENDS = 4, 40
 def _append_many(args: tuple[str, int]) -> int:
     path, writer = args
     for i in range(APPENDS):
-        lines = [HistoryEntry(ts=NOW, run_id=f"w{writer}-{i}-{j}", namespace="shop", action="rollback",
-                              kind="Deployment", name="web", reason="x" * (50 + 3000 * ((writer + i + j) % 7)),
-                              result="applied") for j in range(1 + i % 3)]
+        lines = [
+            HistoryEntry(
+                ts=NOW,
+                run_id=f"w{writer}-{i}-{j}",
+                namespace="shop",
+                action="rollback",
+                kind="Deployment",
+                name="web",
+                reason="x" * (50 + 3000 * ((writer + i + j) % 7)),
+                result="applied",
+            )
+            for j in range(1 + i % 3)
+        ]
         append_history(path, lines)
     return sum(1 + i % 3 for i in range(APPENDS))
 

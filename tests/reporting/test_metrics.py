@@ -25,8 +25,11 @@ from tests.builders import NOW, history_entry, make_deployment, snapshot_of
 
 def samples(registry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     text = generate_latest(registry).decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 HISTORY = [
@@ -40,15 +43,27 @@ HISTORY = [
 def test_counters_are_the_running_totals_from_the_history_file():
     totals = action_totals(HISTORY)
 
-    assert totals == {("scale", "applied"): 1, ("restore_template", "applied"): 1,
-                      ("restore_template", "skipped"): 1, ("restart_pod", "applied"): 1}
+    assert totals == {
+        ("scale", "applied"): 1,
+        ("restore_template", "applied"): 1,
+        ("restore_template", "skipped"): 1,
+        ("restart_pod", "applied"): 1,
+    }
     assert drift_total(HISTORY) == 2
 
 
 def test_the_registry_exposes_the_guides_metric_names():
-    registry = build_registry(RunMetrics(action_totals=action_totals(HISTORY), drift_total=2, risk_score=0.42,
-                                         canary_traffic={"cpt": 10}, run_actions={("restart_pod", "applied"): 1},
-                                         run_duration_seconds=1.5, last_success_timestamp=1714564800.0))
+    registry = build_registry(
+        RunMetrics(
+            action_totals=action_totals(HISTORY),
+            drift_total=2,
+            risk_score=0.42,
+            canary_traffic={"cpt": 10},
+            run_actions={("restart_pod", "applied"): 1},
+            run_duration_seconds=1.5,
+            last_success_timestamp=1714564800.0,
+        )
+    )
 
     got = samples(registry)
 
@@ -69,27 +84,48 @@ def test_a_failed_pass_does_not_push_a_last_success_time():
 
 
 def test_canary_traffic_comes_from_the_traffic_split_annotation():
-    stable = make_deployment("cpt", annotations={"rollout.argoproj.io/traffic-split": '{"canary":25,"stable":75}'})
+    stable = make_deployment(
+        "cpt", annotations={"rollout.argoproj.io/traffic-split": '{"canary":25,"stable":75}'}
+    )
 
     assert canary_traffic(snapshot_of(stable, make_deployment("cpt-canary"))) == {"cpt": 25}
 
 
 def test_canary_traffic_is_read_from_the_canary_when_stable_does_not_carry_the_split():
-    canary = make_deployment("cpt-canary", annotations={"rollout.argoproj.io/traffic-split": '{"canary":5,"stable":95}'})
+    canary = make_deployment(
+        "cpt-canary", annotations={"rollout.argoproj.io/traffic-split": '{"canary":5,"stable":95}'}
+    )
 
     assert canary_traffic(snapshot_of(make_deployment("cpt"), canary)) == {"cpt": 5}
 
 
-@pytest.mark.parametrize("split", ['{"canary":1e999,"stable":0}', '{"canary":20,"stable":100}', "not json",
-                                   '{"canary":true,"stable":false}', "null", '{"canary":-5,"stable":105}'])
+@pytest.mark.parametrize(
+    "split",
+    [
+        '{"canary":1e999,"stable":0}',
+        '{"canary":20,"stable":100}',
+        "not json",
+        '{"canary":true,"stable":false}',
+        "null",
+        '{"canary":-5,"stable":105}',
+    ],
+)
 def test_a_pair_with_an_invalid_split_is_left_out_of_canary_traffic_and_the_others_stay(split):
     bad = make_deployment("cpt", annotations={"rollout.argoproj.io/traffic-split": split})
-    good = make_deployment("web", annotations={"rollout.argoproj.io/traffic-split": '{"canary":10,"stable":90}'})
+    good = make_deployment(
+        "web", annotations={"rollout.argoproj.io/traffic-split": '{"canary":10,"stable":90}'}
+    )
     snap = snapshot_of(bad, make_deployment("cpt-canary"), good, make_deployment("web-canary"))
 
     assert canary_traffic(snap) == {"web": 10}
-    risk = build_risk_report(namespace="shop", findings=run_detectors(snap, DetectorConfig(), NOW), snapshot=snap,
-                             outcomes=(), generated_at=NOW, sources={})
+    risk = build_risk_report(
+        namespace="shop",
+        findings=run_detectors(snap, DetectorConfig(), NOW),
+        snapshot=snap,
+        outcomes=(),
+        generated_at=NOW,
+        sources={},
+    )
     assert 0.0 <= risk.risk_score <= 1.0
 
 
@@ -109,8 +145,11 @@ def test_push_posts_to_the_job_and_namespace_group():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
-        push(build_registry(RunMetrics(risk_score=0.3)), f"http://127.0.0.1:{server.server_address[1]}",
-             grouping_key={"namespace": "dese-ea-plan-v5"})
+        push(
+            build_registry(RunMetrics(risk_score=0.3)),
+            f"http://127.0.0.1:{server.server_address[1]}",
+            grouping_key={"namespace": "dese-ea-plan-v5"},
+        )
     finally:
         server.shutdown()
         server.server_close()

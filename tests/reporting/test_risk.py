@@ -37,14 +37,22 @@ def shop(canary=None):
     api = make_deployment("api", probes=False)
     cart = make_deployment("cart", replicas=5, annotations={"selfheal.dev/desired-replicas": "2"})
     db = make_deployment("db")
-    return snapshot_of(web, web_rs, *crashing_pods(web_rs, 1), *healthy_pods(web_rs, 2), api, cart, db,
-                       canary=canary)
+    return snapshot_of(
+        web, web_rs, *crashing_pods(web_rs, 1), *healthy_pods(web_rs, 2), api, cart, db, canary=canary
+    )
 
 
 def report_for(snap, outcomes=(), forecasts=(), sources=SOURCES):
     findings = run_detectors(snap, DetectorConfig(), NOW)
-    return build_risk_report(namespace="shop", findings=findings, snapshot=snap, outcomes=list(outcomes),
-                             generated_at=NOW, sources=sources, forecasts=forecasts)
+    return build_risk_report(
+        namespace="shop",
+        findings=findings,
+        snapshot=snap,
+        outcomes=list(outcomes),
+        generated_at=NOW,
+        sources=sources,
+        forecasts=forecasts,
+    )
 
 
 def test_each_factor_says_why_and_the_score_is_their_noisy_or():
@@ -53,7 +61,8 @@ def test_each_factor_says_why_and_the_score_is_their_noisy_or():
     factors = {f.name: f for f in report.factors}
     assert list(factors) == list(WEIGHTS)
     assert factors["failing_workloads"].value == 0.5 and factors["failing_workloads"].detail.startswith(
-        "1 Deployments: web")
+        "1 Deployments: web"
+    )
     assert factors["config_drift"].value == 0.5  # cart's replica drift
     assert factors["missing_probes"].value == 0.25
     survive = 1.0
@@ -80,11 +89,14 @@ def test_a_forecast_breach_raises_the_score_and_carries_its_time():
 def test_confidence_names_what_could_not_be_measured():
     unknown = Forecast("latency", "web", None, "", unknown="no latency histogram")
 
-    measured = report_for(shop(), forecasts=[unknown], sources={"kubernetes": "available", "prometheus": "available"})
+    measured = report_for(
+        shop(), forecasts=[unknown], sources={"kubernetes": "available", "prometheus": "available"}
+    )
     blind = report_for(shop())
 
     assert measured.confidence.level == "partial" and measured.confidence.missing == [
-        "web/latency: no latency histogram"]
+        "web/latency: no latency histogram"
+    ]
     assert blind.confidence.level == "partial" and "prometheus: unavailable" in blind.confidence.missing
 
 
@@ -104,7 +116,9 @@ def test_failed_actions_raise_the_score():
 def test_a_measured_canary_counts_relative_to_the_threshold_and_an_unmeasured_one_does_not():
     split = {"rollout.argoproj.io/traffic-split": '{"canary":10,"stable":90}'}
     stable, cand = make_deployment("cpt", annotations=split), make_deployment("cpt-canary", replicas=1)
-    measured = snapshot_of(stable, cand, canary=CanarySignals(SourceState.AVAILABLE, "", {"cpt-canary": 0.025}))
+    measured = snapshot_of(
+        stable, cand, canary=CanarySignals(SourceState.AVAILABLE, "", {"cpt-canary": 0.025})
+    )
     unknown = snapshot_of(stable, cand)
 
     assert {f.name: f.value for f in report_for(measured).factors}["canary_errors"] == 0.5
@@ -113,8 +127,10 @@ def test_a_measured_canary_counts_relative_to_the_threshold_and_an_unmeasured_on
 
 def test_the_file_has_the_documented_shape_and_validates_against_its_schema(tmp_path):
     path = tmp_path / "aiops" / "risk-prediction.json"
-    forecasts = [Forecast("oom", "web", 900.0, "leak", subject="web-x/app"),
-                 Forecast("latency", "web", None, "", unknown="no latency histogram")]
+    forecasts = [
+        Forecast("oom", "web", 900.0, "leak", subject="web-x/app"),
+        Forecast("latency", "web", None, "", unknown="no latency histogram"),
+    ]
 
     write_risk_report(path, report_for(shop(), forecasts=forecasts))
 
@@ -126,8 +142,9 @@ def test_the_file_has_the_documented_shape_and_validates_against_its_schema(tmp_
     assert read_risk_report(path).risk_score == doc["risk_score"]
 
 
-@pytest.mark.parametrize("broken", [{"risk_score": 1.5}, {"level": "dire"}, {"schema_version": 1},
-                                    {"factors": [{"name": "x"}]}])
+@pytest.mark.parametrize(
+    "broken", [{"risk_score": 1.5}, {"level": "dire"}, {"schema_version": 1}, {"factors": [{"name": "x"}]}]
+)
 def test_the_schema_refuses_what_the_job_never_writes(tmp_path, broken):
     path = tmp_path / "r.json"
     write_risk_report(path, report_for(shop()))

@@ -20,9 +20,20 @@ from tests.builders import NOW, history_entry, snapshot_of
 from tests.execution.test_executor import scale_web
 
 
-def line(run: str, ago: float, *, action="scale", result="applied", reason="replica_drift", name="web") -> HistoryEntry:
-    entry = history_entry(action, f"Deployment/{name}", ago=ago, result=result, reason=reason, ladder="replicas",
-                          detector="replica_drift", kind="Deployment", name=name)
+def line(
+    run: str, ago: float, *, action="scale", result="applied", reason="replica_drift", name="web"
+) -> HistoryEntry:
+    entry = history_entry(
+        action,
+        f"Deployment/{name}",
+        ago=ago,
+        result=result,
+        reason=reason,
+        ladder="replicas",
+        detector="replica_drift",
+        kind="Deployment",
+        name=name,
+    )
     return _with_run(entry, run)
 
 
@@ -97,7 +108,8 @@ def test_the_journal_puts_the_intent_on_disk_before_the_write_and_the_outcome_af
     [first] = on_disk
     assert (first["result"], first["intent"], first["action"]) == ("intent", "run-9-1", "scale")
     assert first["patch"][0]["body"] == {"spec": {"replicas": 5}} and first["inverse"][0]["body"] == {
-        "spec": {"replicas": 3}}
+        "spec": {"replicas": 3}
+    }
     assert [(e["result"], e["intent"]) for e in after] == [("intent", "run-9-1"), ("applied", "run-9-1")]
     assert len(journal.written) == 1
 
@@ -107,12 +119,18 @@ def test_the_journal_puts_the_intent_on_disk_before_the_write_and_the_outcome_af
 
 def test_counters_are_carried_and_catch_up_with_lines_a_killed_run_left(tmp_path):
     store = HistoryStore(tmp_path / "h.log")
-    store.close_pass([line("a", ago=30), line("a", ago=30, action="restart_pod", result="skipped", reason="cooldown")])
+    store.close_pass(
+        [line("a", ago=30), line("a", ago=30, action="restart_pod", result="skipped", reason="cooldown")]
+    )
     append_history(tmp_path / "h.log", [line("killed", ago=20), line("killed", ago=20, result="intent")])
 
     counters = store.close_pass([line("b", ago=10, result="failed")])
 
-    assert counters.action_totals() == {("scale", "applied"): 2, ("restart_pod", "skipped"): 1, ("scale", "failed"): 1}
+    assert counters.action_totals() == {
+        ("scale", "applied"): 2,
+        ("restart_pod", "skipped"): 1,
+        ("scale", "failed"): 1,
+    }
     assert counters.drift == 0 and load(tmp_path / "h.log") == counters  # intents are not decisions
 
 
@@ -124,8 +142,10 @@ def test_a_history_past_its_size_keeps_its_newest_half_and_the_old_file_once(tmp
     current = read_history(tmp_path / "h.log").entries
     rotated = tmp_path / "h.log.1"
     assert (tmp_path / "h.log").stat().st_size <= 64 * 1024 and rotated.exists()
-    assert current[-1].run_id == "r119" and [e.run_id for e in last_entries(tmp_path / "h.log", 3).entries] == [
-        "r119"] * 3
+    assert (
+        current[-1].run_id == "r119"
+        and [e.run_id for e in last_entries(tmp_path / "h.log", 3).entries] == ["r119"] * 3
+    )
     assert store.counters().action_totals() == {("scale", "applied"): 360}  # nothing lost from the totals
     assert read_history(rotated).problems == () and read_history(tmp_path / "h.log").problems == ()
 
@@ -139,8 +159,22 @@ def skip_outcome(reason: SkipCode) -> ActionOutcome:
 
 @pytest.mark.parametrize(("reason", "appended"), [(SkipCode.COOLDOWN, False), (SkipCode.NEEDS_HUMAN, True)])
 def test_a_skip_repeating_the_previous_passs_is_not_appended_again_but_a_hand_off_is(reason, appended):
-    previous = [_with_run(history_entry("scale", "Deployment/web", ago=120, result="skipped", reason=reason.value,
-                                        kind="Deployment", name="web"), "earlier")]
-    rec = PassRecord("shop", "now", snapshot_of(), (), NOW, {}, outcomes=(skip_outcome(reason),), history=previous)
+    previous = [
+        _with_run(
+            history_entry(
+                "scale",
+                "Deployment/web",
+                ago=120,
+                result="skipped",
+                reason=reason.value,
+                kind="Deployment",
+                name="web",
+            ),
+            "earlier",
+        )
+    ]
+    rec = PassRecord(
+        "shop", "now", snapshot_of(), (), NOW, {}, outcomes=(skip_outcome(reason),), history=previous
+    )
 
     assert bool(lines_to_append(rec)) is appended

@@ -83,13 +83,21 @@ def values(by_query: Callable[[str], str | None]) -> Answer:
     def answer(path: str, params: dict[str, list[str]]) -> tuple[int, str, bytes]:
         query = params["query"][0]
         value = by_query(query)
-        labels = [{"deployment": "web"}, *({"pod": p.metadata.name, "container": "web"} for p in PODS),
-                  {"horizontalpodautoscaler": "web"}]
+        labels = [
+            {"deployment": "web"},
+            *({"pod": p.metadata.name, "container": "web"} for p in PODS),
+            {"horizontalpodautoscaler": "web"},
+        ]
         points = [[AT.timestamp() - 60 * i, value] for i in range(60, -1, -1)]
-        result = [] if value is None else [{"metric": m, "values": points, "value": points[-1]} for m in labels]
+        result = (
+            [] if value is None else [{"metric": m, "values": points, "value": points[-1]} for m in labels]
+        )
         kind = "matrix" if path.endswith("query_range") else "vector"
-        return 200, "application/json", msgspec.json.encode({"status": "success",
-                                                             "data": {"resultType": kind, "result": result}})
+        return (
+            200,
+            "application/json",
+            msgspec.json.encode({"status": "success", "data": {"resultType": kind, "result": result}}),
+        )
 
     return answer
 
@@ -104,8 +112,15 @@ def by_kind(found: list[Any]) -> dict[str, Any]:
 
 
 def report(found: list[Any], state: SourceState) -> Any:
-    return build_risk_report(namespace="shop", findings=[], snapshot=SNAPSHOT, outcomes=[], generated_at=AT,
-                             sources={"kubernetes": "available", "prometheus": state.value}, forecasts=found)
+    return build_risk_report(
+        namespace="shop",
+        findings=[],
+        snapshot=SNAPSHOT,
+        outcomes=[],
+        generated_at=AT,
+        sources={"kubernetes": "available", "prometheus": state.value},
+        forecasts=found,
+    )
 
 
 def test_unreachable_is_an_error_noticed_once_and_the_forecasts_are_not_made():
@@ -119,7 +134,10 @@ def test_unreachable_is_an_error_noticed_once_and_the_forecasts_are_not_made():
     assert found == []
     risk = report(found, observed.state)
     assert risk.confidence.level == "partial"
-    assert risk.confidence.missing == ["prometheus: error", "forecasts: not made (Prometheus is not available)"]
+    assert risk.confidence.missing == [
+        "prometheus: error",
+        "forecasts: not made (Prometheus is not available)",
+    ]
     assert {f.name: f.detail for f in risk.factors}["oom"] == "not forecast"
 
 
@@ -137,7 +155,9 @@ def test_slower_than_the_timeout_is_given_up_after_one_retry():
 def test_what_the_budget_leaves_unasked_is_unknown_for_that_reason():
     with fake_prometheus(values(plausible), delay=0.15) as prom:
         started = time.monotonic()
-        observed = read_observations(ObserveConfig(prom.url, timeout_seconds=2, budget_seconds=0.5), SNAPSHOT, AT)
+        observed = read_observations(
+            ObserveConfig(prom.url, timeout_seconds=2, budget_seconds=0.5), SNAPSHOT, AT
+        )
         elapsed = time.monotonic() - started
 
     web = observed.workloads["web"]
@@ -181,8 +201,11 @@ def test_empty_results_are_no_series():
     found = by_kind(forecasts(observed, SLO()))
 
     assert {k: f.unknown for k, f in found.items()} == {
-        "oom": "no working-set series", "error_budget": "no series", "latency": "no series",
-        "capacity": "HPA web: no series"}
+        "oom": "no working-set series",
+        "error_budget": "no series",
+        "latency": "no series",
+        "capacity": "HPA web: no series",
+    }
 
 
 def test_one_signal_answering_nonsense_leaves_the_others_forecast():
@@ -202,8 +225,10 @@ def test_healing_never_stops_for_prometheus(failure, tmp_path):
     """The bundled world's first pass heals what it heals whatever Prometheus does, and says what it missed."""
     with healing_world("ea-plan-v5", tmp_path / "calm") as world:
         calm = world.run()
-    with fake_prometheus(html, delay=3.0 if failure == "slow" else 0.0) as prom, \
-            healing_world("ea-plan-v5", tmp_path / failure) as world:
+    with (
+        fake_prometheus(html, delay=3.0 if failure == "slow" else 0.0) as prom,
+        healing_world("ea-plan-v5", tmp_path / failure) as world,
+    ):
         url = f"http://127.0.0.1:{free_port()}" if failure == "unreachable" else prom.url
         started = time.monotonic()
         result = world.run(prometheus_url=url, prometheus_timeout_seconds=0.5)
@@ -212,7 +237,8 @@ def test_healing_never_stops_for_prometheus(failure, tmp_path):
 
     assert result.status.value == "completed" and result.exit_code == calm.exit_code
     assert sorted((o.action.action.value, o.result.value) for o in result.outcomes) == sorted(
-        (o.action.action.value, o.result.value) for o in calm.outcomes)
+        (o.action.action.value, o.result.value) for o in calm.outcomes
+    )
     assert risk["confidence"]["level"] == "partial"
     if failure == "html":
         assert risk["sources"]["prometheus"] == "available"

@@ -11,25 +11,60 @@ import pytest
 from selfheal.kube.model import Pod, PodList
 from selfheal.snapshot import SnapshotError, decode, decode_page
 
-TEMPLATE = {"metadata": {"labels": {"app": "web"}, "creationTimestamp": None},
-            "spec": {"containers": [{"name": "web", "image": "web:1", "imagePullPolicy": "IfNotPresent",
-                                     "livenessProbe": {"httpGet": {"path": "/", "port": 80}}}],
-                     "restartPolicy": "Always"}}
+TEMPLATE = {
+    "metadata": {"labels": {"app": "web"}, "creationTimestamp": None},
+    "spec": {
+        "containers": [
+            {
+                "name": "web",
+                "image": "web:1",
+                "imagePullPolicy": "IfNotPresent",
+                "livenessProbe": {"httpGet": {"path": "/", "port": 80}},
+            }
+        ],
+        "restartPolicy": "Always",
+    },
+}
 
 
 def pod_json(name: str, restarts: int = 0) -> dict[str, Any]:
-    return {"metadata": {"name": name, "namespace": "shop", "uid": f"uid-{name}", "resourceVersion": "7",
-                         "creationTimestamp": "2024-05-01T10:00:00Z", "managedFields": [{"manager": "kubelet"}]},
-            "spec": {"containers": [{"name": "web", "image": "web:1"}], "nodeName": "node-1"},
-            "status": {"phase": "Running", "containerStatuses": [
-                {"name": "web", "restartCount": restarts, "ready": True, "image": "web:1",
-                 "state": {"running": {"startedAt": "2024-05-01T10:00:01Z"}}, "containerID": "containerd://x"}]}}
-
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": "shop",
+            "uid": f"uid-{name}",
+            "resourceVersion": "7",
+            "creationTimestamp": "2024-05-01T10:00:00Z",
+            "managedFields": [{"manager": "kubelet"}],
+        },
+        "spec": {"containers": [{"name": "web", "image": "web:1"}], "nodeName": "node-1"},
+        "status": {
+            "phase": "Running",
+            "containerStatuses": [
+                {
+                    "name": "web",
+                    "restartCount": restarts,
+                    "ready": True,
+                    "image": "web:1",
+                    "state": {"running": {"startedAt": "2024-05-01T10:00:01Z"}},
+                    "containerID": "containerd://x",
+                }
+            ],
+        },
+    }
 
 
 def test_unknown_fields_are_ignored_and_absent_ones_take_the_apis_zero_values():
-    page = decode_page("pods", json.dumps({"kind": "PodList", "metadata": {"continue": "abc"},
-                                           "items": [pod_json("web-1", 4), {"metadata": {"name": "bare"}}]}).encode())
+    page = decode_page(
+        "pods",
+        json.dumps(
+            {
+                "kind": "PodList",
+                "metadata": {"continue": "abc"},
+                "items": [pod_json("web-1", 4), {"metadata": {"name": "bare"}}],
+            }
+        ).encode(),
+    )
 
     first, second = page.items
     assert page.continue_token == "abc"
@@ -47,18 +82,40 @@ def test_deployments_keep_their_full_template_next_to_the_typed_view():
     assert decoded.spec.template.spec.containers[0].readiness_probe is None
 
 
-@pytest.mark.parametrize(("kind", "body", "line"), [
-    ("pods", {"items": [pod_json("a"), {**pod_json("web-7d9f"), "status": {"containerStatuses": [
-        {"name": "web", "restartCount": "many"}]}}]},
-     "pods page 2: item 1 (web-7d9f): status.containerStatuses[0].restartCount: Expected int, got str"),
-    ("deployments", {"items": [{"metadata": {"name": "web"}, "spec": {"replicas": None}}]},
-     "deployments page 2: item 0 (web): spec.replicas: Expected int, got null"),
-    ("pods", {"items": [{"metadata": {"name": "p", "creationTimestamp": "2024-05-01T10:00:00"}}]},
-     "pods page 2: item 0 (p): metadata.creationTimestamp: Expected datetime with a timezone component"),
-    ("pods", {"items": [pod_json("a"), 5]}, "pods page 2: item 1: (root): Expected object, got int"),
-    ("hpas", {"items": [{"metadata": {"name": 7}, "spec": {"maxReplicas": "ten"}}]},
-     "hpas page 2: item 0: metadata.name: Expected str, got int"),
-])
+@pytest.mark.parametrize(
+    ("kind", "body", "line"),
+    [
+        (
+            "pods",
+            {
+                "items": [
+                    pod_json("a"),
+                    {
+                        **pod_json("web-7d9f"),
+                        "status": {"containerStatuses": [{"name": "web", "restartCount": "many"}]},
+                    },
+                ]
+            },
+            "pods page 2: item 1 (web-7d9f): status.containerStatuses[0].restartCount: Expected int, got str",
+        ),
+        (
+            "deployments",
+            {"items": [{"metadata": {"name": "web"}, "spec": {"replicas": None}}]},
+            "deployments page 2: item 0 (web): spec.replicas: Expected int, got null",
+        ),
+        (
+            "pods",
+            {"items": [{"metadata": {"name": "p", "creationTimestamp": "2024-05-01T10:00:00"}}]},
+            "pods page 2: item 0 (p): metadata.creationTimestamp: Expected datetime with a timezone component",
+        ),
+        ("pods", {"items": [pod_json("a"), 5]}, "pods page 2: item 1: (root): Expected object, got int"),
+        (
+            "hpas",
+            {"items": [{"metadata": {"name": 7}, "spec": {"maxReplicas": "ten"}}]},
+            "hpas page 2: item 0: metadata.name: Expected str, got int",
+        ),
+    ],
+)
 def test_a_malformed_object_is_one_line_naming_the_resource_object_and_field(kind, body, line):
     page = decode_page(kind, json.dumps(body).encode(), where=" page 2")
 
@@ -66,12 +123,18 @@ def test_a_malformed_object_is_one_line_naming_the_resource_object_and_field(kin
     assert problem.line == line
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"items": {"not": "a list"}}, "configmaps page 2: items: Expected array, got object"),
-    ({"items": None}, "configmaps page 2: items: Expected array, got null"),
-    ({"metadata": {"continue": 5}, "items": []}, "configmaps page 2: metadata.continue: Expected str, got int"),
-    ([{"metadata": {"name": "a"}}], "configmaps page 2: Expected object, got array"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"items": {"not": "a list"}}, "configmaps page 2: items: Expected array, got object"),
+        ({"items": None}, "configmaps page 2: items: Expected array, got null"),
+        (
+            {"metadata": {"continue": 5}, "items": []},
+            "configmaps page 2: metadata.continue: Expected str, got int",
+        ),
+        ([{"metadata": {"name": "a"}}], "configmaps page 2: Expected object, got array"),
+    ],
+)
 def test_a_broken_list_envelope_is_still_a_snapshot_error(body, message):
     with pytest.raises(SnapshotError) as err:
         decode_page("configmaps", json.dumps(body).encode(), where=" page 2")
@@ -82,11 +145,14 @@ def test_a_broken_list_envelope_is_still_a_snapshot_error(body, message):
 def test_one_bad_pod_among_good_ones_is_left_out_and_named_and_the_rest_decoded():
     bad = pod_json("web-bad", 1)
     bad["status"]["containerStatuses"][0]["restartCount"] = 2.5
-    bad["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-7d9f",
-                                           "uid": "rs-1", "controller": True}]
+    bad["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-7d9f", "uid": "rs-1", "controller": True}
+    ]
     bad["metadata"]["labels"] = {"app": "web"}
-    body = {"metadata": {"continue": "next"},
-            "items": [pod_json("web-0"), pod_json("web-1", 3), bad, pod_json("web-3")]}
+    body = {
+        "metadata": {"continue": "next"},
+        "items": [pod_json("web-0"), pod_json("web-1", 3), bad, pod_json("web-3")],
+    }
 
     page = decode_page("pods", json.dumps(body).encode(), where=" page 4")
 
@@ -95,9 +161,15 @@ def test_one_bad_pod_among_good_ones_is_left_out_and_named_and_the_rest_decoded(
     assert page.continue_token == "next"
     [problem] = page.problems
     assert (problem.kind, problem.name, problem.uid) == ("Pod", "web-bad", "uid-web-bad")
-    assert (problem.path, problem.problem) == ("status.containerStatuses[0].restartCount", "Expected int, got float")
+    assert (problem.path, problem.problem) == (
+        "status.containerStatuses[0].restartCount",
+        "Expected int, got float",
+    )
     assert problem.where == "pods page 4: item 2"
-    assert problem.controller is not None and (problem.controller.kind, problem.controller.uid) == ("ReplicaSet", "rs-1")
+    assert problem.controller is not None and (problem.controller.kind, problem.controller.uid) == (
+        "ReplicaSet",
+        "rs-1",
+    )
     assert problem.labels == {"app": "web"}
 
 
@@ -110,13 +182,20 @@ def test_a_deployment_with_a_bad_field_is_left_out_and_the_others_keep_their_tem
     [decoded] = page.items
     assert decoded.metadata.name == "web" and decoded.template_doc() == TEMPLATE
     [problem] = page.problems
-    assert (problem.kind, problem.name, problem.uid, problem.path) == ("Deployment", "api", "d2", "spec.replicas")
+    assert (problem.kind, problem.name, problem.uid, problem.path) == (
+        "Deployment",
+        "api",
+        "d2",
+        "spec.replicas",
+    )
     assert problem.owners == ()  # readable, and none: not the same as unreadable
 
 
 def test_what_cannot_be_read_of_a_bad_object_is_none_not_empty():
-    bad = {"metadata": {"name": "web-x", "ownerReferences": "garbage", "labels": {"app": 5}},
-           "status": {"phase": 7}}
+    bad = {
+        "metadata": {"name": "web-x", "ownerReferences": "garbage", "labels": {"app": 5}},
+        "status": {"phase": 7},
+    }
 
     [problem] = decode_page("pods", json.dumps({"items": [bad]}).encode()).problems
 
@@ -124,8 +203,10 @@ def test_what_cannot_be_read_of_a_bad_object_is_none_not_empty():
 
 
 def test_an_hpa_that_does_not_decode_still_names_its_target_when_it_can():
-    bad = {"metadata": {"name": "web"}, "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"},
-                                                 "maxReplicas": "10"}}
+    bad = {
+        "metadata": {"name": "web"},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "maxReplicas": "10"},
+    }
 
     [problem] = decode_page("hpas", json.dumps({"items": [bad]}).encode()).problems
 

@@ -16,10 +16,20 @@ from tests.snapshot.test_decode import TEMPLATE, pod_json
 def all_lists(pods: int = 5) -> dict[str, list[dict[str, Any]]]:
     return {
         "pods": [pod_json(f"web-{i}", i) for i in range(pods)],
-        "deployments": [{"metadata": {"name": "web", "uid": "d1"}, "spec": {"replicas": 2, "template": TEMPLATE}}],
+        "deployments": [
+            {"metadata": {"name": "web", "uid": "d1"}, "spec": {"replicas": 2, "template": TEMPLATE}}
+        ],
         "replicasets": [],
-        "horizontalpodautoscalers": [{"metadata": {"name": "web"}, "spec": {
-            "scaleTargetRef": {"kind": "Deployment", "name": "web"}, "minReplicas": 2, "maxReplicas": 5}}],
+        "horizontalpodautoscalers": [
+            {
+                "metadata": {"name": "web"},
+                "spec": {
+                    "scaleTargetRef": {"kind": "Deployment", "name": "web"},
+                    "minReplicas": 2,
+                    "maxReplicas": 5,
+                },
+            }
+        ],
         "poddisruptionbudgets": [],
         "configmaps": [{"metadata": {"name": "web-config"}, "data": {"A": "1"}}],
     }
@@ -35,8 +45,11 @@ def test_every_resource_is_read_in_pages_and_nothing_else():
     assert snap.hpas[0].spec.min_replicas == 2
     assert set(snap.configmap_checksums) == {"web-config"}
     pods = [r for r in api.requests if r.path == "/api/v1/namespaces/shop/pods"]
-    assert [query_of(r) for r in pods] == [{"limit": "2"}, {"limit": "2", "continue": "2"},
-                                           {"limit": "2", "continue": "4"}]
+    assert [query_of(r) for r in pods] == [
+        {"limit": "2"},
+        {"limit": "2", "continue": "2"},
+        {"limit": "2", "continue": "4"},
+    ]
     assert all(r.method == "GET" for r in api.requests)
     assert len(api.requests) == 3 + 5  # pods in 3 pages, every other list in 1: never a GET per object
 
@@ -70,7 +83,10 @@ def test_a_bad_pod_is_left_out_named_by_page_and_the_rest_of_the_namespace_is_re
     assert [p.metadata.name for p in snap.pods] == ["web-0", "web-1", "web-3", "web-4"]
     assert [d.metadata.name for d in snap.deployments] == ["web"] and len(snap.hpas) == 1
     [problem] = snap.problems
-    assert problem.line == "pods page 2: item 0 (web-2): status.containerStatuses[0].restartCount: Expected int, got str"
+    assert (
+        problem.line
+        == "pods page 2: item 0 (web-2): status.containerStatuses[0].restartCount: Expected int, got str"
+    )
 
 
 def test_problems_of_every_resource_are_kept_in_reading_order_and_a_restarted_list_forgets_its_own():
@@ -81,8 +97,11 @@ def test_problems_of_every_resource_are_kept_in_reading_order_and_a_restarted_li
 
     snap = read_snapshot(FakeTransport(Lists(lists, expire_once=["pods"])), "shop", page_size=2)
 
-    assert [(p.kind, p.name) for p in snap.problems] == [("Pod", "web-0"), ("Deployment", "api"),
-                                                         ("ConfigMap", "bin")]
+    assert [(p.kind, p.name) for p in snap.problems] == [
+        ("Pod", "web-0"),
+        ("Deployment", "api"),
+        ("ConfigMap", "bin"),
+    ]
     assert len(snap.pods) == 2 and set(snap.configmap_checksums) == {"web-config"}
 
 
