@@ -1,6 +1,7 @@
 """Real servers from Debian's packages, started on 127.0.0.1 for one test module and stopped after.
 
 with pushgateway() as url: ...
+    scrape(url)                                  # what Prometheus would scrape from it: {(name, labels): value}
 with prometheus(openmetrics_text) as url: ...   # data backfilled with promtool, then served
 """
 
@@ -61,6 +62,27 @@ def pushgateway() -> Iterator[str]:
             ["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}"], f"{url}/-/ready", Path(d)
         ):
             yield url
+
+
+def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample a Pushgateway serves, parsed as Prometheus parses a scrape."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for fam in text_string_to_metric_families(text)
+        for s in fam.samples
+    }
+
+
+def pushed(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
+    """The one sample of `name` the job pushed with these labels (its group: job, namespace)."""
+    want = {"job": "self-heal-cpt", **labels}
+    matches = [v for (n, ls), v in samples.items() if n == name and want.items() <= dict(ls).items()]
+    assert len(matches) == 1, (name, labels, [k for k in samples if k[0] == name])
+    return matches[0]
 
 
 @contextlib.contextmanager

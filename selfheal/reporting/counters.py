@@ -14,8 +14,9 @@ constant memory; intent lines (`result: intent`) are not decisions and are not c
 
 Verdict lines (`selfheal.verify`: verified / not_recovered) are not decisions either: they are counted
 apart, per SLO and result (`selfheal_verifications_total`), and a verified line's `recovery_seconds` goes
-into the cumulative buckets of `selfheal_recovery_seconds` (a histogram per SLO: `recovery`,
-`drift_resolution`), whose 300 s and 600 s bounds are the guide's two SLOs.
+into the cumulative buckets of its SLO's histogram (`selfheal_recovery_seconds` for `recovery`,
+`selfheal_drift_resolution_seconds` for `drift_resolution`), whose 300 s and 600 s bounds are the guide's
+two SLOs.
 """
 
 from __future__ import annotations

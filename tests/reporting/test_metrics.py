@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from selfheal.detectors import DetectorConfig, run_detectors
 from selfheal.reporting.metrics import (
+    SLO_HISTOGRAMS,
     RunMetrics,
     action_totals,
     build_registry,
@@ -20,6 +21,7 @@ from selfheal.reporting.metrics import (
     push,
 )
 from selfheal.reporting.risk import build_risk_report
+from selfheal.verify import SLOS
 from tests.builders import NOW, history_entry, make_deployment, snapshot_of
 
 
@@ -75,6 +77,15 @@ def test_the_registry_exposes_the_guides_metric_names():
     assert got[("selfheal_run_duration_seconds", ())] == 1.5
     assert got[("selfheal_last_success_timestamp_seconds", ())] == 1714564800.0
     assert not any(name.endswith("_created") for name, _ in got)
+
+
+def test_every_slo_has_its_own_histogram_pushed_from_the_first_run():
+    got = samples(build_registry(RunMetrics()))
+
+    assert set(SLO_HISTOGRAMS) == set(SLOS)  # a new SLO in verify.py needs its histogram here
+    for name, _help in SLO_HISTOGRAMS.values():
+        assert got[(f"{name}_count", ())] == 0
+        assert got[(f"{name}_bucket", (("le", "300.0"),))] == 0
 
 
 def test_a_failed_pass_does_not_push_a_last_success_time():

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import urllib.request
-
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from selfheal.reporting.metrics import RunMetrics, build_registry, push
-from tests.servers import pushgateway
+from tests.servers import pushed, pushgateway, scrape
 
 
 @pytest.fixture(scope="module")
@@ -17,21 +14,8 @@ def gateway():
         yield url
 
 
-def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
-        text = resp.read().decode()
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for fam in text_string_to_metric_families(text)
-        for s in fam.samples
-    }
-
-
 def sample(samples, name, **labels):
-    want = {"job": "self-heal-cpt", "namespace": "shop", **labels}
-    matches = [v for (n, ls), v in samples.items() if n == name and want.items() <= dict(ls).items()]
-    assert len(matches) == 1, (name, labels, [k for k in samples if k[0] == name])
-    return matches[0]
+    return pushed(samples, name, namespace="shop", **labels)
 
 
 def test_a_pass_pushes_the_guides_metrics_under_its_job_and_namespace(gateway):
@@ -88,18 +72,23 @@ def test_the_slo_figures_reach_the_gateway_and_a_resolved_cause_goes_back_to_zer
     drifting = RunMetrics(
         open_findings={"config_hash_drift": 2},
         verifications={("recovery", "verified"): 3, ("recovery", "not_recovered"): 1},
-        recovery={"recovery": (per_bucket, 700.0)},
+        recovery={
+            "recovery": (per_bucket, 700.0),
+            "drift_resolution": ([0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0], 540.0),
+        },
     )
     push(build_registry(drifting), gateway, grouping_key={"namespace": "shop"})
     got = scrape(gateway)
     assert sample(got, "selfheal_open_findings", cause="config_hash_drift") == 2
     assert sample(got, "selfheal_verifications_total", slo="recovery", result="not_recovered") == 1
-    assert (
-        sample(got, "selfheal_recovery_seconds_bucket", slo="recovery", le="300") == 2
-    )  # the gateway: "300"
-    assert sample(got, "selfheal_recovery_seconds_bucket", slo="recovery", le="+Inf") == 3
-    assert sample(got, "selfheal_recovery_seconds_count", slo="recovery") == 3
-    assert sample(got, "selfheal_recovery_seconds_sum", slo="recovery") == 700.0
+    assert sample(got, "selfheal_recovery_seconds_bucket", le="300") == 2  # the gateway renders "300"
+    assert sample(got, "selfheal_recovery_seconds_bucket", le="+Inf") == 3
+    assert sample(got, "selfheal_recovery_seconds_count") == 3
+    assert sample(got, "selfheal_recovery_seconds_sum") == 700.0
+    # the drift resolution SLO has its own histogram: one drift resolved in 540 s, within the 600 s bound
+    assert sample(got, "selfheal_drift_resolution_seconds_bucket", le="450") == 0
+    assert sample(got, "selfheal_drift_resolution_seconds_bucket", le="600") == 1
+    assert sample(got, "selfheal_drift_resolution_seconds_count") == 1
 
     push(build_registry(RunMetrics()), gateway, grouping_key={"namespace": "shop"})  # the drift is resolved
     assert sample(scrape(gateway), "selfheal_open_findings", cause="config_hash_drift") == 0
