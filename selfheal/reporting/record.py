@@ -5,6 +5,9 @@ executor's journal wrote an intent before each and an outcome after); what is le
 every dry-run line, appended with the counters caught up and the file rotated when it has grown too
 big (`store.py`). A skip that repeats the previous pass's skip of the same object for the same reason
 is not appended again (a hand-off to a human, `needs_human`, always is: it is what keeps the hands off).
+"The previous" is the latest earlier line about that action on that object, whichever pass wrote it, so
+a pass that appended nothing (or only a verdict) does not make the next one write every skip again; once
+that line has left the window read, the skip is written again (at most once per window).
 The risk report is written whatever happened to the history (the two are separate files); a failed push
 is logged, never fatal, because the files are the record. Counters come from the carried state, so
 recording never reads the whole history.
@@ -27,6 +30,7 @@ from selfheal.reporting.history import entry_for
 from selfheal.reporting.metrics import RunMetrics, build_registry, canary_traffic, push, run_actions
 from selfheal.reporting.risk import DEFAULT_HORIZON_SECONDS, RiskReport, build_risk_report, write_risk_report
 from selfheal.reporting.store import DEFAULT_MAX_BYTES, HistoryStore
+from selfheal.verify import VERDICTS
 from selfheal.view import Snapshot
 
 log = structlog.get_logger("selfheal.reporting")
@@ -79,15 +83,18 @@ class Recorded:
 
 
 def _repeats(previous: Sequence[HistoryEntry], run_id: str) -> set[tuple[str, str, str, str]]:
-    """The skips of the latest earlier pass: (action, kind, name, reason)."""
-    earlier = [e for e in previous if e.run_id != run_id]
-    if not earlier:
-        return set()
-    last = max(earlier, key=lambda e: e.ts).run_id
+    """(action, kind, name, reason) of every object whose latest earlier decision is that skip."""
+    latest: dict[tuple[str, str, str], HistoryEntry] = {}
+    for e in previous:
+        if e.run_id == run_id or e.result in VERDICTS:
+            continue  # a verdict judges an applied line; it is not a decision about the object
+        key = (e.action, e.kind, e.name)
+        if key not in latest or e.ts >= latest[key].ts:
+            latest[key] = e
     return {
-        (e.action, e.kind, e.name, e.reason)
-        for e in earlier
-        if e.run_id == last and e.result == Result.SKIPPED and e.reason != SkipCode.NEEDS_HUMAN
+        (*key, e.reason)
+        for key, e in latest.items()
+        if e.result == Result.SKIPPED and e.reason != SkipCode.NEEDS_HUMAN
     }
 
 

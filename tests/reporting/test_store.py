@@ -178,3 +178,64 @@ def test_a_skip_repeating_the_previous_passs_is_not_appended_again_but_a_hand_of
     )
 
     assert bool(lines_to_append(rec)) is appended
+
+
+def test_a_repeated_skip_is_held_back_even_when_the_pass_in_between_wrote_only_a_verdict():
+    skip = _with_run(
+        history_entry(
+            "scale",
+            "Deployment/web",
+            ago=240,
+            result="skipped",
+            reason="cooldown",
+            kind="Deployment",
+            name="web",
+        ),
+        "first",
+    )
+    verdict = _with_run(
+        history_entry("restart_pod", "Deployment/api", ago=120, result="verified", kind="Pod", name="api-1"),
+        "second",
+    )
+    rec = PassRecord(
+        "shop",
+        "third",
+        snapshot_of(),
+        (),
+        NOW,
+        {},
+        outcomes=(skip_outcome(SkipCode.COOLDOWN),),
+        history=[skip, verdict],
+    )
+
+    assert lines_to_append(rec) == []
+
+
+def test_a_skip_is_written_again_once_the_object_was_acted_on_since():
+    skip = _with_run(
+        history_entry(
+            "scale",
+            "Deployment/web",
+            ago=600,
+            result="skipped",
+            reason="cooldown",
+            kind="Deployment",
+            name="web",
+        ),
+        "first",
+    )
+    acted = _with_run(
+        history_entry("scale", "Deployment/web", ago=300, kind="Deployment", name="web"), "second"
+    )
+    rec = PassRecord(
+        "shop",
+        "third",
+        snapshot_of(),
+        (),
+        NOW,
+        {},
+        outcomes=(skip_outcome(SkipCode.COOLDOWN),),
+        history=[skip, acted],
+    )
+
+    assert [line.reason for line in lines_to_append(rec)] == ["cooldown"]
