@@ -1,4 +1,4 @@
-"""Plain-HTTP transport for the API server (HTTP/1.1, keep-alive, chunked watch streams)."""
+"""Plain-HTTP transport for the API server (HTTP/1.1, keep-alive, chunked request bodies and watch streams)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from kubesandbox.apiserver.server import ApiServer, Request, Response, error_response
+
+_LINE = 65537  # the longest chunk-size or trailer line read
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -30,8 +32,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         api = self.server.api
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        try:
+            body = self._body()
+        except ValueError:  # a chunk size that is not hex, a body cut short: the connection is unusable
+            self.close_connection = True
+            self._send(Response(400, b"malformed chunked encoding", "text/plain; charset=utf-8"))
+            return
         fault = api.faults.take(self.command, parts.path)
         if fault is not None:
             if fault.delay:
@@ -54,6 +60,24 @@ class _Handler(BaseHTTPRequestHandler):
             secure=self.server.secure,
         )
         self._send(api.handle(req))
+
+    def _body(self) -> bytes:
+        """The request body: `Content-Length` bytes, or the chunks of a `Transfer-Encoding: chunked` body
+        (Go's client sends a body it cannot size that way: `kubectl create --raw -f FILE`)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline(_LINE).split(b";", 1)[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline(_LINE) not in (b"\r\n", b"\n", b""):
+                        pass  # trailer fields: none the API server reads
+                    return b"".join(chunks)
+                chunk = self.rfile.read(size)
+                if len(chunk) != size or self.rfile.readline(_LINE) not in (b"\r\n", b"\n"):
+                    raise ValueError("truncated chunk")
+                chunks.append(chunk)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
 
     def _send(self, resp: Response) -> None:
         self.send_response(resp.status)

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from kubesandbox.resources import BY_PLURAL, ResourceType, errors
+from kubesandbox.resources import BY_PLURAL, ResourceType, errors, managed_fields
 from kubesandbox.resources.clock import Clock, rfc3339
+from kubesandbox.resources.managed_fields import CONTROLLER_MANAGER
 from kubesandbox.resources.selectors import field_matcher, label_matcher
 
 Obj = dict[str, Any]
@@ -37,6 +38,12 @@ NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/
 CONTINUE_TTL_SECONDS = 300  # etcd's default compaction interval: older continue tokens answer 410
 WATCH_LOG_SIZE = 10_000
 NAMESPACES = BY_PLURAL[("", "namespaces")]
+EXPIRED_CONTINUE = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a new list "
+    "without the continue parameter, or use the continue token in this response to retrieve the remainder of the "
+    "results. Continuing with the provided token results in an inconsistent list - objects that were created, "
+    "modified, or deleted between the time the first chunk was returned and now may show up in the list."
+)
 
 
 def dumps(obj: Any) -> bytes:
@@ -47,11 +54,22 @@ def dumps(obj: Any) -> bytes:
 class _Entry:
     obj: Obj
     _bytes: bytes | None = None
+    _item_bytes: bytes | None = None
 
     def rendered(self) -> bytes:
         if self._bytes is None:
             self._bytes = dumps(self.obj)
         return self._bytes
+
+    def item(self) -> bytes:
+        """The object as an item of a list: a real server's list items carry no apiVersion or kind."""
+        if self._item_bytes is None:
+            self._item_bytes = dumps(without_type_meta(self.obj))
+        return self._item_bytes
+
+
+def without_type_meta(obj: Obj) -> Obj:
+    return {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
 
 
 @dataclass
@@ -66,6 +84,7 @@ class WatchEvent:
     type: str  # ADDED, MODIFIED, DELETED
     resource: ResourceType
     obj: Obj
+    prev: Obj | None = None  # the object before this change (None for ADDED): lists continue on a snapshot
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,10 @@ class Store:
     # -- identity ---------------------------------------------------------------------------
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self._rand.getrandbits(128), version=4))
+
+    def randint(self, low: int, high: int) -> int:
+        """A number from the store's seeded generator (allocations: cluster IPs)."""
+        return self._rand.randint(low, high)
 
     def random_suffix(self, n: int = 5) -> str:
         return "".join(self._rand.choice(NAME_SUFFIX_ALPHABET) for _ in range(n))
@@ -172,31 +195,48 @@ class Store:
         continue_token: str = "",
         filter_fn: Callable[[Obj], bool] | None = None,
     ) -> ListPage:
-        """One page of a list, as pre-rendered object bytes, with a continue token when more remain."""
+        """One page of a list, as pre-rendered item bytes (no apiVersion/kind, as a real server lists them),
+        with a continue token when more remain.
+
+        A continued list is served as it was at the first page's resourceVersion, like etcd's ranged reads:
+        objects created since do not show, deleted and modified ones show as they were then. The watch log
+        provides the versions before each change; a token older than the log (or than a compaction) is 410.
+        """
         lm, fm = label_matcher(label_selector), field_matcher(field_selector, rt.kind)
         with self.lock:
             t = self._table(rt)
-            keys = self._keys_in(t, namespace)
             list_rv = self._rv
-            start = 0
+            start_after: Key | None = None
+            past: dict[Key, Obj | None] = {}
             if continue_token:
-                list_rv, after = self._decode_continue(continue_token)
-                start = bisect.bisect_right(keys, after)
+                list_rv, start_after = self._decode_continue(continue_token)
+                if list_rv != self._rv:
+                    past = self._versions_at(rt, namespace, list_rv)
+            keys = self._keys_in(t, namespace)
+            if past:
+                keys = sorted((set(keys) - past.keys()) | {k for k, v in past.items() if v is not None})
+            start = bisect.bisect_right(keys, start_after) if start_after is not None else 0
             items: builtins.list[bytes] = []
             i = start
             last: Key | None = None
             while i < len(keys):
-                e = t.entries[keys[i]]
-                o = e.obj
+                key = keys[i]
                 i += 1
+                if key in past:
+                    o = past[key]
+                    assert o is not None
+                    rendered = None
+                else:
+                    e = t.entries[key]
+                    o, rendered = e.obj, e
                 if lm is not None and not lm(o.get("metadata", {}).get("labels") or {}):
                     continue
                 if fm is not None and not fm(o):
                     continue
                 if filter_fn is not None and not filter_fn(o):
                     continue
-                items.append(e.rendered())
-                last = keys[i - 1]
+                items.append(rendered.item() if rendered is not None else dumps(without_type_meta(o)))
+                last = key
                 if limit and len(items) >= limit:
                     break
             more = limit and i < len(keys) and last is not None
@@ -206,6 +246,21 @@ class Store:
                 if lm is None and fm is None and filter_fn is None:
                     remaining = len(keys) - i
             return ListPage(str(list_rv), items, token, remaining)
+
+    def _versions_at(self, rt: ResourceType, namespace: str | None, rv: int) -> dict[Key, Obj | None]:
+        """The objects (in `namespace`) changed since `rv`, as they were at `rv` (None: not there yet)."""
+        events = self.events_since(rv)
+        if events is None:
+            raise errors.gone(EXPIRED_CONTINUE)  # pragma: no cover - the token check fires first
+        past: dict[Key, Obj | None] = {}
+        for e in events:
+            if e.resource != rt:
+                continue
+            key = self._key(rt, e.obj["metadata"].get("namespace"), e.obj["metadata"]["name"])
+            if namespace and key[0] != namespace:
+                continue
+            past.setdefault(key, e.prev)
+        return past
 
     def _encode_continue(self, rv: int, after: Key) -> str:
         payload = {
@@ -217,22 +272,22 @@ class Store:
         return base64.urlsafe_b64encode(dumps(payload)).decode().rstrip("=")
 
     def _decode_continue(self, token: str) -> tuple[int, Key]:
+        """The token's list resourceVersion and last key. An expired token is a 410 that carries a token to
+        continue inconsistently (resourceVersion -1: the rest of the list as it is now)."""
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except ValueError as exc:
+            raise errors.bad_request(f"invalid continue token: continue key is not valid: {exc}") from None
+        try:
             payload = json.loads(raw)
             ns, _, name = payload["start"].partition("/")
             rv, at = int(payload["rv"]), float(payload["at"])
         except Exception as exc:  # malformed token
-            raise errors.bad_request(f"continue key is not valid: {exc}") from None
+            raise errors.bad_request(f"invalid continue token: continue key is not valid: {exc}") from None
+        if rv == -1:
+            return self._rv, (ns, name)
         if self.clock.now().timestamp() - at > CONTINUE_TTL_SECONDS or rv < self.compacted_rv:
-            raise errors.gone(
-                "The provided continue parameter is too old to display a consistent list "
-                "result. You can start a new list without the continue parameter, or use "
-                "the continue token in this response to retrieve the remainder of the "
-                "results. Continuing with the provided token results in an inconsistent "
-                "list - objects that were created, modified, or deleted between the time "
-                "the first chunk was returned and now may show up in the list."
-            )
+            raise errors.gone(EXPIRED_CONTINUE, self._encode_continue(-1, (ns, name)))
         return rv, (ns, name)
 
     compacted_rv = 0
@@ -243,8 +298,8 @@ class Store:
             self.compacted_rv = self._rv + 1
 
     # -- writes -----------------------------------------------------------------------------
-    def _emit(self, rt: ResourceType, type_: str, obj: Obj) -> None:
-        ev = WatchEvent(int(obj["metadata"]["resourceVersion"]), type_, rt, obj)
+    def _emit(self, rt: ResourceType, type_: str, obj: Obj, prev: Obj | None = None) -> None:
+        ev = WatchEvent(int(obj["metadata"]["resourceVersion"]), type_, rt, obj, prev)
         self._log.append(ev)
         for fn in self.listeners:
             fn(ev)
@@ -264,9 +319,11 @@ class Store:
         *,
         dry_run: bool = False,
         prepare: Callable[[Obj], object] | None = None,
+        manager: str = "",
     ) -> Obj:
         """Store a new object. `prepare` runs once the uid is assigned (server-side defaulting that
-        needs it, like a Job's generated selector), before anything is stored."""
+        needs it, like a Job's generated selector), before anything is stored. A `manager` (a controller
+        writing) is recorded in managedFields; the API layer records its callers itself."""
         with self.lock:
             obj = copy.deepcopy(obj)
             meta = obj.setdefault("metadata", {})
@@ -309,8 +366,10 @@ class Store:
                 meta["generation"] = 1
             if prepare is not None:
                 prepare(obj)
-            if dry_run:
-                meta["resourceVersion"] = str(self._rv)
+            if manager:
+                managed_fields.update(obj, None, manager, "Update", "", rt.api_version, self.clock.now())
+            if dry_run:  # nothing was stored: a dry-run create answers without a resourceVersion
+                meta.pop("resourceVersion", None)
                 return obj
             meta["resourceVersion"] = self._next_rv()
             t.entries[key] = _Entry(obj)
@@ -349,13 +408,21 @@ class Store:
         dry_run: bool = False,
         expect_rv: bool = True,
         on_change: Callable[[Obj], object] | None = None,
+        annotations_count: bool = False,
+        spec_counts: bool = True,
+        manager: str = "",
     ) -> Obj:
         """PUT semantics. A stale metadata.resourceVersion → 409 Conflict.
+
+        `metadata.generation` counts spec changes (unless `spec_counts` is off: a pod's binding sets its
+        nodeName without one), and annotation changes too with `annotations_count` (the Deployment strategy
+        bumps it for both on user writes: annotations are copied to ReplicaSets).
 
         Writes to the main resource keep the stored `.status` (when the type has a status
         subresource); writes to `status` keep everything but `.status`. A write that changes nothing
         is answered with the stored object, untouched; otherwise `on_change(new)` runs before the new
-        object is answered or stored (the API layer records `managedFields` there).
+        object is answered or stored (the API layer records `managedFields` there; a controller's write
+        names its `manager` instead).
         """
         with self.lock:
             meta = obj.get("metadata") or {}
@@ -371,19 +438,27 @@ class Store:
             if expect_rv and rv and rv != old_meta["resourceVersion"]:
                 raise errors.stale_write(rt.group_resource, rt.group, rt.plural, name)
             if meta.get("uid") and meta["uid"] != old_meta["uid"]:
-                raise errors.conflict(
+                raise errors.uid_precondition_failed(
                     rt.group_resource,
                     rt.group,
                     rt.plural,
+                    old_meta.get("namespace", ""),
                     name,
-                    f"Precondition failed: UID in precondition: {meta['uid']}, "
-                    f"UID in object meta: {old_meta['uid']}",
+                    meta["uid"],
+                    old_meta["uid"],
                 )
             new = copy.deepcopy(obj)
             if subresource == "status":
                 merged = copy.deepcopy(old)
                 if "status" in new:
                     merged["status"] = new["status"]
+                if rt.kind == "Deployment":  # its status strategy resets spec and labels only (the
+                    # controller's revision annotation is written with the status)
+                    ann = (new.get("metadata") or {}).get("annotations")
+                    if ann:
+                        merged["metadata"]["annotations"] = copy.deepcopy(ann)
+                    else:
+                        merged["metadata"].pop("annotations", None)
                 new = merged
             elif rt.has_status:
                 if "status" in old:
@@ -406,12 +481,18 @@ class Store:
                     nm.pop(k, None)
             if rt.has_generation:
                 nm["generation"] = old_meta.get("generation", 1)
-                if _spec_of(new) != _spec_of(old):
+                if (spec_counts and _spec_of(new) != _spec_of(old)) or (
+                    annotations_count and nm.get("annotations") != old_meta.get("annotations")
+                ):
                     nm["generation"] += 1
             if _without_rv(new) == _without_rv(old):
                 return copy.deepcopy(old)  # no-op writes do not bump the resourceVersion
             if on_change is not None:
                 on_change(new)
+            if manager:
+                managed_fields.update(
+                    new, old, manager, "Update", subresource, rt.api_version, self.clock.now()
+                )
             if dry_run:
                 nm["resourceVersion"] = old_meta["resourceVersion"]
                 return new
@@ -425,10 +506,10 @@ class Store:
                 # removed by the kubelet's final delete, not by losing its finalizers)
                 del t.entries[key]
                 t.keys.pop(bisect.bisect_left(t.keys, key))
-                self._emit(rt, "DELETED", new)
+                self._emit(rt, "DELETED", new, old)
                 return copy.deepcopy(new)
             t.entries[key] = _Entry(new)
-            self._emit(rt, "MODIFIED", new)
+            self._emit(rt, "MODIFIED", new, old)
             return copy.deepcopy(new)
 
     def mutate(
@@ -439,12 +520,17 @@ class Store:
         fn: Callable[[Obj], None],
         *,
         subresource: str = "",
+        spec_counts: bool = True,
+        manager: str = CONTROLLER_MANAGER,
     ) -> Obj:
-        """Read-modify-write under the lock (controllers use this; no conflicts possible)."""
+        """Read-modify-write under the lock (controllers use this; no conflicts possible). The write is
+        attributed to `manager` in managedFields ("" for none: a pod's binding records no entry)."""
         with self.lock:
             obj = self.get(rt, namespace, name)
             fn(obj)
-            return self.update(rt, obj, subresource=subresource, expect_rv=False)
+            return self.update(
+                rt, obj, subresource=subresource, expect_rv=False, spec_counts=spec_counts, manager=manager
+            )
 
     def delete(
         self,
@@ -469,27 +555,11 @@ class Store:
                 raise errors.not_found(rt.group_resource, rt.group, rt.plural, name)
             meta = entry.obj["metadata"]
             pre = preconditions or {}
-            if pre.get("uid") and pre["uid"] != meta["uid"]:
-                raise errors.conflict(
-                    rt.group_resource,
-                    rt.group,
-                    rt.plural,
-                    name,
-                    f"Precondition failed: UID in precondition: {pre['uid']}, "
-                    f"UID in object meta: {meta['uid']}",
-                )
-            if pre.get("resourceVersion") and pre["resourceVersion"] != meta["resourceVersion"]:
-                raise errors.conflict(
-                    rt.group_resource,
-                    rt.group,
-                    rt.plural,
-                    name,
-                    f"Precondition failed: ResourceVersion in precondition: "
-                    f"{pre['resourceVersion']}, ResourceVersion in object meta: "
-                    f"{meta['resourceVersion']}",
-                )
-            if dry_run:
-                return copy.deepcopy(entry.obj)
+            for what, field in (("UID", "uid"), ("ResourceVersion", "resourceVersion")):
+                if pre.get(field) and pre[field] != meta[field]:
+                    raise errors.delete_precondition_failed(
+                        rt.kind, rt.group, name, what, pre[field], meta[field]
+                    )
             graceful = bool(grace_period_seconds) or bool(meta.get("finalizers"))
             if graceful:
                 if meta.get("deletionTimestamp"):
@@ -500,15 +570,21 @@ class Store:
                     self.clock.now() + timedelta(seconds=grace_period_seconds or 0)
                 )
                 nm["deletionGracePeriodSeconds"] = grace_period_seconds or 0
+                if nm.get("generation"):  # rest.BeforeDelete / markAsDeleting bump it
+                    nm["generation"] += 1
+                if dry_run:
+                    return new
                 nm["resourceVersion"] = self._next_rv()
                 t.entries[key] = _Entry(new)
-                self._emit(rt, "MODIFIED", new)
+                self._emit(rt, "MODIFIED", new, entry.obj)
                 return copy.deepcopy(new)
+            if dry_run:
+                return copy.deepcopy(entry.obj)
             del t.entries[key]
             t.keys.pop(bisect.bisect_left(t.keys, key))
             gone = copy.deepcopy(entry.obj)
             gone["metadata"]["resourceVersion"] = self._next_rv()
-            self._emit(rt, "DELETED", gone)
+            self._emit(rt, "DELETED", gone, entry.obj)
             return gone
 
     def remove(self, rt: ResourceType, namespace: str | None, name: str) -> None:
@@ -522,7 +598,7 @@ class Store:
             t.keys.pop(bisect.bisect_left(t.keys, key))
             gone = copy.deepcopy(entry.obj)
             gone["metadata"]["resourceVersion"] = self._next_rv()
-            self._emit(rt, "DELETED", gone)
+            self._emit(rt, "DELETED", gone, entry.obj)
 
     def count(self, rt: ResourceType) -> int:
         with self.lock:

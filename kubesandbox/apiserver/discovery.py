@@ -14,16 +14,18 @@ from kubesandbox.resources import GroupVersion, ResourceType, group_versions
 
 AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
-VERSION_INFO = {
+VERSION_INFO = {  # what the v1.37.2 kube-apiserver of tools/k8s answers (the sandbox is held to it)
     "major": "1",
-    "minor": "32",
+    "minor": "37",
     "emulationMajor": "1",
-    "emulationMinor": "32",
-    "gitVersion": "v1.32.4",
-    "gitCommit": "59526cd4867447956156ae3a602fcbac10a2c335",
+    "emulationMinor": "37",
+    "minCompatibilityMajor": "1",
+    "minCompatibilityMinor": "36",
+    "gitVersion": "v1.37.2",
+    "gitCommit": "$Format:%H$",
     "gitTreeState": "clean",
-    "buildDate": "2025-04-22T16:02:27Z",
-    "goVersion": "go1.23.6",
+    "buildDate": "2026-12-02T14:59:05Z",
+    "goVersion": "go1.26.8",
     "compiler": "gc",
     "platform": "linux/amd64",
 }
@@ -52,6 +54,15 @@ def api_group_list() -> dict[str, Any]:
         if gv.group
     ]
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+
+def serves_group(group: str) -> bool:
+    return any(gv.group == group for gv in group_versions())
+
+
+def serves(group: str, version: str) -> bool:
+    """Whether `/apis/<group>/<version>/...` (`/api/v1/...` for core) has a handler at all."""
+    return any((gv.group, gv.version) == (group, version) for gv in group_versions())
 
 
 def api_group(group: str) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""Reading the protobuf body `kubectl create job --from=cronjob/x` POSTs.
+"""Reading the protobuf bodies kubectl POSTs: `create job --from=cronjob/x`, `create configmap`, `create secret`.
 
 kubectl 1.32 sends that Job as `application/vnd.kubernetes.protobuf` and does not fall back to JSON
 when refused, so the sandbox has to read it. Only the Job's ObjectMeta matters (name, namespace,
@@ -18,6 +18,7 @@ Go's gogo-protobuf marshaller writes every non-pointer field, so empty strings (
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -245,3 +246,87 @@ def decode_job(body: bytes) -> dict[str, Any]:
             f"the kind in the data ({kind}) does not match the expected kind (batch/v1, Kind=Job)"
         )
     return {"apiVersion": api_version, "kind": kind, "metadata": decode_object_meta(raw)}
+
+
+# --------------------------------------------------------------------------------------------------
+# v1 ConfigMap and Secret (`kubectl create configmap|secret` sends them as protobuf too)
+
+
+def _bytes_entry(data: bytes) -> tuple[str, str]:
+    """A `map<string,bytes>` entry, the value base64-encoded as JSON shows `[]byte`."""
+    key, value = "", b""
+    for f in iter_fields(data):
+        if f.number == 1:
+            key = _str(f)
+        elif f.number == 2:
+            value = _bytes(f)
+    return key, base64.b64encode(value).decode()
+
+
+# field number -> (JSON field, decoder) of ConfigMap {1 metadata, 2 data, 3 binaryData, 4 immutable} and
+# Secret {1 metadata, 2 data (bytes), 3 type, 4 stringData, 5 immutable}
+_MAPS = {
+    "ConfigMap": {2: ("data", _map_entry), 3: ("binaryData", _bytes_entry)},
+    "Secret": {2: ("data", _bytes_entry), 4: ("stringData", _map_entry)},
+}
+_IMMUTABLE = {"ConfigMap": 4, "Secret": 5}
+
+
+def decode_core(body: bytes, expected_kind: str) -> dict[str, Any]:
+    """A POSTed v1 ConfigMap or Secret, whole."""
+    api_version, kind, raw = decode_unknown(body)
+    if (api_version, kind) != ("v1", expected_kind):
+        raise bad_request(
+            f"the kind in the data ({kind}) does not match the expected kind (/v1, Kind={expected_kind})"
+        )
+    obj: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": decode_object_meta(raw)}
+    maps: dict[str, dict[str, str]] = {}
+    for f in iter_fields(raw):
+        if f.number in _MAPS[kind]:
+            name, entry = _MAPS[kind][f.number]
+            key, value = entry(_bytes(f))
+            maps.setdefault(name, {})[key] = value
+        elif f.number == _IMMUTABLE[kind]:
+            obj["immutable"] = _bool(f)
+        elif kind == "Secret" and f.number == 3 and (text := _str(f)):
+            obj["type"] = text
+    obj.update(maps)
+    return obj
+
+
+# --------------------------------------------------------------------------------------------------
+# authorization.k8s.io/v1 SelfSubjectAccessReview (`kubectl auth can-i`)
+
+_RESOURCE_ATTRIBUTES = {
+    1: "namespace",
+    2: "verb",
+    3: "group",
+    4: "version",
+    5: "resource",
+    6: "subresource",
+    7: "name",
+}
+_NON_RESOURCE_ATTRIBUTES = {1: "path", 2: "verb"}
+
+
+def _strings(data: bytes, names: dict[int, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for f in iter_fields(data):
+        if f.number in names and (text := _str(f)):
+            out[names[f.number]] = text
+    return out
+
+
+def decode_access_review(body: bytes) -> dict[str, Any]:
+    """A POSTed SelfSubjectAccessReview: {1 metadata, 2 spec {1 resourceAttributes, 2 nonResourceAttributes}}."""
+    api_version, kind, raw = decode_unknown(body)
+    spec: dict[str, Any] = {}
+    for f in iter_fields(raw):
+        if f.number != 2:
+            continue
+        for g in iter_fields(_bytes(f)):
+            if g.number == 1:
+                spec["resourceAttributes"] = _strings(_bytes(g), _RESOURCE_ATTRIBUTES)
+            elif g.number == 2:
+                spec["nonResourceAttributes"] = _strings(_bytes(g), _NON_RESOURCE_ATTRIBUTES)
+    return {"apiVersion": api_version, "kind": kind, "metadata": {}, "spec": spec}

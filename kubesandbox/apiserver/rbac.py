@@ -470,23 +470,46 @@ class Authorizer:
         """Whether the request would pass `authorize` (for self-subject access reviews and tests)."""
         return user.admin or self._evaluate(user, _normalized(attrs))[0]
 
+    def review(self, user: User, attrs: RequestAttributes) -> dict[str, Any]:
+        """A SelfSubjectAccessReview's status: `allowed`, and the RBAC reason a real server gives."""
+        if user.admin:
+            return {"allowed": True}
+        allowed, errors, reason = self._judge(user, _normalized(attrs))
+        status: dict[str, Any] = {"allowed": allowed}
+        if reason:
+            status["reason"] = reason
+        elif errors:
+            status["reason"] = f"RBAC: {_aggregate(errors)}"
+        return status
+
     def _evaluate(self, user: User, attrs: RequestAttributes) -> tuple[bool, list[str]]:
+        allowed, errors, _ = self._judge(user, attrs)
+        return allowed, errors
+
+    def _judge(self, user: User, attrs: RequestAttributes) -> tuple[bool, list[str], str]:
         for groups, policy in _DEFAULT_CLUSTER_POLICY:
             if groups & set(user.groups) and any(rule_allows(attrs, r) for r in policy):
-                return True, []
+                return True, [], ""
         if not attrs.namespace:
-            return False, []
+            return False, [], ""
         errors: list[str] = []
         for binding in self._bindings(attrs.namespace):
             subjects = binding.get("subjects") or []
-            if not any(_applies_to(user, s, attrs.namespace) for s in subjects):
+            matching = [s for s in subjects if _applies_to(user, s, attrs.namespace)]
+            if not matching:
                 continue
-            rules, error = self._role_rules(binding.get("roleRef") or {}, attrs.namespace)
+            role_ref = binding.get("roleRef") or {}
+            rules, error = self._role_rules(role_ref, attrs.namespace)
             if error:
                 errors.append(error)
             if any(rule_allows(attrs, r) for r in rules):
-                return True, []
-        return False, errors
+                name = (binding.get("metadata") or {}).get("name", "")
+                reason = (
+                    f'RBAC: allowed by RoleBinding "{name}/{attrs.namespace}" of {role_ref.get("kind")} '
+                    f'"{role_ref.get("name")}" to {_describe_subject(matching[0], attrs.namespace)}'
+                )
+                return True, [], reason
+        return False, errors, ""
 
     def _role_rules(self, role_ref: Mapping[str, Any], namespace: str) -> tuple[list[Rule], str]:
         kind, name = role_ref.get("kind"), str(role_ref.get("name") or "")
@@ -498,6 +521,14 @@ class Authorizer:
         if kind == "ClusterRole":
             return [], _not_found("clusterrole", name)
         return [], f"unsupported role reference kind: {_quote(str(kind or ''))}"
+
+
+def _describe_subject(subject: Mapping[str, Any], namespace: str) -> str:
+    """`describeSubject`: `ServiceAccount "name/ns"`, `User "name"`, `Group "name"`."""
+    kind, name = subject.get("kind"), subject.get("name", "")
+    if kind == "ServiceAccount":
+        return f'ServiceAccount "{name}/{subject.get("namespace") or namespace}"'
+    return f'{kind} "{name}"'
 
 
 def _normalized(attrs: RequestAttributes) -> RequestAttributes:

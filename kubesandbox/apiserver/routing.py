@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubesandbox.resources import ResourceType, resource_for
+from kubesandbox.resources import RESOURCES, ResourceType, resource_for
 
 
 @dataclass(frozen=True)
@@ -27,17 +27,20 @@ class Unknown:
 
     group: str
     plural: str
+    version: str = "v1"
 
 
 def parse_resource_path(path: str) -> Target | Unknown | None:
     """None: not a resource path (discovery, /version, ...)."""
     parts = [p for p in path.split("/") if p]
     if len(parts) >= 3 and parts[0] == "api" and parts[1] == "v1":
-        group, rest = "", parts[2:]
+        group, version, rest = "", "v1", parts[2:]
     elif len(parts) >= 4 and parts[0] == "apis":
-        group, rest = parts[1], parts[3:]
+        group, version, rest = parts[1], parts[2], parts[3:]
     else:
         return None
+    if not any(r.group == group and r.version == version for r in RESOURCES):
+        return Unknown(group, "/".join(rest), version)
     namespace = ""
     if len(rest) >= 3 and rest[0] == "namespaces":
         namespace, rest = rest[1], rest[2:]

@@ -16,25 +16,46 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubesandbox.apiserver import discovery, managed_fields
+import yaml
+
+from kubesandbox.apiserver import discovery, openapi
+from kubesandbox.apiserver.bodies import (
+    check_continue,
+    check_micro_times,
+    check_type,
+    decode_object,
+    prune_empty,
+    prune_nulls,
+)
 from kubesandbox.apiserver.faults import Faults
-from kubesandbox.apiserver.patching import apply_patch
-from kubesandbox.apiserver.protobuf import decode_job
+from kubesandbox.apiserver.patching import apply_patch, check_patch_body
+from kubesandbox.apiserver.patching.failures import invalid_patch, patched_type_error
+from kubesandbox.apiserver.protobuf import decode_access_review, decode_core, decode_job
 from kubesandbox.apiserver.rbac import ADMIN, Authenticator, Authorizer, RequestAttributes, User, request_verb
 from kubesandbox.apiserver.routing import Target, Unknown, parse_resource_path
 from kubesandbox.apiserver.tables import to_table
 from kubesandbox.apiserver.validation import validate
-from kubesandbox.resources import BY_PLURAL, errors
+from kubesandbox.resources import BY_PLURAL, errors, managed_fields
+from kubesandbox.resources.admission import automounts, mount_service_account_token
 from kubesandbox.resources.defaults import apply_defaults
 from kubesandbox.resources.errors import ApiError
 from kubesandbox.resources.selectors import field_matcher, label_matcher, selector_to_string
-from kubesandbox.resources.strategy import generate_selector
+from kubesandbox.resources.strategy import generate_selector, prepare_for_create
 from kubesandbox.resources.strategy import grace_period as pod_grace_period
-from kubesandbox.store import Obj, Store, dumps
+from kubesandbox.store import Obj, Store, dumps, without_type_meta
 
 JSON = "application/json"
 TABLE_MARK = "as=Table"
+OPTIONS_KIND = {
+    "POST": "CreateOptions",
+    "PUT": "UpdateOptions",
+    "PATCH": "PatchOptions",
+    "DELETE": "DeleteOptions",
+}
+PROPAGATION_POLICIES = ("Foreground", "Background", "Orphan")
+SERVICES = BY_PLURAL[("", "services")]
 PROTOBUF = "application/vnd.kubernetes.protobuf"
+APPLY_PATCH = "application/apply-patch+yaml"
 
 DisruptionFn = Callable[[Store, str, str, dict[str, Any], bool], None]
 OrphanFn = Callable[[Store, str], None]
@@ -74,6 +95,28 @@ class RequestRecord:
 
 def _json(status: int, obj: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(status, dumps(obj), JSON, headers or {})
+
+
+def _yaml_object(body: bytes) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(body.decode("utf-8", "replace"))
+    except yaml.YAMLError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def openapi_document(group_version: str, wanted_hash: str | None) -> Response:
+    """An OpenAPI v3 document; asked for with a `hash` that is not its own, a 301 to the current one
+    (the ETag names it), as kube-openapi answers."""
+    spec = openapi.document(group_version)
+    if spec is None:
+        return Response(404, b"", "text/plain; charset=utf-8")
+    digest = openapi.digest(group_version)
+    headers = {"Etag": f'"{digest}"', "Vary": "Accept"}
+    if wanted_hash is not None and wanted_hash != digest:
+        headers["Location"] = f"/openapi/v3/{group_version}?hash={digest}"
+        return Response(301, b"", JSON, headers)
+    return Response(200, spec, JSON, headers)
 
 
 def error_response(err: ApiError) -> Response:
@@ -160,7 +203,9 @@ class ApiServer:
             )
             return self._non_resource(req, path)
         if isinstance(target, Unknown):
-            raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
+            if not discovery.serves(target.group, target.version):  # no handler at all: Go's NotFoundHandler
+                return Response(404, b"404 page not found\n", "text/plain; charset=utf-8")
+            raise errors.not_found_resource()
         watch = req.query.get("watch", "false") not in ("false", "0")
         verb = request_verb(req.method, bool(target.name), watch)
         self.authorizer.authorize(
@@ -189,6 +234,10 @@ class ApiServer:
             return _json(200, discovery.VERSION_INFO)
         if path in ("/healthz", "/readyz", "/livez"):
             return Response(200, b"ok", "text/plain; charset=utf-8")
+        if path == "/openapi/v3":
+            return _json(200, openapi.index())
+        if path.startswith("/openapi/v3/"):
+            return openapi_document(path.removeprefix("/openapi/v3/"), req.query.get("hash"))
         if path in ("/api", "/apis"):
             if discovery.wants_aggregated(accept):
                 doc = discovery.aggregated(legacy_core=path == "/api")
@@ -205,9 +254,11 @@ class ApiServer:
             found = discovery.api_resource_list(parts[1], parts[2])
         elif len(parts) == 2 and parts[0] == "apis":
             found = discovery.api_group(parts[1])
-        if found is None:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
-        return _json(200, found)
+        if found is not None:
+            return _json(200, found)
+        if len(parts) == 3 and parts[0] == "apis" and discovery.serves_group(parts[1]):
+            raise errors.not_found_resource()  # a version of a served group: the group's handler answers
+        return Response(404, b"404 page not found\n", "text/plain; charset=utf-8")
 
     # -- resources ----------------------------------------------------------------------------
     def _resource(self, req: Request, target: Target, user: User) -> Response:
@@ -261,6 +312,9 @@ class ApiServer:
             limit = int(req.query.get("limit", "0") or 0)
         except ValueError:
             raise errors.bad_request(f"invalid limit: {req.query.get('limit')!r}") from None
+        check_continue(req.query.get("continue", ""))
+        if req.query.get("resourceVersion") == "0" and not req.query.get("continue"):
+            limit = 0  # served from the watch cache, which does not paginate
         page = self.store.list_page(
             rt,
             target.namespace or None,
@@ -275,7 +329,7 @@ class ApiServer:
         if page.remaining is not None:
             list_meta["remainingItemCount"] = page.remaining
         if self._wants_table(req):
-            objs = [json.loads(b) for b in page.items]
+            objs = [{"apiVersion": rt.api_version, "kind": rt.kind, **json.loads(b)} for b in page.items]
             table = to_table(
                 rt.kind,
                 objs,
@@ -297,9 +351,12 @@ class ApiServer:
 
     @staticmethod
     def _dry_run(req: Request) -> bool:
+        """The `dryRun` option, validated as the request's options object (`CreateOptions`...) is."""
         value = req.query.get("dryRun", "")
         if value and value != "All":
-            raise errors.bad_request(f'Invalid dryRun value "{value}": only "All" is supported')
+            raise errors.unsupported_value(
+                OPTIONS_KIND.get(req.method, "CreateOptions"), "dryRun", json.dumps([value]), ("All",)
+            )
         return value == "All"
 
     def _manager(self, req: Request) -> str:
@@ -308,17 +365,17 @@ class ApiServer:
     def _decode_create_body(self, req: Request, target: Target) -> Obj:
         ctype = req.header("content-type").split(";")[0].strip()
         if ctype == PROTOBUF:
+            if target.resource.kind in ("ConfigMap", "Secret"):
+                return decode_core(req.body, target.resource.kind)
             if target.resource.kind != "Job":
                 raise ApiError(
                     415,
                     "UnsupportedMediaType",
-                    f"the sandbox reads protobuf bodies only for Jobs, not {target.resource.kind}",
+                    f"the sandbox reads protobuf bodies only for Jobs, ConfigMaps and Secrets, not "
+                    f"{target.resource.kind}",
                 )
             return self._job_from_protobuf(req.body, target)
-        body = self._body(req)
-        if not isinstance(body, dict):
-            raise errors.bad_request("the body of the request must be a JSON object")
-        return body
+        return decode_object(req.body, target.resource)
 
     def _job_from_protobuf(self, raw: bytes, target: Target) -> Obj:
         """kubectl create job --from=cronjob/X sends protobuf; the spec comes from X's jobTemplate."""
@@ -335,13 +392,7 @@ class ApiServer:
 
     def _check_identity(self, obj: Obj, target: Target) -> None:
         rt = target.resource
-        if obj.get("kind") not in (None, rt.kind) or obj.get("apiVersion") not in (None, rt.api_version):
-            raise errors.bad_request(
-                f"the API version in the data ({obj.get('apiVersion')}) does not match the expected API "
-                f"version ({rt.api_version})"
-                if obj.get("apiVersion") != rt.api_version
-                else f"the kind in the data ({obj.get('kind')}) does not match the expected kind ({rt.kind})"
-            )
+        check_type(obj, rt)
         meta = obj.setdefault("metadata", {})
         if rt.namespaced:
             if meta.get("namespace") and meta["namespace"] != target.namespace:
@@ -356,81 +407,208 @@ class ApiServer:
         if target.name:
             meta["name"] = target.name
 
+    def _access_review(self, req: Request, target: Target, user: User) -> Response:
+        """POST selfsubjectaccessreviews: the caller's own authorization, answered, never stored."""
+        self._dry_run(req)
+        if req.header("content-type").split(";")[0].strip() == PROTOBUF:
+            review = decode_access_review(req.body)
+        else:
+            review = decode_object(req.body, target.resource)
+        check_type(review, target.resource)
+        spec: dict[str, Any] = review["spec"] if isinstance(review.get("spec"), dict) else {}
+        res = spec.get("resourceAttributes")
+        non = spec.get("nonResourceAttributes")
+        if isinstance(res, dict):
+            attrs = RequestAttributes(
+                verb=str(res.get("verb", "")),
+                api_group=str(res.get("group", "")),
+                resource=str(res.get("resource", "")),
+                subresource=str(res.get("subresource", "")),
+                name=str(res.get("name", "")),
+                namespace=str(res.get("namespace", "")),
+                path="",
+            )
+        elif isinstance(non, dict):
+            attrs = RequestAttributes(str(non.get("verb", "")), "", "", "", "", "", str(non.get("path", "")))
+        else:
+            raise errors.invalid(
+                "SelfSubjectAccessReview",
+                "authorization.k8s.io",
+                "",
+                [
+                    (
+                        "spec.resourceAttributes",
+                        "FieldValueRequired",
+                        "Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified",
+                    )
+                ],
+            )
+        answer = {
+            "kind": "SelfSubjectAccessReview",
+            "apiVersion": "authorization.k8s.io/v1",
+            "metadata": {},
+            "spec": spec,
+            "status": self.authorizer.review(user, attrs),
+        }
+        return _json(201, answer)
+
     def _create(self, req: Request, target: Target, user: User) -> Response:
         rt = target.resource
+        if rt.kind == "SelfSubjectAccessReview":
+            return self._access_review(req, target, user)
         if rt.namespaced and not target.namespace:
             raise errors.method_not_allowed("the server does not allow this method on the requested resource")
-        obj = self._decode_create_body(req, target)
+        dry_run = self._dry_run(req)
+        obj = prune_empty(prune_nulls(self._decode_create_body(req, target)))
         self._check_identity(obj, target)
-        for k in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "managedFields"):
+        warnings = self._decode_fields(req, obj, rt)
+        check_micro_times(obj, rt)
+        if obj["metadata"].get("resourceVersion"):
+            raise ApiError(500, "", "resourceVersion should not be set on objects to be created")
+        for k in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "managedFields",
+            "generation",
+        ):
             obj["metadata"].pop(k, None)
         obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
         apply_defaults(obj)
+        prepare_for_create(obj)
+        if obj["kind"] == "Pod":
+            self._admit_pod(obj, target.namespace)
+        if obj["kind"] == "Service":
+            self._allocate_cluster_ip(obj)
         if not obj["metadata"].get("name") and obj["metadata"].get("generateName"):
             obj["metadata"]["name"] = obj["metadata"]["generateName"] + "x"  # for validation only
             validate(rt, obj)
             obj["metadata"]["name"] = ""
         else:
             validate(rt, obj)
-        managed_fields.record(
-            obj,
-            self._manager(req),
-            "Update",
-            self._body_for_fields(req, obj),
-            "",
-            rt.api_version,
-            self.store.clock.now(),
+        managed_fields.update(
+            obj, None, self._manager(req), "Update", "", rt.api_version, self.store.clock.now()
         )
         prepare = generate_selector if rt.kind == "Job" else None
-        created = self.store.create(rt, obj, dry_run=self._dry_run(req), prepare=prepare)
-        return _json(201, created)
+        created = self.store.create(rt, obj, dry_run=dry_run, prepare=prepare)
+        return _json(201, created, warnings)
 
-    @staticmethod
-    def _body_for_fields(req: Request, obj: Obj) -> Any:
-        ctype = req.header("content-type")
-        if ctype.startswith(PROTOBUF):
-            return obj
-        try:
-            return json.loads(req.body)
-        except ValueError:
-            return obj
+    def _decode_fields(self, req: Request, obj: Obj, rt: Any, patch: Any = None) -> dict[str, str]:
+        """Decoding into the Go types: fields the kind's schema lacks are dropped, with a warning each
+        (fieldValidation Warn, the default), silently (Ignore), or refused (Strict: 400, 422 for a patch)."""
+        how = req.query.get("fieldValidation", "") or "Warn"
+        unknown = openapi.unknown_fields(obj, prune=True)
+        if not unknown or how == "Ignore":
+            return {}
+        fields = ", ".join(f'unknown field "{f}"' for f in unknown)
+        if how == "Strict":
+            if patch is None:
+                raise errors.bad_request(
+                    f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: strict decoding error: '
+                    f"{fields}"
+                )
+            raise invalid_patch(f"Invalid value: {json.dumps(patch)}: strict decoding error: {fields}")
+        texts = (f'unknown field "{f}"'.replace("\\", "\\\\").replace('"', '\\"') for f in unknown)
+        return {"Warning": ", ".join(f'299 - "{t}"' for t in texts)}  # RFC 7234 warning values, quoted
 
-    def _write(self, req: Request, target: Target, old: Obj, new: Obj, operation_body: Any) -> Response:
+    def _write(
+        self,
+        req: Request,
+        target: Target,
+        old: Obj,
+        new: Obj,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         rt = target.resource
         sub = target.subresource
+        dry_run = self._dry_run(req)
+        new = prune_empty(prune_nulls(new))
         apply_defaults(new)
         validate(rt, new, old)
         manager, now = self._manager(req), self.store.clock.now()
 
         def attribute(changed: Obj) -> None:  # only a write that changes something is attributed
-            managed_fields.record(changed, manager, "Update", operation_body, sub, rt.api_version, now)
+            managed_fields.update(changed, old, manager, "Update", sub, rt.api_version, now)
 
-        return _json(
-            200, self.store.update(rt, new, subresource=sub, dry_run=self._dry_run(req), on_change=attribute)
+        updated = self.store.update(
+            rt,
+            new,
+            subresource=sub,
+            dry_run=dry_run,
+            on_change=attribute,
+            annotations_count=rt.kind == "Deployment" and not sub,
         )
+        return _json(200, updated, headers)
 
     def _update(self, req: Request, target: Target, user: User) -> Response:
-        body = self._body(req)
-        if not isinstance(body, dict):
-            raise errors.bad_request("the body of the request must be a JSON object")
+        self._dry_run(req)
+        body = decode_object(req.body, target.resource)
         self._check_identity(body, target)
+        warnings = self._decode_fields(req, body, target.resource)
+        check_micro_times(body, target.resource)
         old = self.store.get(target.resource, target.namespace, target.name)
         # managedFields are the server's: a PUT cannot rewrite them (`_write` records this writer)
         body["metadata"]["managedFields"] = old["metadata"].get("managedFields") or []
-        return self._write(req, target, old, body, body)
+        return self._write(req, target, old, body, warnings)
 
     def _patch(self, req: Request, target: Target, user: User) -> Response:
         rt = target.resource
+        self._dry_run(req)
+        if req.header("content-type").split(";")[0].strip() == APPLY_PATCH:
+            if not req.query.get("fieldManager"):
+                raise errors.invalid(
+                    "PatchOptions",
+                    "meta.k8s.io",
+                    "",
+                    [("fieldManager", "FieldValueRequired", "Required value: is required for apply patch")],
+                )
+            applied = _yaml_object(req.body)
+            gvk = (str(applied.get("apiVersion") or ""), str(applied.get("kind") or ""))
+            if not all(gvk):  # decoded before anything else: a config without its type is refused
+                group, _, version = gvk[0].rpartition("/")
+                raise errors.bad_request(f"invalid object type: {group}/{version}, Kind={gvk[1]}")
+            raise ApiError(
+                415,
+                "UnsupportedMediaType",
+                "the sandbox does not emulate server-side apply (application/apply-patch+yaml)",
+                {},
+            )
+        check_patch_body(req.body, req.header("content-type"))  # before the object is looked up
         old = self.store.get(rt, target.namespace, target.name)
         patched = apply_patch(old, req.body, req.header("content-type"), rt.kind)
+        mismatch = patched_type_error(patched, req.body, req.header("content-type").split(";")[0].strip())
+        if mismatch is not None:  # the result does not decode into the kind's Go type
+            raise mismatch
         meta = patched.get("metadata") or {}
-        if meta.get("name") != target.name or (rt.namespaced and meta.get("namespace") != target.namespace):
-            raise errors.bad_request("the patch may not change metadata.name or metadata.namespace")
+        if rt.namespaced and meta.get("namespace") != target.namespace:
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
+        if meta.get("name") != target.name:
+            raise errors.bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({target.name})"
+            )
+        if meta.get("uid") and meta["uid"] != old["metadata"]["uid"]:
+            # no uid precondition on a PATCH (unlike a PUT): the patched uid fails validation instead
+            raise errors.invalid(
+                rt.kind,
+                rt.group,
+                target.name,
+                [
+                    (
+                        "metadata.uid",
+                        "FieldValueInvalid",
+                        f'Invalid value: "{meta["uid"]}": field is immutable',
+                    )
+                ],
+            )
         try:
             op_body: Any = json.loads(req.body)
         except ValueError:
             op_body = {}
-        return self._write(req, target, old, patched, op_body if isinstance(op_body, dict) else patched)
+        warnings = self._decode_fields(req, patched, rt, patch=op_body)
+        return self._write(req, target, old, patched, warnings)
 
     def _delete(self, req: Request, target: Target) -> Response:
         rt = target.resource
@@ -439,6 +617,10 @@ class ApiServer:
             raise errors.bad_request("DeleteOptions must be a JSON object")
         dry = self._dry_run(req) or opts.get("dryRun") == ["All"]
         policy = opts.get("propagationPolicy") or req.query.get("propagationPolicy", "")
+        if policy and policy not in PROPAGATION_POLICIES:
+            raise errors.unsupported_value(
+                "DeleteOptions", "propagationPolicy", f'"{policy}"', (*PROPAGATION_POLICIES, "nil")
+            )
         grace_raw = opts.get("gracePeriodSeconds", req.query.get("gracePeriodSeconds"))
         obj = self.store.get(rt, target.namespace, target.name)
         grace: int | None = int(grace_raw) if grace_raw not in (None, "") else None
@@ -457,8 +639,8 @@ class ApiServer:
             dry_run=dry,
             grace_period_seconds=grace if grace else None,
         )
-        still_there = self.store.peek(rt, target.namespace, target.name) is not None
-        if dry or still_there or rt.returns_deleted:
+        terminating = bool(result["metadata"].get("deletionTimestamp"))
+        if terminating or rt.returns_deleted:  # graceful (or dry-run graceful): the object as it now is
             return _json(200, result)
         return _json(200, _success(target, result))
 
@@ -476,19 +658,51 @@ class ApiServer:
                 "kind": rt.list_kind,
                 "apiVersion": rt.api_version,
                 "metadata": {"resourceVersion": str(self.store.resource_version)},
-                "items": objs,
+                "items": [without_type_meta(o) for o in objs],
             },
         )
+
+    def _allocate_cluster_ip(self, svc: Obj) -> None:
+        """The Service registry's IP allocator: a free address of the service range (10.96.0.0/16, as
+        tools/k8s's apiserver is configured), unless the Service is headless or names its own."""
+        spec = svc.setdefault("spec", {})
+        if spec.get("type") == "ExternalName":
+            return
+        ip = spec.get("clusterIP")
+        if ip:
+            spec.setdefault("clusterIPs", [ip])
+            return
+        used = {(s.get("spec") or {}).get("clusterIP") for s in self.store.iter_live(SERVICES)}
+        while True:
+            ip = f"10.96.{self.store.randint(0, 255)}.{self.store.randint(1, 254)}"
+            if ip not in used:
+                break
+        spec["clusterIP"], spec["clusterIPs"] = ip, [ip]
+
+    def _admit_pod(self, pod: Obj, namespace: str) -> None:
+        """The ServiceAccount admission plugin: the pod's account must exist (`default` always does: the
+        ServiceAccount controller makes it in every namespace), and its token is mounted."""
+        name = str((pod.get("spec") or {}).get("serviceAccountName") or "default")
+        account = self.store.peek(BY_PLURAL[("", "serviceaccounts")], namespace, name)
+        if account is None and name != "default":
+            pod_name = pod["metadata"].get("name", "")
+            quoted = f' "{pod_name}"' if pod_name else ""
+            raise ApiError(
+                403,
+                "Forbidden",
+                f"pods{quoted} is forbidden: error looking up service account {namespace}/{name}: "
+                f'serviceaccount "{name}" not found',
+                {"name": pod_name, "kind": "pods"} if pod_name else {"kind": "pods"},
+            )
+        if automounts(pod, account):
+            mount_service_account_token(pod, self.store.random_suffix())
 
     def _eviction(self, req: Request, target: Target) -> Response:
         body = self._body(req)
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request must be an Eviction object")
-        name = (body.get("metadata") or {}).get("name")
-        if name and name != target.name:
-            raise errors.bad_request(
-                f"name in URL does not match name in Eviction object: {target.name} != {name}"
-            )
+        if (body.get("metadata") or {}).get("name") != target.name:  # an Eviction without a name too
+            raise errors.bad_request("name in URL does not match name in Eviction object")
         opts = body.get("deleteOptions") or {}
         dry = self._dry_run(req) or opts.get("dryRun") == ["All"]
         self.evict(self.store, target.namespace, target.name, body, dry)
@@ -530,7 +744,7 @@ class ApiServer:
         new = copy.deepcopy(obj)
         new["spec"]["replicas"] = replicas
         sub_target = Target(rt, target.namespace, target.name, "")
-        resp = self._write(req, sub_target, obj, new, {"spec": {"replicas": replicas}})
+        resp = self._write(req, sub_target, obj, new)
         return _json(200, _scale_of(json.loads(resp.body))) if resp.status == 200 else resp
 
     def _log(self, req: Request, target: Target) -> Response:
@@ -563,11 +777,18 @@ class ApiServer:
                 return False
             return (lm is None or lm(meta.get("labels") or {})) and (fm is None or fm(o))
 
+        send_initial = req.query.get("sendInitialEvents") == "true"
         with self.store.lock:
-            if rv_param in ("", "0"):
+            if rv_param in ("", "0") or send_initial:
                 start = self.store.resource_version
                 initial = [o for o in self.store.iter_live(rt, namespace or None) if visible(o)]
                 first = [dumps({"type": "ADDED", "object": o}) + b"\n" for o in initial]
+                if (
+                    send_initial
+                ):  # a watch-list (client-go 1.35+): a bookmark marks the end of the initial events
+                    first.append(
+                        dumps({"type": "BOOKMARK", "object": _initial_events_end(rt, start)}) + b"\n"
+                    )
             else:
                 start = int(rv_param)
                 if self.store.events_since(start) is None:
@@ -598,6 +819,14 @@ class ApiServer:
                 yield from chunk
 
         return Response(200, b"", JSON, {}, stream())
+
+
+def _initial_events_end(rt: Any, rv: int) -> dict[str, Any]:
+    return {
+        "kind": rt.kind,
+        "apiVersion": rt.api_version,
+        "metadata": {"resourceVersion": str(rv), "annotations": {"k8s.io/initial-events-end": "true"}},
+    }
 
 
 def _scale_of(obj: Obj) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from kubesandbox.controllers.gc import GarbageCollector
 from kubesandbox.controllers.hpa import HpaController
 from kubesandbox.controllers.job import JobController
 from kubesandbox.controllers.kubelet import Kubelet
+from kubesandbox.controllers.namespaces import NamespaceContents
 from kubesandbox.controllers.podindex import PodIndex
 from kubesandbox.controllers.replicaset import ReplicaSetController
 from kubesandbox.controllers.util import to_ts
@@ -41,7 +42,9 @@ class _Controller(Protocol):
 
 
 class ControllerManager:
-    def __init__(self, store: Store, behaviors: Mapping[str, str], frozen_pods: Iterable[str] = ()) -> None:
+    def __init__(
+        self, store: Store, behaviors: Mapping[str, str], frozen_pods: Iterable[str] = (), ca_pem: str = ""
+    ) -> None:
         self.store = store
         self.behaviors = Behaviors(behaviors)
         self.pods = PodIndex(store, frozen_pods, self._pod_deleted)
@@ -54,7 +57,9 @@ class ControllerManager:
         self.hpas = HpaController(self.env)
         self.kubelet = Kubelet(self.env)
         self.disruption = DisruptionController(self.env)
+        self.namespaces = NamespaceContents(self.env, ca_pem)
         self._order: tuple[_Controller, ...] = (
+            self.namespaces,
             self.gc,
             self.hpas,
             self.deployments,

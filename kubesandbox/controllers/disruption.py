@@ -41,6 +41,7 @@ from kubesandbox.controllers.util import (
 )
 from kubesandbox.resources import BY_PLURAL
 from kubesandbox.resources.errors import ApiError, conflict
+from kubesandbox.resources.managed_fields import APISERVER
 from kubesandbox.store import Obj, Store
 
 __all__ = ["DisruptionController", "evict", "orphan_dependents"]
@@ -184,7 +185,8 @@ def _delete(store: Store, pod: Obj, options: dict[str, Any], dry_run: bool) -> N
         else:
             conds.append(new)
 
-    updated = store.mutate(PODS, ns, name, add_condition, subresource="status")
+    # written by the eviction's registry call, under the handler's field manager: no managedFields entry
+    updated = store.mutate(PODS, ns, name, add_condition, subresource="status", manager="")
     P.delete_pod(store, updated, requested, preconditions={"uid": updated["metadata"]["uid"]})
 
 
@@ -269,7 +271,7 @@ def _check_and_decrement(store: Store, pod: Obj, pdb: Obj, dry_run: bool) -> Non
     def write(o: Obj) -> None:
         o["status"] = new_status
 
-    store.mutate(PDBS, pdb["metadata"]["namespace"], name, write, subresource="status")
+    store.mutate(PDBS, pdb["metadata"]["namespace"], name, write, subresource="status", manager=APISERVER)
 
 
 _ORDER = (

@@ -24,6 +24,7 @@ from kubesandbox.controllers.context import Env
 from kubesandbox.controllers.events import KUBELET, NODE_NAME
 from kubesandbox.controllers.podindex import PODS
 from kubesandbox.controllers.util import fmt, get_condition, parse_ts, qos_class
+from kubesandbox.resources.managed_fields import KUBELET as KUBELET_MANAGER
 from kubesandbox.store import Obj
 
 HOST_IP = "172.18.0.2"
@@ -103,7 +104,9 @@ class Kubelet:
         def bind(p: Obj) -> None:
             p["spec"]["nodeName"] = NODE_NAME
 
-        self.env.store.mutate(PODS, m["namespace"], m["name"], bind)
+        self.env.store.mutate(
+            PODS, m["namespace"], m["name"], bind, spec_counts=False, manager=""
+        )  # pods/binding
         self.env.recorder.scheduled(pod, now)
 
     def _run_for(self, uid: str, pod: Obj, now: float) -> _Run:
@@ -134,7 +137,9 @@ class Kubelet:
             def write(p: Obj) -> None:
                 p["status"] = status
 
-            pod = self.env.store.mutate(PODS, m["namespace"], m["name"], write, subresource="status")
+            pod = self.env.store.mutate(
+                PODS, m["namespace"], m["name"], write, subresource="status", manager=KUBELET_MANAGER
+            )
         run.rv = pod["metadata"]["resourceVersion"]
 
     def _container_spec(self, pod: Obj, c: dict[str, Any], is_init: bool) -> C.Spec:
@@ -363,7 +368,9 @@ class Kubelet:
             def write(p: Obj) -> None:
                 p["status"] = status
 
-            self.env.store.mutate(PODS, m["namespace"], m["name"], write, subresource="status")
+            self.env.store.mutate(
+                PODS, m["namespace"], m["name"], write, subresource="status", manager=KUBELET_MANAGER
+            )
 
 
 def _final_status(pod: Obj, now: float) -> dict[str, Any]:

@@ -8,10 +8,15 @@ from typing import Any
 
 from kubesandbox.controllers.podindex import PODS
 from kubesandbox.controllers.util import new_controller_ref, qos_class
+from kubesandbox.resources import BY_PLURAL
+from kubesandbox.resources.admission import automounts, mount_service_account_token
 from kubesandbox.resources.defaults import apply_defaults
 from kubesandbox.resources.errors import ApiError
+from kubesandbox.resources.managed_fields import CONTROLLER_MANAGER
 from kubesandbox.resources.strategy import grace_period
 from kubesandbox.store import Obj, Store
+
+SERVICEACCOUNTS = BY_PLURAL[("", "serviceaccounts")]
 
 
 def delete_pod(
@@ -64,10 +69,15 @@ def create_from_template(
         "spec": copy.deepcopy(template.get("spec") or {}),
     }
     apply_defaults(pod)
+    account = store.peek(
+        SERVICEACCOUNTS, meta["namespace"], str(pod["spec"].get("serviceAccountName") or "default")
+    )
+    if automounts(pod, account):  # controllers create pods through the API: admission applies
+        mount_service_account_token(pod, store.random_suffix())
     pod["status"] = {"phase": "Pending", "qosClass": qos_class(pod["spec"])}
     for _ in range(5):  # a generated name can collide; the real controller retries too
         try:
-            return store.create(PODS, pod)
+            return store.create(PODS, pod, manager=CONTROLLER_MANAGER)
         except ApiError as exc:
             if exc.reason != "AlreadyExists":
                 return None

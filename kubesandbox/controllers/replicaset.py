@@ -24,9 +24,11 @@ from kubesandbox.controllers.util import (
     is_pod_active,
     is_pod_available,
     is_pod_ready,
+    is_terminating,
     labels_of,
     new_controller_ref,
     parse_ts,
+    pod_phase,
     pod_ready_time,
 )
 from kubesandbox.resources import BY_PLURAL
@@ -189,7 +191,11 @@ class ReplicaSetController:
         if not rs["metadata"].get("deletionTimestamp"):
             self._manage(rs, active, now)
             active = [p for p in self.env.pods.owned_by(rs["metadata"]["uid"]) if is_pod_active(p)]
-        self._status(rs, active, now)
+        owned = self.env.pods.owned_by(rs["metadata"]["uid"])
+        terminating = sum(
+            1 for p in owned if is_terminating(p) and pod_phase(p) not in ("Succeeded", "Failed")
+        )
+        self._status(rs, active, now, terminating)
 
     def _manage(self, rs: Obj, active: list[Obj], now: float) -> None:
         want = int((rs.get("spec") or {}).get("replicas", 1) or 0)
@@ -221,7 +227,7 @@ class ReplicaSetController:
                     now,
                 )
 
-    def _status(self, rs: Obj, active: list[Obj], now: float) -> None:
+    def _status(self, rs: Obj, active: list[Obj], now: float, terminating: int = 0) -> None:
         spec = rs.get("spec") or {}
         mrs = int(spec.get("minReadySeconds") or 0)
         tmpl_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
@@ -248,6 +254,7 @@ class ReplicaSetController:
         ):
             if v:
                 status[k] = v
+        status["terminatingReplicas"] = terminating  # a pointer: shown even when 0 (1.35+, beta gate on)
         if old.get("conditions"):
             status["conditions"] = old["conditions"]
         if status != old:

@@ -95,6 +95,7 @@ RESOURCES: tuple[ResourceType, ...] = (
         ),
         categories=("all",),
         has_status=True,
+        has_generation=True,  # 1.33+: pods count spec changes too (status.observedGeneration)
         returns_deleted=True,
     ),
     ResourceType("", "v1", "ConfigMap", "configmaps", "configmap", True, ("cm",)),
@@ -230,6 +231,17 @@ RESOURCES: tuple[ResourceType, ...] = (
         has_generation=True,
     ),
     ResourceType("coordination.k8s.io", "v1", "Lease", "leases", "lease", True),
+    # Not stored: answered on create with the caller's own authorization (`kubectl auth can-i`).
+    ResourceType(
+        "authorization.k8s.io",
+        "v1",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreviews",
+        "selfsubjectaccessreview",
+        False,
+        (),
+        ("create",),
+    ),
     ResourceType("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", True),
     ResourceType("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", True),
 )
@@ -250,14 +262,34 @@ class GroupVersion:
         return f"{self.group}/{self.version}" if self.group else self.version
 
 
+# The order a v1.37 server lists its groups in (`/apis`); kubectl follows it (`get all` prints HPAs before
+# CronJobs). Within a group version, resources are listed alphabetically.
+GROUP_ORDER = (
+    "",
+    "apps",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "coordination.k8s.io",
+)
+
+
 def group_versions() -> list[GroupVersion]:
     """Group versions in the order a real server lists them (core first, then apps, …)."""
     order: list[tuple[str, str]] = []
     for r in RESOURCES:
         if (r.group, r.version) not in order:
             order.append((r.group, r.version))
+    order.sort(key=lambda gv: GROUP_ORDER.index(gv[0]) if gv[0] in GROUP_ORDER else len(GROUP_ORDER))
     return [
-        GroupVersion(g, v, tuple(r for r in RESOURCES if (r.group, r.version) == (g, v))) for g, v in order
+        GroupVersion(
+            g,
+            v,
+            tuple(sorted((r for r in RESOURCES if (r.group, r.version) == (g, v)), key=lambda r: r.plural)),
+        )
+        for g, v in order
     ]
 
 

@@ -9,6 +9,7 @@ same noise it will meet on a real cluster. Only absent fields are set: defaultin
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 Obj = dict[str, Any]
@@ -70,9 +71,10 @@ def pod_spec(spec: Obj, *, restart_policy: str = "Always") -> None:
 
 
 def _template(tmpl: Obj | None, *, restart_policy: str = "Always") -> None:
+    """A pod template (a 1.33+ server no longer prints its zero `metadata.creationTimestamp` as null)."""
     if not isinstance(tmpl, dict):
         return
-    tmpl.setdefault("metadata", {}).setdefault("creationTimestamp", None)
+    tmpl.setdefault("metadata", {})  # a struct, not a pointer: `{}` when empty
     if isinstance(tmpl.get("spec"), dict):
         pod_spec(tmpl["spec"], restart_policy=restart_policy)
 
@@ -103,7 +105,7 @@ def _job_spec(spec: Obj) -> None:
     spec.setdefault("completionMode", "NonIndexed")
     spec.setdefault("suspend", False)
     spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
-    _template(spec.get("template"), restart_policy="Never")
+    _template(spec.get("template"))  # restartPolicy defaults to Always here too, which Job validation refuses
 
 
 def _job(obj: Obj) -> None:
@@ -116,9 +118,10 @@ def _cronjob(obj: Obj) -> None:
     spec.setdefault("suspend", False)
     spec.setdefault("successfulJobsHistoryLimit", 3)
     spec.setdefault("failedJobsHistoryLimit", 1)
+    # Only the pod template inside is defaulted: SetDefaults_Job runs on Jobs, not on a CronJob's jobTemplate
     jt = spec.setdefault("jobTemplate", {})
-    jt.setdefault("metadata", {}).setdefault("creationTimestamp", None)
-    _job_spec(jt.setdefault("spec", {}))
+    jt.setdefault("metadata", {})
+    _template(jt.setdefault("spec", {}).get("template"))
 
 
 def _pod(obj: Obj) -> None:
@@ -160,6 +163,30 @@ def _service(obj: Obj) -> None:
         p.setdefault("targetPort", p.get("port"))
 
 
+def _secret(obj: Obj) -> None:
+    """`type` defaults to Opaque; write-only `stringData` is merged into `data` (base64), overriding it."""
+    obj.setdefault("type", "Opaque")
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict) and string_data:
+        data = obj.setdefault("data", {}) or {}
+        for k, v in string_data.items():
+            data[k] = base64.b64encode(str(v).encode()).decode()
+        obj["data"] = data
+
+
+def _event(obj: Obj) -> None:
+    """Not defaults: the zero values of core/v1 Event fields Go encodes without omitempty."""
+    for key, zero in (
+        ("eventTime", None),
+        ("firstTimestamp", None),
+        ("lastTimestamp", None),
+        ("reportingComponent", ""),
+        ("reportingInstance", ""),
+        ("source", {}),
+    ):
+        obj.setdefault(key, zero)
+
+
 def _hpa(obj: Obj) -> None:
     obj.setdefault("spec", {}).setdefault("minReplicas", 1)
 
@@ -178,6 +205,8 @@ _BY_KIND = {
     "CronJob": _cronjob,
     "Pod": _pod,
     "Service": _service,
+    "Secret": _secret,
+    "Event": _event,
     "HorizontalPodAutoscaler": _hpa,
     "Namespace": _namespace,
 }

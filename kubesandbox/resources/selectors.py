@@ -19,7 +19,7 @@ _LABEL_KEY = re.compile(
 @dataclass(frozen=True)
 class Requirement:
     key: str
-    op: str  # =, !=, in, notin, exists, !
+    op: str  # =, ==, !=, in, notin, gt, lt, exists, !
     values: frozenset[str] = frozenset()
 
     def matches(self, labels: Mapping[str, str]) -> bool:
@@ -34,29 +34,149 @@ class Requirement:
             return not present or labels[self.key] not in self.values
         if self.op == "exists":
             return present
+        if self.op in ("gt", "lt"):
+            try:
+                have, want = int(labels[self.key]), int(next(iter(self.values)))
+            except (KeyError, ValueError, StopIteration):
+                return False
+            return have > want if self.op == "gt" else have < want
         return not present  # "!"
 
 
-def _split_top_level(s: str) -> list[str]:
-    parts: list[str] = []
-    cur: list[str] = []
-    depth = 0
-    for ch in s:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append("".join(cur))
-            cur = []
+_SPECIAL = "=!(),><"
+_TOKENS = {")": ")", ",": ",", "!": "!", "==": "==", "=": "=", ">": "gt", "<": "lt", "!=": "!=", "(": "("}
+_KEYWORDS = {"in", "notin"}
+_BINARY = "in, notin, =, ==, !=, gt, lt"
+_END = ("end", "")
+
+
+def _lex(selector: str) -> list[tuple[str, str]]:
+    """apimachinery's label lexer: (token, literal) pairs; identifiers are `id`, `in`/`notin` keywords."""
+    out: list[tuple[str, str]] = []
+    i, n = 0, len(selector)
+    while i < n:
+        ch = selector[i]
+        if ch in " \t\r\n":
+            i += 1
+        elif ch in _SPECIAL:
+            two = selector[i : i + 2]
+            lit = two if two in _TOKENS else ch
+            out.append((_TOKENS[lit], lit))
+            i += len(lit)
         else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    return [p.strip() for p in parts if p.strip()]
+            j = i
+            while j < n and selector[j] not in _SPECIAL and selector[j] not in " \t\r\n":
+                j += 1
+            lit = selector[i:j]
+            out.append((lit if lit in _KEYWORDS else "id", lit))
+            i = j
+    out.append(_END)
+    return out
 
 
-_SET = re.compile(r"^(?P<key>[^\s!=()]+)\s+(?P<op>in|notin)\s*\((?P<vals>[^)]*)\)$")
-_EQ = re.compile(r"^(?P<key>[^\s!=]+)\s*(?P<op>==|=|!=)\s*(?P<val>[^\s]*)$")
+class _Parser:
+    def __init__(self, selector: str) -> None:
+        self.selector = selector
+        self.items = _lex(selector)
+        self.pos = 0
+
+    def look(self, values: bool = True) -> tuple[str, str]:
+        tok, lit = self.items[self.pos]
+        return ("id", lit) if values and tok in _KEYWORDS else (tok, lit)
+
+    def take(self, values: bool = True) -> tuple[str, str]:
+        out = self.look(values)
+        if self.pos < len(self.items) - 1:
+            self.pos += 1
+        return out
+
+    def parse(self) -> list[Requirement]:
+        reqs: list[Requirement] = []
+        while True:
+            tok, lit = self.look()
+            if tok == "end":
+                return reqs
+            if tok not in ("id", "!"):
+                raise ValueError(f"found '{lit}', expected: !, identifier, or 'end of string'")
+            try:
+                reqs.append(self.requirement())
+            except ValueError as exc:
+                raise ValueError(f"unable to parse requirement: {exc}") from None
+            tok, lit = self.take()
+            if tok == "end":
+                return reqs
+            if tok != ",":
+                raise ValueError(f"found '{lit}', expected: ',' or 'end of string'")
+            if self.look()[0] not in ("id", "!"):
+                raise ValueError(f"found '{self.look()[1]}', expected: identifier after ','")
+
+    def requirement(self) -> Requirement:
+        op = ""
+        tok, lit = self.take()
+        if tok == "!":
+            op = "!"
+            tok, lit = self.take()
+        if tok != "id":
+            raise ValueError(f"found '{lit}', expected: identifier")
+        _check_key(lit, self.selector)
+        key = lit
+        if op == "!" or self.look()[0] in ("end", ","):
+            return Requirement(key, op or "exists")
+        tok, lit = self.take(values=False)
+        if tok not in ("in", "notin", "=", "==", "!=", "gt", "lt"):
+            raise ValueError(f"found '{lit}', expected: {_BINARY}")
+        op = tok
+        values = self.set_values() if op in ("in", "notin") else self.exact_value()
+        for v in values:
+            _check_value(v, self.selector)
+        if op in ("gt", "lt"):
+            for v in values:
+                if not re.fullmatch(r"-?\d+", v):
+                    raise ValueError(f"for 'Gt', 'Lt' operators, the value must be an integer: {v!r}")
+        return Requirement(key, op, frozenset(values))
+
+    def exact_value(self) -> set[str]:
+        if self.look()[0] in ("end", ","):
+            return {""}
+        tok, lit = self.take()
+        if tok != "id":
+            raise ValueError(f"found '{lit}', expected: identifier")
+        return {lit}
+
+    def set_values(self) -> set[str]:
+        tok, lit = self.take()
+        if tok != "(":
+            raise ValueError(f"found '{lit}' expected: '('")
+        tok, lit = self.look()
+        if tok == ")":
+            self.take()
+            return {""}
+        if tok not in ("id", ","):
+            raise ValueError(f"found '{lit}', expected: ',', ')' or identifier")
+        values: set[str] = set()
+        while True:
+            tok, lit = self.take()
+            if tok == "id":
+                values.add(lit)
+                nxt, nlit = self.look()
+                if nxt == ")":
+                    self.take()
+                    return values
+                if nxt != ",":
+                    raise ValueError(f"found '{nlit}', expected: ',' or ')'")
+            elif tok == ",":
+                if not values:
+                    values.add("")
+                nxt = self.look()[0]
+                if nxt == ")":
+                    values.add("")
+                    self.take()
+                    return values
+                if nxt == ",":
+                    self.take()
+                    values.add("")
+            else:
+                raise ValueError(f"found '{lit}', expected: ',', or identifier")
 
 
 def _check_key(key: str, selector: str) -> None:
@@ -72,26 +192,11 @@ def _check_value(value: str, selector: str) -> None:
 
 
 def parse_label_selector(selector: str) -> list[Requirement]:
-    """Parse `a=b,c!=d,e in (f,g),!h,i`. Raises ApiError 400 on bad syntax."""
-    reqs: list[Requirement] = []
-    for part in _split_top_level(selector):
-        if m := _SET.match(part):
-            vals = frozenset(v.strip() for v in m["vals"].split(",") if v.strip())
-            _check_key(m["key"], selector)
-            for v in vals:
-                _check_value(v, selector)
-            reqs.append(Requirement(m["key"], m["op"], vals))
-        elif m := _EQ.match(part):
-            _check_key(m["key"], selector)
-            _check_value(m["val"], selector)
-            reqs.append(Requirement(m["key"], m["op"], frozenset([m["val"]])))
-        elif part.startswith("!"):
-            _check_key(part[1:].strip(), selector)
-            reqs.append(Requirement(part[1:].strip(), "!"))
-        else:
-            _check_key(part, selector)
-            reqs.append(Requirement(part, "exists"))
-    return reqs
+    """Parse `a=b,c!=d,e in (f,g),!h,i` as apimachinery's lexer and parser do. Raises ApiError 400."""
+    try:
+        return _Parser(selector).parse()
+    except ValueError as exc:
+        raise bad_request(str(exc)) from None
 
 
 def label_matcher(selector: str | None) -> Callable[[Mapping[str, str]], bool] | None:
@@ -128,34 +233,72 @@ def selector_matches(sel: Mapping[str, Any] | None, labels: Mapping[str, str]) -
     return True if matcher is None else matcher(labels)
 
 
-# Field selectors: the API server supports metadata.name and metadata.namespace for every
-# resource, plus a few per-resource fields. kubectl uses metadata.name (rollout status, wait)
-# and involvedObject.* for events.
-_FIELD_GETTERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+# Field selectors: every resource supports metadata.name and metadata.namespace; a few kinds more (their
+# field label conversion functions), and those kinds word an unsupported label their own way.
+_META_FIELDS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "metadata.name": lambda o: o.get("metadata", {}).get("name", ""),
     "metadata.namespace": lambda o: o.get("metadata", {}).get("namespace", ""),
-    "status.phase": lambda o: o.get("status", {}).get("phase", ""),
-    "spec.nodeName": lambda o: o.get("spec", {}).get("nodeName", ""),
-    "involvedObject.kind": lambda o: o.get("involvedObject", {}).get("kind", ""),
-    "involvedObject.name": lambda o: o.get("involvedObject", {}).get("name", ""),
-    "involvedObject.namespace": lambda o: o.get("involvedObject", {}).get("namespace", ""),
-    "involvedObject.uid": lambda o: o.get("involvedObject", {}).get("uid", ""),
-    "reason": lambda o: o.get("reason", ""),
-    "type": lambda o: o.get("type", ""),
 }
+
+
+def _at(*path: str) -> Callable[[Mapping[str, Any]], str]:
+    def get(o: Mapping[str, Any]) -> str:
+        node: Any = o
+        for part in path:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        return "" if node is None else str(node).lower() if isinstance(node, bool) else str(node)
+
+    return get
+
+
+_KIND_FIELDS: dict[str, dict[str, Callable[[Mapping[str, Any]], str]]] = {
+    "Pod": {
+        "spec.nodeName": _at("spec", "nodeName"),
+        "spec.restartPolicy": _at("spec", "restartPolicy"),
+        "spec.schedulerName": _at("spec", "schedulerName"),
+        "spec.serviceAccountName": _at("spec", "serviceAccountName"),
+        "spec.hostNetwork": _at("spec", "hostNetwork"),
+        "status.phase": _at("status", "phase"),
+        "status.podIP": _at("status", "podIP"),
+        "status.nominatedNodeName": _at("status", "nominatedNodeName"),
+    },
+    "Event": {
+        **{
+            f"involvedObject.{k}": _at("involvedObject", k)
+            for k in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")
+        },
+        "reason": _at("reason"),
+        "reportingComponent": _at("reportingComponent"),
+        "source": _at("source", "component"),
+        "type": _at("type"),
+    },
+    "Secret": {"type": _at("type")},
+    "Namespace": {"status.phase": _at("status", "phase")},
+    "Service": {},
+    "Job": {"status.successful": _at("status", "succeeded")},
+}
+
+
+def _unsupported(field: str, kind: str) -> ApiError:
+    if kind == "Job":
+        return bad_request(f'field label "{field}" not supported for {kind}')
+    if kind in _KIND_FIELDS:
+        return bad_request(f"field label not supported: {field}")
+    return bad_request(f'"{field}" is not a known field selector: only "metadata.name", "metadata.namespace"')
 
 
 def field_matcher(selector: str | None, kind: str) -> Callable[[Mapping[str, Any]], bool] | None:
     if not selector:
         return None
+    fields = {**_META_FIELDS, **_KIND_FIELDS.get(kind, {})}
     checks: list[tuple[Callable[[Mapping[str, Any]], str], bool, str]] = []
-    for part in _split_top_level(selector):
+    for part in (p.strip() for p in selector.split(",") if p.strip()):
         m = re.match(r"^([^!=]+)(==|=|!=)(.*)$", part)
         if not m:
             raise bad_request(f"invalid selector: '{selector}'; can't understand '{part}'")
         field, op, value = m[1].strip(), m[2], m[3].strip()
-        getter = _FIELD_GETTERS.get(field)
+        getter = fields.get(field)
         if getter is None:
-            raise ApiError(400, "BadRequest", f"field label not supported: {field}")
+            raise _unsupported(field, kind)
         checks.append((getter, op != "!=", value))
     return lambda o: all((g(o) == v) == eq for g, eq, v in checks)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from kubesandbox.resources.quantity import qos_class
+
 Obj = dict[str, Any]
 
 CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
@@ -22,6 +24,7 @@ def generate_selector(job: Obj) -> bool:
     spec = job.setdefault("spec", {})
     if spec.get("manualSelector"):
         return False
+    spec.setdefault("manualSelector", False)  # the strategy says so explicitly (nil becomes false)
     m = job["metadata"]
     before = copy.deepcopy(spec)
     tmeta = spec.setdefault("template", {}).setdefault("metadata", {})
@@ -58,3 +61,39 @@ def grace_period(pod: Obj, requested: int | None = None) -> int:
     if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
         period = 0
     return max(period, 0)
+
+
+# The status each registry strategy's PrepareForCreate leaves (whatever the request said), as Go serializes
+# the zero value: non-omitempty fields show, a nil slice is null.
+ZERO_STATUS: dict[str, Obj] = {
+    "Deployment": {},
+    "ReplicaSet": {"replicas": 0},
+    "StatefulSet": {"replicas": 0, "availableReplicas": 0},
+    "DaemonSet": {
+        "currentNumberScheduled": 0,
+        "numberMisscheduled": 0,
+        "desiredNumberScheduled": 0,
+        "numberReady": 0,
+    },
+    "Job": {},
+    "CronJob": {},
+    "HorizontalPodAutoscaler": {"desiredReplicas": 0, "currentMetrics": None},
+    "PodDisruptionBudget": {
+        "disruptionsAllowed": 0,
+        "currentHealthy": 0,
+        "desiredHealthy": 0,
+        "expectedPods": 0,
+    },
+    "Service": {"loadBalancer": {}},
+    "Namespace": {"phase": "Active"},
+}
+
+
+def prepare_for_create(obj: Obj) -> None:
+    """`PrepareForCreate` of the kind's registry strategy: a created object's status is the server's, not the
+    client's (a pod starts `Pending` with its QoS class)."""
+    kind = obj.get("kind", "")
+    if kind == "Pod":
+        obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
+    elif kind in ZERO_STATUS:
+        obj["status"] = copy.deepcopy(ZERO_STATUS[kind])

@@ -110,7 +110,10 @@ class Sandbox:
             BY_PLURAL[("rbac.authorization.k8s.io", "roles")],
             BY_PLURAL[("rbac.authorization.k8s.io", "rolebindings")],
         )
-        self.controllers = ControllerManager(self.store, scenario.behaviors, frozen)
+        self.cert = mint()
+        self.controllers = ControllerManager(
+            self.store, scenario.behaviors, frozen, ca_pem=self.cert.ca_pem.decode()
+        )
         self.faults = Faults()
         self.api = ApiServer(
             self.store,
@@ -130,7 +133,6 @@ class Sandbox:
         )
         self._tmp = tempfile.mkdtemp(prefix="selfheal-sandbox-")
         self._http = HttpServer(self.api, port)
-        self.cert = mint()
         self._https = HttpServer(self.api, 0, tls=self.cert.server_context(Path(self._tmp)))
         self.kubeconfig = Path(kubeconfig) if kubeconfig else Path(self._tmp) / "kubeconfig"
         self._stop = threading.Event()

@@ -33,13 +33,21 @@ SECURE_SERVER = "https://127.0.0.1:43128"
 ADMIN_TOKEN = "admin-token-for-tests"
 ACCOUNTS = [("shop", "healer"), ("ops", "robot")]
 KUBECTL = "/usr/bin/kubectl"
-VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0",
-           "gitCommit": "70d3cc986aa8221cd1dfb1121852688902d3bf53", "gitTreeState": "clean",
-           "buildDate": "2024-12-11T17:59:15Z", "goVersion": "go1.23.3", "compiler": "gc",
-           "platform": "linux/amd64"}
+VERSION = {
+    "major": "1",
+    "minor": "32",
+    "gitVersion": "v1.32.0",
+    "gitCommit": "70d3cc986aa8221cd1dfb1121852688902d3bf53",
+    "gitTreeState": "clean",
+    "buildDate": "2024-12-11T17:59:15Z",
+    "goVersion": "go1.23.3",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
 
 
 # --- builders -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Pki:
@@ -50,26 +58,42 @@ class Pki:
 
 def mint_pki(directory: Path) -> Pki:
     """A CA and a certificate for 127.0.0.1 signed by it, like any cluster's serving certificate."""
+
     def name(cn: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(name("test-ca")).issuer_name(name("test-ca"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .sign(ca_key, hashes.SHA256()))
-    cert = (x509.CertificateBuilder().subject_name(name("apiserver")).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("test-ca"))
+        .issuer_name(name("test-ca"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("apiserver"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     pem = serialization.Encoding.PEM
     chain_file, key_file = directory / "serving.crt", directory / "serving.key"
     chain_file.write_bytes(cert.public_bytes(pem) + ca.public_bytes(pem))
-    key_file.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return Pki(ca.public_bytes(pem), chain_file, key_file)
 
 
@@ -153,22 +177,32 @@ def kubectl(kubeconfig: Path, *args: str) -> str:
     if not shutil.which(KUBECTL):
         pytest.skip("kubectl is not installed")
     cache = kubeconfig.parent / "kubectl-cache"
-    done = subprocess.run([KUBECTL, f"--kubeconfig={kubeconfig}", f"--cache-dir={cache}", *args],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [KUBECTL, f"--kubeconfig={kubeconfig}", f"--cache-dir={cache}", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 # --- the official client ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("context", "token", "namespace"), [
-    pytest.param(None, ADMIN_TOKEN, "shop", id="current context is the admin"),
-    pytest.param("admin", ADMIN_TOKEN, "shop", id="admin"),
-    pytest.param("sa-shop-healer", "sandbox-sa.shop.healer", "shop", id="the healer"),
-    pytest.param("sa-ops-robot", "sandbox-sa.ops.robot", "ops", id="an account elsewhere"),
-])
-def test_the_official_client_connects_as_each_context(tmp_path: Path, apiservers: Apiservers,
-                                                      context: str | None, token: str, namespace: str) -> None:
+
+@pytest.mark.parametrize(
+    ("context", "token", "namespace"),
+    [
+        pytest.param(None, ADMIN_TOKEN, "shop", id="current context is the admin"),
+        pytest.param("admin", ADMIN_TOKEN, "shop", id="admin"),
+        pytest.param("sa-shop-healer", "sandbox-sa.shop.healer", "shop", id="the healer"),
+        pytest.param("sa-ops-robot", "sandbox-sa.ops.robot", "ops", id="an account elsewhere"),
+    ],
+)
+def test_the_official_client_connects_as_each_context(
+    tmp_path: Path, apiservers: Apiservers, context: str | None, token: str, namespace: str
+) -> None:
     apiserver = apiservers.start()
     path = tmp_path / "kubeconfig"
     write_kubeconfig(path, apiserver.url, "shop", ADMIN_TOKEN, ACCOUNTS)
@@ -184,12 +218,15 @@ def test_the_official_client_connects_as_each_context(tmp_path: Path, apiservers
     assert chosen["context"]["cluster"] == "sandbox"
 
 
-def test_the_official_client_verifies_the_tls_port_with_the_inlined_ca(tmp_path: Path,
-                                                                      apiservers: Apiservers) -> None:
+def test_the_official_client_verifies_the_tls_port_with_the_inlined_ca(
+    tmp_path: Path, apiservers: Apiservers
+) -> None:
     pki = mint_pki(tmp_path)
     plain, secure = apiservers.start(), apiservers.start(pki)
     path = tmp_path / "kubeconfig"
-    write_kubeconfig(path, plain.url, "shop", ADMIN_TOKEN, ACCOUNTS, secure_server=secure.url, ca_pem=pki.ca_pem)
+    write_kubeconfig(
+        path, plain.url, "shop", ADMIN_TOKEN, ACCOUNTS, secure_server=secure.url, ca_pem=pki.ca_pem
+    )
 
     cfg = official_client_config(path, "sa-shop-healer")
     assert cfg.host == secure.url
@@ -200,6 +237,7 @@ def test_the_official_client_verifies_the_tls_port_with_the_inlined_ca(tmp_path:
 
 
 # --- the file ---------------------------------------------------------------------------------------
+
 
 def test_the_file_is_private_and_nothing_is_left_behind(kubeconfig: Path) -> None:
     assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
@@ -217,7 +255,9 @@ def test_rewriting_replaces_the_old_file_in_one_step(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_a_failed_write_keeps_the_old_file_and_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_keeps_the_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "kubeconfig"
     path.write_text("old: config\n")
 
@@ -242,8 +282,10 @@ def test_each_service_account_gets_one_user_and_context(tmp_path: Path) -> None:
         {"name": "sa-ops-robot", "user": {"token": token_for("ops", "robot")}},
     ]
     assert [(c["name"], c["context"]["user"], c["context"]["namespace"]) for c in doc["contexts"]] == [
-        ("admin", "admin", "shop"), ("sa-shop-healer", "sa-shop-healer", "shop"),
-        ("sa-ops-robot", "sa-ops-robot", "ops")]
+        ("admin", "admin", "shop"),
+        ("sa-shop-healer", "sa-shop-healer", "shop"),
+        ("sa-ops-robot", "sa-ops-robot", "ops"),
+    ]
 
 
 def test_with_a_tls_port_the_accounts_use_it_and_the_admin_keeps_plain_http(tmp_path: Path) -> None:
@@ -252,17 +294,26 @@ def test_with_a_tls_port_the_accounts_use_it_and_the_admin_keeps_plain_http(tmp_
     doc = yaml.safe_load(path.read_text())
     assert doc["clusters"] == [
         {"name": "sandbox", "cluster": {"server": SERVER}},
-        {"name": "sandbox-tls", "cluster": {"server": SECURE_SERVER,
-                                            "certificate-authority-data": base64.b64encode(b"PEM").decode()}},
+        {
+            "name": "sandbox-tls",
+            "cluster": {
+                "server": SECURE_SERVER,
+                "certificate-authority-data": base64.b64encode(b"PEM").decode(),
+            },
+        },
     ]
     assert {c["name"]: c["context"]["cluster"] for c in doc["contexts"]} == {
-        "admin": "sandbox", "sa-shop-healer": "sandbox-tls", "sa-ops-robot": "sandbox-tls"}
+        "admin": "sandbox",
+        "sa-shop-healer": "sandbox-tls",
+        "sa-ops-robot": "sandbox-tls",
+    }
 
 
 def test_a_tls_port_without_its_ca_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="CA"):
-        write_kubeconfig(tmp_path / "kubeconfig", SERVER, "shop", ADMIN_TOKEN, ACCOUNTS,
-                         secure_server=SECURE_SERVER)
+        write_kubeconfig(
+            tmp_path / "kubeconfig", SERVER, "shop", ADMIN_TOKEN, ACCOUNTS, secure_server=SECURE_SERVER
+        )
 
 
 def test_accounts_that_would_share_a_context_name_are_refused(tmp_path: Path) -> None:
@@ -273,6 +324,7 @@ def test_accounts_that_would_share_a_context_name_are_refused(tmp_path: Path) ->
 
 
 # --- real kubectl -----------------------------------------------------------------------------------
+
 
 @pytest.mark.kubectl
 def test_kubectl_config_view_shows_the_cluster_and_both_kinds_of_context(kubeconfig: Path) -> None:
@@ -289,8 +341,16 @@ def test_kubectl_config_view_shows_the_cluster_and_both_kinds_of_context(kubecon
 
 @pytest.mark.kubectl
 def test_kubectl_reads_back_the_service_account_token_of_its_context(kubeconfig: Path) -> None:
-    token = kubectl(kubeconfig, "config", "view", "--raw", "--minify", "--context=sa-shop-healer",
-                    "-o", "jsonpath={.users[0].user.token}")
+    token = kubectl(
+        kubeconfig,
+        "config",
+        "view",
+        "--raw",
+        "--minify",
+        "--context=sa-shop-healer",
+        "-o",
+        "jsonpath={.users[0].user.token}",
+    )
     assert token == "sandbox-sa.shop.healer"
 
 
@@ -317,12 +377,15 @@ def test_kubectl_sends_no_token_over_plain_http(tmp_path: Path, apiservers: Apis
 
 
 @pytest.mark.kubectl
-def test_kubectl_sends_the_account_token_to_the_tls_port_it_trusts(tmp_path: Path,
-                                                                  apiservers: Apiservers) -> None:
+def test_kubectl_sends_the_account_token_to_the_tls_port_it_trusts(
+    tmp_path: Path, apiservers: Apiservers
+) -> None:
     pki = mint_pki(tmp_path)
     plain, secure = apiservers.start(), apiservers.start(pki)
     path = tmp_path / "kubeconfig"
-    write_kubeconfig(path, plain.url, "shop", ADMIN_TOKEN, ACCOUNTS, secure_server=secure.url, ca_pem=pki.ca_pem)
+    write_kubeconfig(
+        path, plain.url, "shop", ADMIN_TOKEN, ACCOUNTS, secure_server=secure.url, ca_pem=pki.ca_pem
+    )
 
     version = json.loads(kubectl(path, "--context=sa-shop-healer", "version", "-o", "json"))
     assert version["serverVersion"]["gitVersion"] == "v1.32.0"

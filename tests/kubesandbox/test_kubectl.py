@@ -14,11 +14,19 @@ from tests.builders import bare_pod, cronjob, deployment, hpa
 from tests.kubesandbox.worlds import running
 
 HPA = hpa("web", min_replicas=2, max_replicas=6, cpu_utilization=70)
-EVENT = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "web.1", "namespace": "shop"},
-         "involvedObject": {"kind": "Deployment", "name": "web", "namespace": "shop"},
-         "reason": "ScalingReplicaSet", "message": "Scaled up replica set web-abc to 2", "type": "Normal",
-         "firstTimestamp": "2026-01-01T11:59:00Z", "lastTimestamp": "2026-01-01T11:59:00Z", "count": 1,
-         "source": {"component": "deployment-controller"}}
+EVENT = {
+    "apiVersion": "v1",
+    "kind": "Event",
+    "metadata": {"name": "web.1", "namespace": "shop"},
+    "involvedObject": {"kind": "Deployment", "name": "web", "namespace": "shop"},
+    "reason": "ScalingReplicaSet",
+    "message": "Scaled up replica set web-abc to 2",
+    "type": "Normal",
+    "firstTimestamp": "2026-01-01T11:59:00Z",
+    "lastTimestamp": "2026-01-01T11:59:00Z",
+    "count": 1,
+    "source": {"component": "deployment-controller"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +46,17 @@ def header(out: str) -> list[str]:
     return out.splitlines()[0].split()
 
 
-@pytest.mark.parametrize(("resource", "columns"), [
-    ("pods", ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]),
-    ("deploy", ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]),
-    ("rs", ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]),
-    ("hpa", ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]),
-    ("cronjobs", ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"]),
-    ("events", ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]),
-])
+@pytest.mark.parametrize(
+    ("resource", "columns"),
+    [
+        ("pods", ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]),
+        ("deploy", ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]),
+        ("rs", ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]),
+        ("hpa", ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]),
+        ("cronjobs", ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"]),
+        ("events", ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]),
+    ],
+)
 def test_get_prints_the_usual_columns(shop, resource, columns):
     out = ok(shop, "get", resource)
     assert header(out) == columns
@@ -84,11 +95,14 @@ def test_get_output_formats_round_trip_the_object(shop, fmt):
     assert obj["status"]["availableReplicas"] == 2
 
 
-@pytest.mark.parametrize(("ptype", "patch"), [
-    ("strategic", '{"spec":{"replicas":4}}'),
-    ("merge", '{"spec":{"replicas":4}}'),
-    ("json", '[{"op":"replace","path":"/spec/replicas","value":4}]'),
-])
+@pytest.mark.parametrize(
+    ("ptype", "patch"),
+    [
+        ("strategic", '{"spec":{"replicas":4}}'),
+        ("merge", '{"spec":{"replicas":4}}'),
+        ("json", '[{"op":"replace","path":"/spec/replicas","value":4}]'),
+    ],
+)
 def test_patch_all_three_types_and_server_dry_run(ptype, patch):
     with running(deployment("web", replicas=2), settle=20) as sb:
         ok(sb, "patch", "deployment", "web", "--type", ptype, "-p", patch, "--dry-run=server")
@@ -102,9 +116,15 @@ def test_patch_all_three_types_and_server_dry_run(ptype, patch):
 def test_annotate_and_label():
     with running(cronjob()) as sb:
         ok(sb, "annotate", "cronjob", "self-heal-cpt", "cronjob.kubernetes.io/suspended=true")
-        assert sb.get("CronJob", "self-heal-cpt")["metadata"]["annotations"]["cronjob.kubernetes.io/suspended"] == "true"
+        assert (
+            sb.get("CronJob", "self-heal-cpt")["metadata"]["annotations"]["cronjob.kubernetes.io/suspended"]
+            == "true"
+        )
         ok(sb, "annotate", "cronjob", "self-heal-cpt", "cronjob.kubernetes.io/suspended=false", "--overwrite")
-        assert sb.get("CronJob", "self-heal-cpt")["metadata"]["annotations"]["cronjob.kubernetes.io/suspended"] == "false"
+        assert (
+            sb.get("CronJob", "self-heal-cpt")["metadata"]["annotations"]["cronjob.kubernetes.io/suspended"]
+            == "false"
+        )
         ok(sb, "label", "cronjob", "self-heal-cpt", "team=sre")
         assert sb.get("CronJob", "self-heal-cpt")["metadata"]["labels"]["team"] == "sre"
 
@@ -137,14 +157,18 @@ def test_rollout_history_undo_and_undo_to_revision():
         history = ok(sb, "rollout", "history", "deployment/web")
         assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["1", "2", "3"]
         ok(sb, "rollout", "undo", "deployment/web")
-        assert sb.get("Deployment", "web")["spec"]["template"]["spec"]["containers"][0]["image"] == "shop/web:2"
+        assert (
+            sb.get("Deployment", "web")["spec"]["template"]["spec"]["containers"][0]["image"] == "shop/web:2"
+        )
         sb.advance(60)
         ok(sb, "rollout", "undo", "deployment/web", "--to-revision=1")
         dep = sb.get("Deployment", "web")
         assert dep["spec"]["template"]["spec"]["containers"][0]["image"] == "shop/web:1"
         assert "pod-template-hash" not in dep["spec"]["template"]["metadata"]["labels"]
         sb.advance(60)
-        assert {p["spec"]["containers"][0]["image"] for p in sb.list("Pod", label_selector="app=web")} == {"shop/web:1"}
+        assert {p["spec"]["containers"][0]["image"] for p in sb.list("Pod", label_selector="app=web")} == {
+            "shop/web:1"
+        }
 
 
 def test_delete_pod_and_the_replicaset_replaces_it():

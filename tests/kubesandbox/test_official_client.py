@@ -65,8 +65,11 @@ def test_a_strategic_patch_is_attributed_to_its_field_manager_and_bumps_generati
         apps = client.AppsV1Api(sb.api_client())
         before = apps.read_namespaced_deployment("web", "shop")
         after = apps.patch_namespaced_deployment(
-            "web", "shop", {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "shop/web:2"}]}}}},
-            field_manager="selfheal")
+            "web",
+            "shop",
+            {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "shop/web:2"}]}}}},
+            field_manager="selfheal",
+        )
         assert after.spec.template.spec.containers[0].image == "shop/web:2"
         assert after.metadata.generation == before.metadata.generation + 1
         assert int(after.metadata.resource_version) > int(before.metadata.resource_version)
@@ -103,8 +106,9 @@ def test_dry_run_answers_but_stores_nothing():
 
 
 def test_eviction_respects_a_pod_disruption_budget():
-    with running(deployment("web", replicas=2), pdb("web", selector={"app": "web"}, min_available=2),
-                 settle=30) as sb:
+    with running(
+        deployment("web", replicas=2), pdb("web", selector={"app": "web"}, min_available=2), settle=30
+    ) as sb:
         core = client.CoreV1Api(sb.api_client())
         pod = core.list_namespaced_pod("shop", label_selector="app=web").items[0].metadata.name
         body = client.V1Eviction(metadata=client.V1ObjectMeta(name=pod, namespace="shop"))
@@ -114,8 +118,12 @@ def test_eviction_respects_a_pod_disruption_budget():
         assert "disruption budget" in _status(err.value)["message"]
         assert sb.find("Pod", pod) is not None
 
-        sb.put({**sb.get("PodDisruptionBudget", "web"), "spec": {"selector": {"matchLabels": {"app": "web"}},
-                                                                    "minAvailable": 1}})
+        sb.put(
+            {
+                **sb.get("PodDisruptionBudget", "web"),
+                "spec": {"selector": {"matchLabels": {"app": "web"}}, "minAvailable": 1},
+            }
+        )
         sb.advance(1)
         core.create_namespaced_pod_eviction(pod, "shop", body)
         sb.advance(5)
@@ -163,7 +171,9 @@ def test_the_client_itself_retries_a_429_that_carries_retry_after():
         sb.clear_requests()
         sb.inject("GET", r"/deployments/web$", status=429, retry_after=0, times=1)
         assert apps.read_namespaced_deployment("web", "shop").metadata.name == "web"
-        assert len([r for r in sb.requests if r.path.endswith("/deployments/web")]) == 1  # the 429 is not logged
+        assert (
+            len([r for r in sb.requests if r.path.endswith("/deployments/web")]) == 1
+        )  # the 429 is not logged
 
 
 def test_a_delay_fault_trips_the_client_timeout_and_a_drop_closes_the_connection():
@@ -199,13 +209,24 @@ def test_delete_preconditions_protect_against_deleting_a_replacement():
     with running(bare_pod("debug")) as sb:
         core = client.CoreV1Api(sb.api_client())
         with pytest.raises(ApiException) as err:
-            core.delete_namespaced_pod("debug", "shop", body=client.V1DeleteOptions(
-                preconditions=client.V1Preconditions(uid="not-the-uid")))
+            core.delete_namespaced_pod(
+                "debug",
+                "shop",
+                body=client.V1DeleteOptions(preconditions=client.V1Preconditions(uid="not-the-uid")),
+            )
         assert err.value.status == 409
-        assert "Precondition failed: UID in precondition" in _status(err.value)["message"]
+        assert (
+            "the UID in the precondition (not-the-uid) does not match the UID in record"
+            in _status(err.value)["message"]
+        )
         uid = sb.get("Pod", "debug")["metadata"]["uid"]
-        core.delete_namespaced_pod("debug", "shop", body=client.V1DeleteOptions(
-            preconditions=client.V1Preconditions(uid=uid), grace_period_seconds=0))
+        core.delete_namespaced_pod(
+            "debug",
+            "shop",
+            body=client.V1DeleteOptions(
+                preconditions=client.V1Preconditions(uid=uid), grace_period_seconds=0
+            ),
+        )
         assert sb.find("Pod", "debug") is None
 
 
@@ -217,7 +238,9 @@ def test_a_watch_streams_changes_after_a_list():
 
         def consume() -> None:
             w = watch.Watch()
-            for ev in w.stream(apps.list_namespaced_deployment, "shop", resource_version=rv, timeout_seconds=5):
+            for ev in w.stream(
+                apps.list_namespaced_deployment, "shop", resource_version=rv, timeout_seconds=5
+            ):
                 events.append((ev["type"], ev["object"].spec.replicas))
                 if ev["object"].spec.replicas == 3:
                     w.stop()

@@ -65,9 +65,16 @@ def envelope(raw: bytes, api_version: str = "batch/v1", kind: str = "Job") -> by
 
 def object_meta(**kw: Any) -> bytes:
     """ObjectMeta the way gogo-protobuf writes it: every non-pointer field, empty or not."""
-    out = (field(1, kw.get("name", "")) + field(2, kw.get("generateName", "")) + field(3, kw.get("namespace", ""))
-           + field(4, "") + field(5, kw.get("uid", "")) + field(6, kw.get("resourceVersion", ""))
-           + field(7, kw.get("generation", 0)) + field(8, field(1, kw.get("created", 0)) + field(2, 0)))
+    out = (
+        field(1, kw.get("name", ""))
+        + field(2, kw.get("generateName", ""))
+        + field(3, kw.get("namespace", ""))
+        + field(4, "")
+        + field(5, kw.get("uid", ""))
+        + field(6, kw.get("resourceVersion", ""))
+        + field(7, kw.get("generation", 0))
+        + field(8, field(1, kw.get("created", 0)) + field(2, 0))
+    )
     out += map_entries(11, kw.get("labels", {})) + map_entries(12, kw.get("annotations", {}))
     for ref in kw.get("owners", []):
         out += field(13, ref)
@@ -76,8 +83,15 @@ def object_meta(**kw: Any) -> bytes:
     return out
 
 
-def owner_ref(kind: str, name: str, uid: str, api_version: str, *, controller: bool | None = None,
-              block: bool | None = None) -> bytes:
+def owner_ref(
+    kind: str,
+    name: str,
+    uid: str,
+    api_version: str,
+    *,
+    controller: bool | None = None,
+    block: bool | None = None,
+) -> bytes:
     out = field(1, kind) + field(3, name) + field(4, uid) + field(5, api_version)
     if controller is not None:
         out += field(6, controller)
@@ -100,7 +114,8 @@ KUBECTL_BODY = bytes.fromhex(
     "353535363636362a0862617463682f763130011273326f0a220a0012001a0022002a003200380042005a100a03"
     "617070120973656c662d6865616c124912260a046865616c120a73656c666865616c3a312a0042006a00720080"
     "0100880100900100a201001a054e65766572320042004a0052005800600068008201008a01009a0100c2010038"
-    "001a082000280030003a001a002200")
+    "001a082000280030003a001a002200"
+)
 
 EXPECTED_FROM_KUBECTL = {
     "apiVersion": "batch/v1",
@@ -110,8 +125,15 @@ EXPECTED_FROM_KUBECTL = {
         "namespace": "ns",
         "labels": {"app": "self-heal"},
         "annotations": {"cronjob.kubernetes.io/instantiate": "manual", "team": "sre"},
-        "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": "self-heal-cpt",
-                             "uid": "0b6a3c1e-1111-2222-3333-444455556666", "controller": True}],
+        "ownerReferences": [
+            {
+                "apiVersion": "batch/v1",
+                "kind": "CronJob",
+                "name": "self-heal-cpt",
+                "uid": "0b6a3c1e-1111-2222-3333-444455556666",
+                "controller": True,
+            }
+        ],
     },
 }
 
@@ -135,10 +157,15 @@ def test_envelope_names_the_type_and_carries_the_raw_job() -> None:
 def test_object_meta_with_maps_owner_references_and_finalizers() -> None:
     controller = owner_ref("CronJob", "self-heal-cpt", "c-uid", "batch/v1", controller=True, block=True)
     other = owner_ref("ConfigMap", "settings", "cm-uid", "v1", controller=False)
-    meta = object_meta(generateName="self-heal-cpt-manual-", namespace="shop", created=1767268800,
-                       labels={"app": "self-heal", "batch.kubernetes.io/job-name": "x"},
-                       annotations={"cronjob.kubernetes.io/instantiate": "manual", "empty": ""},
-                       owners=[controller, other], finalizers=["batch.kubernetes.io/job-tracking"])
+    meta = object_meta(
+        generateName="self-heal-cpt-manual-",
+        namespace="shop",
+        created=1767268800,
+        labels={"app": "self-heal", "batch.kubernetes.io/job-name": "x"},
+        annotations={"cronjob.kubernetes.io/instantiate": "manual", "empty": ""},
+        owners=[controller, other],
+        finalizers=["batch.kubernetes.io/job-tracking"],
+    )
     assert decode_object_meta(field(1, meta) + field(2, JOB_SPEC)) == {
         "generateName": "self-heal-cpt-manual-",
         "namespace": "shop",
@@ -146,9 +173,21 @@ def test_object_meta_with_maps_owner_references_and_finalizers() -> None:
         "labels": {"app": "self-heal", "batch.kubernetes.io/job-name": "x"},
         "annotations": {"cronjob.kubernetes.io/instantiate": "manual", "empty": ""},
         "ownerReferences": [
-            {"apiVersion": "batch/v1", "kind": "CronJob", "name": "self-heal-cpt", "uid": "c-uid",
-             "controller": True, "blockOwnerDeletion": True},
-            {"apiVersion": "v1", "kind": "ConfigMap", "name": "settings", "uid": "cm-uid", "controller": False},
+            {
+                "apiVersion": "batch/v1",
+                "kind": "CronJob",
+                "name": "self-heal-cpt",
+                "uid": "c-uid",
+                "controller": True,
+                "blockOwnerDeletion": True,
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "name": "settings",
+                "uid": "cm-uid",
+                "controller": False,
+            },
         ],
         "finalizers": ["batch.kubernetes.io/job-tracking"],
     }
@@ -161,10 +200,21 @@ def test_empty_meta_decodes_to_an_empty_dict() -> None:
 
 def test_unknown_fields_of_every_wire_type_are_skipped() -> None:
     managed = field(17, field(1, "kubectl-create") + field(2, "Update"))
-    meta = (field(1, "j2") + fixed64(99, 2**63 + 5) + fixed32(98, 7) + field(97, 2**40) + managed
-            + field(3, "shop") + field(10, -1))
+    meta = (
+        field(1, "j2")
+        + fixed64(99, 2**63 + 5)
+        + fixed32(98, 7)
+        + field(97, 2**40)
+        + managed
+        + field(3, "shop")
+        + field(10, -1)
+    )
     body = envelope(fixed64(50, 1) + field(1, meta) + field(2, JOB_SPEC) + fixed32(51, 3))
-    assert decode_job(body)["metadata"] == {"name": "j2", "namespace": "shop", "deletionGracePeriodSeconds": -1}
+    assert decode_job(body)["metadata"] == {
+        "name": "j2",
+        "namespace": "shop",
+        "deletionGracePeriodSeconds": -1,
+    }
 
 
 def test_a_repeated_metadata_field_merges_like_protobuf() -> None:
@@ -177,22 +227,28 @@ def test_a_repeated_metadata_field_merges_like_protobuf() -> None:
 # Malformed bodies: always a 400 BadRequest, never an IndexError
 
 
-@pytest.mark.parametrize(("story", "body", "message"), [
-    ("empty body", b"", "missing the k8s\\x00 prefix"),
-    ("JSON sent with the protobuf content type", b'{"kind":"Job"}', "missing the k8s\\x00 prefix"),
-    ("truncated in the middle of the raw Job", KUBECTL_BODY[:-5], "claims"),
-    ("varint that never ends", b"k8s\x00\x0a\xff\xff\xff", "truncated varint"),
-    ("varint longer than ten bytes", b"k8s\x00\x08" + b"\xff" * 11 + b"\x01", "longer than 10 bytes"),
-    ("deprecated group wire type", b"k8s\x00\x0b", "wire type 3"),
-    ("field number zero", b"k8s\x00\x02\x00", "field number 0"),
-    ("truncated fixed64", b"k8s\x00\x09\x01\x02", "truncated 64-bit"),
-    ("type meta is not a message", b"k8s\x00" + field(1, 5), "should be length-delimited"),
-    ("no kind in the envelope", envelope(b"", kind=""), "'Kind' is missing"),
-    ("name is not UTF-8", envelope(field(1, field(1, b"\xff\xfe"))), "not valid UTF-8"),
-    ("name sent as a varint", envelope(field(1, field(1, 7))), "should be length-delimited"),
-    ("compressed content encoding", b"k8s\x00" + field(1, field(1, "batch/v1") + field(2, "Job"))
-     + field(3, "gzip"), "contentEncoding"),
-])
+@pytest.mark.parametrize(
+    ("story", "body", "message"),
+    [
+        ("empty body", b"", "missing the k8s\\x00 prefix"),
+        ("JSON sent with the protobuf content type", b'{"kind":"Job"}', "missing the k8s\\x00 prefix"),
+        ("truncated in the middle of the raw Job", KUBECTL_BODY[:-5], "claims"),
+        ("varint that never ends", b"k8s\x00\x0a\xff\xff\xff", "truncated varint"),
+        ("varint longer than ten bytes", b"k8s\x00\x08" + b"\xff" * 11 + b"\x01", "longer than 10 bytes"),
+        ("deprecated group wire type", b"k8s\x00\x0b", "wire type 3"),
+        ("field number zero", b"k8s\x00\x02\x00", "field number 0"),
+        ("truncated fixed64", b"k8s\x00\x09\x01\x02", "truncated 64-bit"),
+        ("type meta is not a message", b"k8s\x00" + field(1, 5), "should be length-delimited"),
+        ("no kind in the envelope", envelope(b"", kind=""), "'Kind' is missing"),
+        ("name is not UTF-8", envelope(field(1, field(1, b"\xff\xfe"))), "not valid UTF-8"),
+        ("name sent as a varint", envelope(field(1, field(1, 7))), "should be length-delimited"),
+        (
+            "compressed content encoding",
+            b"k8s\x00" + field(1, field(1, "batch/v1") + field(2, "Job")) + field(3, "gzip"),
+            "contentEncoding",
+        ),
+    ],
+)
 def test_malformed_bodies_are_bad_requests(story: str, body: bytes, message: str) -> None:
     with pytest.raises(ApiError) as err:
         decode_job(body)
@@ -200,11 +256,21 @@ def test_malformed_bodies_are_bad_requests(story: str, body: bytes, message: str
     assert message in err.value.message, story
 
 
-@pytest.mark.parametrize(("api_version", "kind", "message"), [
-    ("batch/v1beta1", "Job", "the API version in the data (batch/v1beta1) does not match the expected API version "
-                             "(batch/v1)"),
-    ("batch/v1", "CronJob", "the kind in the data (CronJob) does not match the expected kind (batch/v1, Kind=Job)"),
-])
+@pytest.mark.parametrize(
+    ("api_version", "kind", "message"),
+    [
+        (
+            "batch/v1beta1",
+            "Job",
+            "the API version in the data (batch/v1beta1) does not match the expected API version (batch/v1)",
+        ),
+        (
+            "batch/v1",
+            "CronJob",
+            "the kind in the data (CronJob) does not match the expected kind (batch/v1, Kind=Job)",
+        ),
+    ],
+)
 def test_a_body_that_is_not_a_batch_v1_job_is_refused(api_version: str, kind: str, message: str) -> None:
     with pytest.raises(ApiError) as err:
         decode_job(envelope(field(1, object_meta(name="x")), api_version, kind))
@@ -236,21 +302,60 @@ VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update
 
 
 def discovery(group: str, resources: list[tuple[str, str, str, list[str]]]) -> dict[str, Any]:
-    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": [
-        {"metadata": {"name": group} if group else {}, "versions": [{"version": "v1", "freshness": "Current",
-         "resources": [{"resource": plural, "singularResource": singular, "scope": "Namespaced", "verbs": VERBS,
-                        "shortNames": short, "responseKind": {"group": group, "version": "v1", "kind": kind}}
-                       for plural, singular, kind, short in resources]}]}]}
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": [
+            {
+                "metadata": {"name": group} if group else {},
+                "versions": [
+                    {
+                        "version": "v1",
+                        "freshness": "Current",
+                        "resources": [
+                            {
+                                "resource": plural,
+                                "singularResource": singular,
+                                "scope": "Namespaced",
+                                "verbs": VERBS,
+                                "shortNames": short,
+                                "responseKind": {"group": group, "version": "v1", "kind": kind},
+                            }
+                            for plural, singular, kind, short in resources
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
 
 
 CRONJOB = {
-    "apiVersion": "batch/v1", "kind": "CronJob",
-    "metadata": {"name": "self-heal-cpt", "namespace": "shop", "uid": "6d1c9a52-8f3e-4b7a-9c1d-2e5f7a9b0c3d",
-                 "resourceVersion": "41", "creationTimestamp": "2026-01-01T10:00:00Z"},
-    "spec": {"schedule": "*/5 * * * *", "jobTemplate": {
-        "metadata": {"labels": {"app": "self-heal"}},
-        "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never",
-                                                          "containers": [{"name": "heal", "image": "selfheal:1"}]}}}}},
+    "apiVersion": "batch/v1",
+    "kind": "CronJob",
+    "metadata": {
+        "name": "self-heal-cpt",
+        "namespace": "shop",
+        "uid": "6d1c9a52-8f3e-4b7a-9c1d-2e5f7a9b0c3d",
+        "resourceVersion": "41",
+        "creationTimestamp": "2026-01-01T10:00:00Z",
+    },
+    "spec": {
+        "schedule": "*/5 * * * *",
+        "jobTemplate": {
+            "metadata": {"labels": {"app": "self-heal"}},
+            "spec": {
+                "backoffLimit": 0,
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [{"name": "heal", "image": "selfheal:1"}],
+                    }
+                },
+            },
+        },
+    },
 }
 
 
@@ -276,13 +381,27 @@ def cronjob_server() -> Iterator[tuple[str, list[tuple[str, str, bytes]]]]:
             if path == "/api":
                 self.reply(200, discovery("", [("pods", "pod", "Pod", ["po"])]), AGGREGATED)
             elif path == "/apis":
-                self.reply(200, discovery("batch", [("jobs", "job", "Job", []),
-                                                    ("cronjobs", "cronjob", "CronJob", ["cj"])]), AGGREGATED)
+                self.reply(
+                    200,
+                    discovery(
+                        "batch", [("jobs", "job", "Job", []), ("cronjobs", "cronjob", "CronJob", ["cj"])]
+                    ),
+                    AGGREGATED,
+                )
             elif path == "/apis/batch/v1/namespaces/shop/cronjobs/self-heal-cpt":
                 self.reply(200, CRONJOB)
             else:
-                self.reply(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound",
-                                 "code": 404, "message": "not found"})
+                self.reply(
+                    404,
+                    {
+                        "kind": "Status",
+                        "apiVersion": "v1",
+                        "status": "Failure",
+                        "reason": "NotFound",
+                        "code": 404,
+                        "message": "not found",
+                    },
+                )
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -302,18 +421,41 @@ def cronjob_server() -> Iterator[tuple[str, list[tuple[str, str, bytes]]]]:
 
 @pytest.mark.kubectl
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs the machine image's kubectl")
-def test_live_kubectl_create_job_from_cronjob(cronjob_server: tuple[str, list[tuple[str, str, bytes]]],
-                                              tmp_path: Path) -> None:
+def test_live_kubectl_create_job_from_cronjob(
+    cronjob_server: tuple[str, list[tuple[str, str, bytes]]], tmp_path: Path
+) -> None:
     url, posts = cronjob_server
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "sandbox",
-        "clusters": [{"name": "sandbox", "cluster": {"server": url}}],
-        "users": [{"name": "u", "user": {}}],
-        "contexts": [{"name": "sandbox", "context": {"cluster": "sandbox", "user": "u"}}]}))
-    result = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "cache"),
-                             "create", "job", "j1", "--from=cronjob/self-heal-cpt", "-n", "shop"],
-                            capture_output=True, text=True, timeout=60)
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "sandbox",
+                "clusters": [{"name": "sandbox", "cluster": {"server": url}}],
+                "users": [{"name": "u", "user": {}}],
+                "contexts": [{"name": "sandbox", "context": {"cluster": "sandbox", "user": "u"}}],
+            }
+        )
+    )
+    result = subprocess.run(
+        [
+            "kubectl",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "create",
+            "job",
+            "j1",
+            "--from=cronjob/self-heal-cpt",
+            "-n",
+            "shop",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "job.batch/j1 created"
     [(path, content_type, body)] = posts
@@ -324,7 +466,12 @@ def test_live_kubectl_create_job_from_cronjob(cronjob_server: tuple[str, list[tu
     assert job["metadata"]["namespace"] == "shop"
     assert job["metadata"]["annotations"] == {"cronjob.kubernetes.io/instantiate": "manual"}
     assert job["metadata"]["labels"] == {"app": "self-heal"}
-    assert job["metadata"]["ownerReferences"] == [{"apiVersion": "batch/v1", "kind": "CronJob",
-                                                   "name": "self-heal-cpt",
-                                                   "uid": "6d1c9a52-8f3e-4b7a-9c1d-2e5f7a9b0c3d",
-                                                   "controller": True}]
+    assert job["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "name": "self-heal-cpt",
+            "uid": "6d1c9a52-8f3e-4b7a-9c1d-2e5f7a9b0c3d",
+            "controller": True,
+        }
+    ]

@@ -26,39 +26,91 @@ def pod(name: str, captured: datetime, *, age: timedelta, restarts: int, last_cr
     started = captured - age
     crashed = captured - last_crash_ago
     return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": "shop", "creationTimestamp": rfc(started), "uid": f"uid-{name}",
-                     "annotations": {"note": "9999-01-01T00:00:00Z"}},  # free text: never an anchor
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": "shop",
+            "creationTimestamp": rfc(started),
+            "uid": f"uid-{name}",
+            "annotations": {"note": "9999-01-01T00:00:00Z"},
+        },  # free text: never an anchor
         "spec": {"containers": [{"name": "app", "image": "shop/app:1"}], "nodeName": "node-1"},
-        "status": {"phase": "Running", "startTime": rfc(started),
-                   "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": rfc(crashed)}],
-                   "containerStatuses": [{
-                       "name": "app", "image": "shop/app:1", "ready": True, "restartCount": restarts,
-                       "state": {"running": {"startedAt": rfc(crashed)}},
-                       "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": rfc(started),
-                                                    "finishedAt": rfc(crashed)}}}]},
+        "status": {
+            "phase": "Running",
+            "startTime": rfc(started),
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": rfc(crashed)}],
+            "containerStatuses": [
+                {
+                    "name": "app",
+                    "image": "shop/app:1",
+                    "ready": True,
+                    "restartCount": restarts,
+                    "state": {"running": {"startedAt": rfc(crashed)}},
+                    "lastState": {
+                        "terminated": {
+                            "exitCode": 1,
+                            "reason": "Error",
+                            "startedAt": rfc(started),
+                            "finishedAt": rfc(crashed),
+                        }
+                    },
+                }
+            ],
+        },
     }
 
 
 def lease(captured: datetime) -> Obj:
     """A leader-election Lease, renewed every few seconds: what dates a real dump to within seconds."""
-    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-            "metadata": {"name": "web-leader", "namespace": "shop", "creationTimestamp": rfc(captured - timedelta(days=9))},
-            "spec": {"holderIdentity": "web-a", "leaseDurationSeconds": 15,
-                     "renewTime": (captured - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}}
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {
+            "name": "web-leader",
+            "namespace": "shop",
+            "creationTimestamp": rfc(captured - timedelta(days=9)),
+        },
+        "spec": {
+            "holderIdentity": "web-a",
+            "leaseDurationSeconds": 15,
+            "renewTime": (captured - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        },
+    }
 
 
 def dump(captured: datetime, *, declared: bool = False) -> str:
     """`kubectl get pods,lease -o yaml` of two pods and a Lease, as printed at `captured`."""
-    items = [pod("web-a", captured, age=timedelta(minutes=25, seconds=30), restarts=5,
-                 last_crash_ago=timedelta(minutes=12, seconds=30)),
-             pod("web-b", captured, age=timedelta(hours=5, minutes=20, seconds=30), restarts=0,
-                 last_crash_ago=timedelta(hours=5, minutes=19)),
-             lease(captured)]
-    docs: list[Obj] = [{"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}}]
+    items = [
+        pod(
+            "web-a",
+            captured,
+            age=timedelta(minutes=25, seconds=30),
+            restarts=5,
+            last_crash_ago=timedelta(minutes=12, seconds=30),
+        ),
+        pod(
+            "web-b",
+            captured,
+            age=timedelta(hours=5, minutes=20, seconds=30),
+            restarts=0,
+            last_crash_ago=timedelta(hours=5, minutes=19),
+        ),
+        lease(captured),
+    ]
+    docs: list[Obj] = [
+        {"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}}
+    ]
     if declared:
-        docs.insert(0, {"apiVersion": "sandbox.selfheal.dev/v1alpha1", "kind": "Scenario", "metadata": {"name": "d"},
-                        "spec": {"capturedAt": rfc(captured + timedelta(minutes=1))}})
+        docs.insert(
+            0,
+            {
+                "apiVersion": "sandbox.selfheal.dev/v1alpha1",
+                "kind": "Scenario",
+                "metadata": {"name": "d"},
+                "spec": {"capturedAt": rfc(captured + timedelta(minutes=1))},
+            },
+        )
     return yaml.safe_dump_all(docs, sort_keys=False)
 
 
@@ -84,13 +136,22 @@ def test_a_declared_capture_time_wins_and_a_scenario_without_times_starts_at_the
     assert (timeless.captured_at, timeless.anchored_by) == (DEFAULT_EPOCH, "default")
 
 
-@pytest.mark.parametrize(("spec", "needle"), [
-    ({"capturedAt": "yesterday"}, "spec.capturedAt: expected an RFC 3339 time"),
-    ({}, "spec.capturedAt: Required value"),
-])
+@pytest.mark.parametrize(
+    ("spec", "needle"),
+    [
+        ({"capturedAt": "yesterday"}, "spec.capturedAt: expected an RFC 3339 time"),
+        ({}, "spec.capturedAt: Required value"),
+    ],
+)
 def test_a_bad_scenario_document_is_one_line_naming_the_field(spec, needle):
-    text = yaml.safe_dump({"apiVersion": "sandbox.selfheal.dev/v1alpha1", "kind": "Scenario",
-                           "metadata": {"name": "x"}, "spec": spec})
+    text = yaml.safe_dump(
+        {
+            "apiVersion": "sandbox.selfheal.dev/v1alpha1",
+            "kind": "Scenario",
+            "metadata": {"name": "x"},
+            "spec": spec,
+        }
+    )
     with pytest.raises(ScenarioError, match=needle):
         parse_scenario(text)
 
@@ -99,13 +160,37 @@ def kubectl_columns(tmp_path: Path, scenario: str) -> dict[str, tuple[str, str]]
     path = tmp_path / "dump.yaml"
     path.write_text(scenario)
     kubeconfig = tmp_path / "kc"
-    proc = subprocess.Popen([sys.executable, "-m", "kubesandbox", "serve", "--scenario", str(path),
-                             "--kubeconfig", str(kubeconfig)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kubesandbox",
+            "serve",
+            "--scenario",
+            str(path),
+            "--kubeconfig",
+            str(kubeconfig),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None and "sandbox ready" in proc.stdout.readline()
-        out = subprocess.run(["kubectl", f"--kubeconfig={kubeconfig}", f"--cache-dir={tmp_path / 'cache'}",
-                              "get", "pods", "-n", "shop"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            [
+                "kubectl",
+                f"--kubeconfig={kubeconfig}",
+                f"--cache-dir={tmp_path / 'cache'}",
+                "get",
+                "pods",
+                "-n",
+                "shop",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert out.returncode == 0, out.stderr
     finally:
         proc.send_signal(signal.SIGINT)
@@ -115,9 +200,13 @@ def kubectl_columns(tmp_path: Path, scenario: str) -> dict[str, tuple[str, str]]
     return {r[0]: (r[-1], " ".join(r[3:-1])) for r in rows}
 
 
-@pytest.mark.parametrize("captured", [
-    datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5),  # dumped just now
-    datetime(2024, 3, 1, 8, 0, tzinfo=UTC),  # dumped long ago
-], ids=["captured-now", "captured-2024"])
+@pytest.mark.parametrize(
+    "captured",
+    [
+        datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5),  # dumped just now
+        datetime(2024, 3, 1, 8, 0, tzinfo=UTC),  # dumped long ago
+    ],
+    ids=["captured-now", "captured-2024"],
+)
 def test_kubectl_shows_the_ages_and_restarts_it_showed_at_capture(tmp_path, captured):
     assert kubectl_columns(tmp_path, dump(captured)) == AT_CAPTURE

@@ -66,7 +66,11 @@ class World:
 
     def owned_by(self, owner: Obj, kind: str) -> list[Obj]:
         uid = owner["metadata"]["uid"]
-        return [o for o in self.all(kind) if any(r["uid"] == uid for r in o["metadata"].get("ownerReferences", []))]
+        return [
+            o
+            for o in self.all(kind)
+            if any(r["uid"] == uid for r in o["metadata"].get("ownerReferences", []))
+        ]
 
     def replica_sets(self, deployment: str) -> list[Obj]:
         """Oldest revision first."""
@@ -102,7 +106,9 @@ def without_hash(template: Obj) -> Obj:
 
 
 def last_applied(obj: Obj) -> Obj:
-    applied: Obj = json.loads(obj["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
+    applied: Obj = json.loads(
+        obj["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+    )
     return applied
 
 
@@ -148,8 +154,11 @@ def test_a_path_is_resolved_as_given_and_an_unknown_name_lists_the_bundled_ones(
     world.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n")
     assert resolve(str(world)) == world
     assert load_scenario(world).name == "w"
-    with pytest.raises(ScenarioError, match=r"^no-such-world: no such file, and not a bundled scenario "
-                                            r"\(bundled: .*ea-plan-v5.*minimal"):
+    with pytest.raises(
+        ScenarioError,
+        match=r"^no-such-world: no such file, and not a bundled scenario "
+        r"\(bundled: .*ea-plan-v5.*minimal",
+    ):
         resolve("no-such-world")
 
 
@@ -157,13 +166,29 @@ def test_ea_plan_v5_holds_the_demo_world(ea):
     s = ea.scenario
     assert (s.name, s.namespace) == ("ea-plan-v5", NS)
     counts = Counter(o["kind"] for _, o in s.objects)
-    assert counts == {"Namespace": 1, "ServiceAccount": 2, "ConfigMap": 2, "Service": 1, "Deployment": 7,
-                      "ReplicaSet": 10, "Pod": 18, "HorizontalPodAutoscaler": 1, "PodDisruptionBudget": 1,
-                      "CronJob": 1, "Event": 18}
+    assert counts == {
+        "Namespace": 1,
+        "ServiceAccount": 2,
+        "ConfigMap": 2,
+        "Service": 1,
+        "Deployment": 7,
+        "ReplicaSet": 10,
+        "Pod": 18,
+        "HorizontalPodAutoscaler": 1,
+        "PodDisruptionBudget": 1,
+        "CronJob": 1,
+        "Event": 18,
+    }
     assert s.objects[0][1]["kind"] == "Namespace"
     assert sorted(d["metadata"]["name"] for d in ea.all("Deployment")) == [
-        "cpt-api", "cpt-ingest", "cpt-optimizer", "cpt-reporting", "cpt-worker", "dese-ea-plan-v5",
-        "dese-ea-plan-v5-canary"]
+        "cpt-api",
+        "cpt-ingest",
+        "cpt-optimizer",
+        "cpt-reporting",
+        "cpt-worker",
+        "dese-ea-plan-v5",
+        "dese-ea-plan-v5-canary",
+    ]
 
 
 def test_load_into_returns_the_uid_of_every_pod_the_scenario_gives(ea, minimal):
@@ -181,15 +206,22 @@ def test_every_object_validates_against_the_kubernetes_1_32_schemas(ea, minimal)
 def test_every_time_lies_before_the_sandbox_epoch_and_every_uid_is_distinct(ea):
     uids = [o["metadata"]["uid"] for _, o in ea.scenario.objects]
     assert len(uids) == len(set(uids))
-    times = [(p, v) for _, o in ea.scenario.objects for p, v in walk(o)
-             if isinstance(v, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", v)]
+    times = [
+        (p, v)
+        for _, o in ea.scenario.objects
+        for p, v in walk(o)
+        if isinstance(v, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", v)
+    ]
     assert len(times) > 250  # creation, condition, container and event times
     assert all(parse_time(v) < DEFAULT_EPOCH for _, v in times)
 
 
 def test_last_applied_configurations_are_the_objects_own_manifests(ea):
-    applied = [o for _, o in ea.scenario.objects
-               if "kubectl.kubernetes.io/last-applied-configuration" in o["metadata"].get("annotations", {})]
+    applied = [
+        o
+        for _, o in ea.scenario.objects
+        if "kubectl.kubernetes.io/last-applied-configuration" in o["metadata"].get("annotations", {})
+    ]
     assert len(applied) == 14  # all but what controllers create: ReplicaSets, Pods, Events, defaults
     for obj in applied:
         manifest = last_applied(obj)
@@ -199,8 +231,12 @@ def test_last_applied_configurations_are_the_objects_own_manifests(ea):
 
 def test_every_image_a_container_runs_has_a_behaviour(ea, minimal):
     for world in (ea, minimal):
-        images = {v for _, o in world.scenario.objects for p, v in walk(o)
-                  if re.search(r"(containers|initContainers)\[\d+\]\.image$", p)}
+        images = {
+            v
+            for _, o in world.scenario.objects
+            for p, v in walk(o)
+            if re.search(r"(containers|initContainers)\[\d+\]\.image$", p)
+        }
         assert images and images <= set(world.scenario.behaviors)
         assert set(world.scenario.behaviors.values()) <= set(BEHAVIORS)
 
@@ -237,8 +273,10 @@ def test_every_pod_is_controlled_by_a_replica_set_or_is_the_intentionally_bare_o
             assert labels["pod-template-hash"] == rs["metadata"]["labels"]["pod-template-hash"]
             assert selector_matches(rs["spec"]["selector"], labels)
             assert pod["metadata"]["generateName"] == rs["metadata"]["name"] + "-"
-            assert re.fullmatch(re.escape(rs["metadata"]["name"]) + r"-[bcdfghjklmnpqrstvwxz2456789]{5}",
-                                pod["metadata"]["name"])
+            assert re.fullmatch(
+                re.escape(rs["metadata"]["name"]) + r"-[bcdfghjklmnpqrstvwxz2456789]{5}",
+                pod["metadata"]["name"],
+            )
     assert {p["metadata"]["name"] for p in ea.all("Pod") if controller_of(p) is None} == BARE_PODS
 
 
@@ -248,8 +286,9 @@ def test_pods_run_their_replica_set_template(ea):
         for pod in ea.pods(rs):
             assert pod["metadata"].get("annotations") == tpl["metadata"].get("annotations")
             for want, got in zip(tpl["spec"]["containers"], pod["spec"]["containers"], strict=True):
-                assert {k: v for k, v in got.items() if k != "volumeMounts"} == \
-                    {k: v for k, v in want.items() if k != "volumeMounts"}
+                assert {k: v for k, v in got.items() if k != "volumeMounts"} == {
+                    k: v for k, v in want.items() if k != "volumeMounts"
+                }
             assert container_status(pod)["image"] == tpl["spec"]["containers"][0]["image"]
 
 
@@ -262,7 +301,9 @@ def test_the_newest_replica_set_carries_the_deployment_template_and_revision(ea,
             assert without_hash(newest["spec"]["template"]) == deployment["spec"]["template"]
             assert revision(newest) == revision(deployment)
             assert [revision(rs) for rs in sets] == list(range(1, len(sets) + 1))
-            assert all(without_hash(rs["spec"]["template"]) != deployment["spec"]["template"] for rs in sets[:-1])
+            assert all(
+                without_hash(rs["spec"]["template"]) != deployment["spec"]["template"] for rs in sets[:-1]
+            )
 
 
 def test_replica_counts_add_up_like_the_controllers_left_them(ea, minimal):
@@ -275,7 +316,9 @@ def test_replica_counts_add_up_like_the_controllers_left_them(ea, minimal):
                 pods = world.pods(rs)
                 ready = sum(is_ready(p) for p in pods)
                 assert len(pods) == rs["spec"]["replicas"] == rs["status"]["replicas"]
-                assert rs["status"].get("readyReplicas", 0) == ready == rs["status"].get("availableReplicas", 0)
+                assert (
+                    rs["status"].get("readyReplicas", 0) == ready == rs["status"].get("availableReplicas", 0)
+                )
                 assert rs["status"]["observedGeneration"] == rs["metadata"]["generation"]
             total = sum(rs["spec"]["replicas"] for rs in sets)
             ready = sum(rs["status"].get("readyReplicas", 0) for rs in sets)
@@ -300,8 +343,10 @@ def test_events_point_at_the_objects_they_are_about(ea):
     for e in events:
         if e["reason"] == "BackOff":
             pod = ea.get("Pod", e["involvedObject"]["name"])
-            assert e["message"] == (f"Back-off restarting failed container {pod['spec']['containers'][0]['name']}"
-                                    f" in pod {pod['metadata']['name']}_{NS}({pod['metadata']['uid']})")
+            assert e["message"] == (
+                f"Back-off restarting failed container {pod['spec']['containers'][0]['name']}"
+                f" in pod {pod['metadata']['name']}_{NS}({pod['metadata']['uid']})"
+            )
 
 
 def test_every_crash_loop_shows_the_kubelet_back_off_it_would_have_reached(ea):
@@ -312,8 +357,10 @@ def test_every_crash_loop_shows_the_kubelet_back_off_it_would_have_reached(ea):
         waiting, last = status["state"]["waiting"], status["lastState"]["terminated"]
         name, uid = pod["metadata"]["name"], pod["metadata"]["uid"]
         assert waiting["reason"] == "CrashLoopBackOff" and status["restartCount"] >= 3
-        assert waiting["message"] == (f"back-off {backoff_text(status['restartCount'])} restarting failed "
-                                      f"container={status['name']} pod={name}_{NS}({uid})")
+        assert waiting["message"] == (
+            f"back-off {backoff_text(status['restartCount'])} restarting failed "
+            f"container={status['name']} pod={name}_{NS}({uid})"
+        )
         assert status["ready"] is False and status["started"] is False
         assert status["containerID"] == last["containerID"]
         assert parse_time(last["startedAt"]) < parse_time(last["finishedAt"]) < DEFAULT_EPOCH
@@ -359,7 +406,8 @@ def test_failure_2_cpt_optimizer_revision_2_fails_on_every_pod_while_revision_1_
     assert progressing["message"] == f'ReplicaSet "{new["metadata"]["name"]}" has timed out progressing.'
     stuck_since = parse_time(new["metadata"]["creationTimestamp"])
     assert parse_time(progressing["lastTransitionTime"]) >= stuck_since + timedelta(
-        seconds=deployment["spec"]["progressDeadlineSeconds"])
+        seconds=deployment["spec"]["progressDeadlineSeconds"]
+    )
 
 
 def test_failure_3_cpt_reporting_was_scaled_by_hand_below_what_it_should_run(ea):
@@ -367,11 +415,15 @@ def test_failure_3_cpt_reporting_was_scaled_by_hand_below_what_it_should_run(ea)
     assert deployment["spec"]["replicas"] == 1
     assert deployment["metadata"]["annotations"]["selfheal.dev/desired-replicas"] == "3"
     assert last_applied(deployment)["spec"]["replicas"] == 3
-    assert not any(h["spec"]["scaleTargetRef"]["name"] == "cpt-reporting" for h in ea.all("HorizontalPodAutoscaler"))
+    assert not any(
+        h["spec"]["scaleTargetRef"]["name"] == "cpt-reporting" for h in ea.all("HorizontalPodAutoscaler")
+    )
     [rs] = ea.replica_sets("cpt-reporting")
     assert len(ea.pods(rs)) == 1 and all(is_ready(p) for p in ea.pods(rs))
-    assert any(e["message"] == f"Scaled down replica set {rs['metadata']['name']} from 3 to 1"
-               for e in ea.all("Event"))
+    assert any(
+        e["message"] == f"Scaled down replica set {rs['metadata']['name']} from 3 to 1"
+        for e in ea.all("Event")
+    )
 
 
 def test_failure_4_cpt_api_template_drifted_from_the_recorded_one(ea):
@@ -382,7 +434,9 @@ def test_failure_4_cpt_api_template_drifted_from_the_recorded_one(ea):
     assert recorded != live
     [recorded_c], [live_c] = recorded["spec"]["containers"], live["spec"]["containers"]
     assert live_c["env"] == [*recorded_c["env"], {"name": "LOG_LEVEL", "value": "debug"}]
-    assert {k: v for k, v in live_c.items() if k != "env"} == {k: v for k, v in recorded_c.items() if k != "env"}
+    assert {k: v for k, v in live_c.items() if k != "env"} == {
+        k: v for k, v in recorded_c.items() if k != "env"
+    }
     assert last_applied(deployment)["spec"]["template"]["spec"]["containers"][0]["env"] == recorded_c["env"]
     assert deployment["metadata"]["annotations"]["selfheal.dev/config-hash"] == config_hash(recorded)
     assert config_hash(live) != config_hash(recorded)
@@ -391,16 +445,29 @@ def test_failure_4_cpt_api_template_drifted_from_the_recorded_one(ea):
 
 def test_config_hashes_record_the_intended_templates(ea):
     """The stable Deployment matches its hash; cpt-api's records its revision-1 template (the drift)."""
-    hashed = {(o["kind"], o["metadata"]["name"]): o["metadata"]["annotations"]["selfheal.dev/config-hash"]
-              for _, o in ea.scenario.objects
-              if "selfheal.dev/config-hash" in o["metadata"].get("annotations", {})}
+    hashed = {
+        (o["kind"], o["metadata"]["name"]): o["metadata"]["annotations"]["selfheal.dev/config-hash"]
+        for _, o in ea.scenario.objects
+        if "selfheal.dev/config-hash" in o["metadata"].get("annotations", {})
+    }
     web = ea.get("Deployment", "dese-ea-plan-v5")
     web_rs = ea.replica_sets("dese-ea-plan-v5")[-1]["metadata"]["name"]
     api_rs = [rs["metadata"]["name"] for rs in ea.replica_sets("cpt-api")]
-    assert sorted(hashed) == sorted([("Deployment", "cpt-api"), ("Deployment", "dese-ea-plan-v5"),
-                                     ("ReplicaSet", api_rs[0]), ("ReplicaSet", api_rs[1]), ("ReplicaSet", web_rs)])
+    assert sorted(hashed) == sorted(
+        [
+            ("Deployment", "cpt-api"),
+            ("Deployment", "dese-ea-plan-v5"),
+            ("ReplicaSet", api_rs[0]),
+            ("ReplicaSet", api_rs[1]),
+            ("ReplicaSet", web_rs),
+        ]
+    )
     assert hashed[("Deployment", "dese-ea-plan-v5")] == config_hash(web["spec"]["template"])
-    assert hashed[("Deployment", "cpt-api")] == hashed[("ReplicaSet", api_rs[0])] == hashed[("ReplicaSet", api_rs[1])]
+    assert (
+        hashed[("Deployment", "cpt-api")]
+        == hashed[("ReplicaSet", api_rs[0])]
+        == hashed[("ReplicaSet", api_rs[1])]
+    )
 
 
 def test_failure_5_the_bare_crash_looping_pod_has_no_owner(ea):
@@ -415,11 +482,15 @@ def test_failure_6_cpt_ingest_is_oom_killed_over_and_over(ea):
     [pod] = ea.pods(rs)
     status = container_status(pod)
     assert status["state"]["waiting"]["reason"] == "CrashLoopBackOff"
-    assert (status["lastState"]["terminated"]["reason"], status["lastState"]["terminated"]["exitCode"]) == \
-        ("OOMKilled", 137)
+    assert (status["lastState"]["terminated"]["reason"], status["lastState"]["terminated"]["exitCode"]) == (
+        "OOMKilled",
+        137,
+    )
     assert pod["status"]["qosClass"] == "Guaranteed"
     assert ea.scenario.behaviors[status["image"]] == "OOMKilled"
-    available = next(c for c in ea.get("Deployment", "cpt-ingest")["status"]["conditions"] if c["type"] == "Available")
+    available = next(
+        c for c in ea.get("Deployment", "cpt-ingest")["status"]["conditions"] if c["type"] == "Available"
+    )
     assert (available["status"], available["reason"]) == ("False", "MinimumReplicasUnavailable")
 
 
@@ -434,19 +505,31 @@ def test_the_rest_of_the_namespace_is_healthy_and_shaped_like_the_guide(ea):
         sets = ea.replica_sets(name)
         assert all(is_ready(p) for p in ea.pods(sets[-1])) and ea.pods(sets[-1])
     hpa = ea.get("HorizontalPodAutoscaler", "dese-ea-plan-v5")
-    assert (hpa["apiVersion"], hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == ("autoscaling/v2", 3, 10)
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "dese-ea-plan-v5"}
+    assert (hpa["apiVersion"], hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (
+        "autoscaling/v2",
+        3,
+        10,
+    )
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "dese-ea-plan-v5",
+    }
     assert {m["resource"]["name"] for m in hpa["spec"]["metrics"]} == {"cpu", "memory"}
     pdb = ea.get("PodDisruptionBudget", "dese-ea-plan-v5")
     assert pdb["spec"]["minAvailable"] == 2
-    assert all(selector_matches(pdb["spec"]["selector"], p["metadata"]["labels"])
-               for p in ea.pods(ea.replica_sets("dese-ea-plan-v5")[-1]))
+    assert all(
+        selector_matches(pdb["spec"]["selector"], p["metadata"]["labels"])
+        for p in ea.pods(ea.replica_sets("dese-ea-plan-v5")[-1])
+    )
     service = ea.get("Service", "dese-ea-plan-v5")
     assert service["spec"]["selector"] == {"app": "cpt-web"}
     canary = ea.get("Deployment", "dese-ea-plan-v5-canary")
     assert canary["spec"]["replicas"] == 1
-    assert json.loads(canary["metadata"]["annotations"]["rollout.argoproj.io/traffic-split"]) == \
-        {"canary": 10, "stable": 90}
+    assert json.loads(canary["metadata"]["annotations"]["rollout.argoproj.io/traffic-split"]) == {
+        "canary": 10,
+        "stable": 90,
+    }
     cronjob = ea.get("CronJob", "self-heal-cpt")
     assert (cronjob["spec"]["schedule"], cronjob["spec"]["concurrencyPolicy"]) == ("*/5 * * * *", "Forbid")
     pod_spec = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
@@ -459,7 +542,12 @@ def test_the_rest_of_the_namespace_is_healthy_and_shaped_like_the_guide(ea):
 
 def test_minimal_is_one_healthy_two_replica_deployment(minimal):
     s = minimal.scenario
-    assert Counter(o["kind"] for _, o in s.objects) == {"Namespace": 1, "Deployment": 1, "ReplicaSet": 1, "Pod": 2}
+    assert Counter(o["kind"] for _, o in s.objects) == {
+        "Namespace": 1,
+        "Deployment": 1,
+        "ReplicaSet": 1,
+        "Pod": 2,
+    }
     [deployment] = minimal.all("Deployment")
     [rs] = minimal.replica_sets(deployment["metadata"]["name"])
     pods = minimal.pods(rs)
@@ -526,7 +614,7 @@ REPLICA_SET = textwrap.dedent("""
 """)
 
 
-def pod(*, labels: str = "{app: web, pod-template-hash: \"1\"}", owner: str = "", status: str = "") -> str:
+def pod(*, labels: str = '{app: web, pod-template-hash: "1"}', owner: str = "", status: str = "") -> str:
     text = f"""
     apiVersion: v1
     kind: Pod
@@ -551,9 +639,13 @@ def test_objects_load_namespaces_first_then_in_document_order():
 
 
 def test_a_kind_list_is_read_item_by_item():
-    items = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cfg-{i}", "namespace": "shop"}}
-             for i in range(3)]
-    listing = json.dumps({"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}})
+    items = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cfg-{i}", "namespace": "shop"}}
+        for i in range(3)
+    ]
+    listing = json.dumps(
+        {"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}}
+    )
     s = parse_scenario(docs(NAMESPACE, listing))
     assert [o["metadata"]["name"] for _, o in s.objects[1:]] == ["cfg-0", "cfg-1", "cfg-2"]
 
@@ -564,13 +656,21 @@ def test_the_namespace_defaults_when_the_file_has_exactly_one_namespace_document
 
 
 def test_without_namespace_documents_one_is_created_per_namespace_used():
-    s = parse_scenario(docs(DEPLOYMENT, DEPLOYMENT.replace("namespace: shop", "namespace: lab")
-                            .replace("uid: d-1", "uid: d-2")))
+    s = parse_scenario(
+        docs(
+            DEPLOYMENT,
+            DEPLOYMENT.replace("namespace: shop", "namespace: lab").replace("uid: d-1", "uid: d-2"),
+        )
+    )
     created = [o for _, o in s.objects if o["kind"] == "Namespace"]
     assert [n["metadata"]["name"] for n in created] == ["shop", "lab"] and s.namespace == "shop"
-    assert created[0] == {"apiVersion": "v1", "kind": "Namespace",
-                          "metadata": {"labels": {"kubernetes.io/metadata.name": "shop"}, "name": "shop"},
-                          "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+    assert created[0] == {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"labels": {"kubernetes.io/metadata.name": "shop"}, "name": "shop"},
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    }
     world = Store(Clock())
     load_into(world, s)
     assert world.peek(BY_KIND_ONLY["Namespace"], None, "lab") is not None
@@ -578,7 +678,9 @@ def test_without_namespace_documents_one_is_created_per_namespace_used():
 
 def test_the_created_namespace_is_as_old_as_its_oldest_object():
     cfg = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {n}\n  namespace: shop\n  creationTimestamp: '{t}'\n"
-    s = parse_scenario(docs(cfg.format(n="a", t="2025-12-01T10:00:00Z"), cfg.format(n="b", t="2025-11-01T10:00:00Z")))
+    s = parse_scenario(
+        docs(cfg.format(n="a", t="2025-12-01T10:00:00Z"), cfg.format(n="b", t="2025-11-01T10:00:00Z"))
+    )
     assert s.objects[0][1]["metadata"]["creationTimestamp"] == "2025-11-01T10:00:00Z"
 
 
@@ -598,32 +700,45 @@ def test_an_owner_without_uid_takes_the_uid_its_dependents_name():
 
 
 def test_resource_versions_are_dropped_and_identity_is_kept():
-    text = DEPLOYMENT.replace("  uid: d-1\n", "  uid: d-1\n  resourceVersion: '77'\n"
-                                                 "  creationTimestamp: '2025-12-01T10:00:00Z'\n"
-                                                 "  generation: 4\n")
+    text = DEPLOYMENT.replace(
+        "  uid: d-1\n",
+        "  uid: d-1\n  resourceVersion: '77'\n  creationTimestamp: '2025-12-01T10:00:00Z'\n  generation: 4\n",
+    )
     s = parse_scenario(docs(NAMESPACE, text))
     world = Store(Clock())
     load_into(world, s)
     stored = world.get(BY_KIND_ONLY["Deployment"], "shop", "web")["metadata"]
     assert "resourceVersion" not in s.objects[1][1]["metadata"]
-    assert (stored["uid"], stored["creationTimestamp"], stored["generation"]) == ("d-1", "2025-12-01T10:00:00Z", 4)
+    assert (stored["uid"], stored["creationTimestamp"], stored["generation"]) == (
+        "d-1",
+        "2025-12-01T10:00:00Z",
+        4,
+    )
 
 
 def test_yaml_reads_like_json_timestamps_stay_strings():
-    text = docs(NAMESPACE, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n"
-                           "  creationTimestamp: 2025-12-01T10:00:00Z\n")
+    text = docs(
+        NAMESPACE,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n"
+        "  creationTimestamp: 2025-12-01T10:00:00Z\n",
+    )
     assert parse_scenario(text).objects[1][1]["metadata"]["creationTimestamp"] == "2025-12-01T10:00:00Z"
 
 
-@pytest.mark.parametrize(("written", "in_utc"), [
-    ("2025-12-01T10:00:00Z", "2025-12-01T10:00:00Z"),
-    ("2025-12-01T11:00:00+01:00", "2025-12-01T10:00:00Z"),
-    ("2025-12-01T05:30:00-04:30", "2025-12-01T10:00:00Z"),
-    ("2025-12-01T10:00:00.250+00:00", "2025-12-01T10:00:00.250000Z"),
-])
+@pytest.mark.parametrize(
+    ("written", "in_utc"),
+    [
+        ("2025-12-01T10:00:00Z", "2025-12-01T10:00:00Z"),
+        ("2025-12-01T11:00:00+01:00", "2025-12-01T10:00:00Z"),
+        ("2025-12-01T05:30:00-04:30", "2025-12-01T10:00:00Z"),
+        ("2025-12-01T10:00:00.250+00:00", "2025-12-01T10:00:00.250000Z"),
+    ],
+)
 def test_rfc3339_offsets_are_accepted_and_shifting_writes_utc(written, in_utc):
-    text = docs(NAMESPACE, f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n"
-                           f"  creationTimestamp: '{written}'\n")
+    text = docs(
+        NAMESPACE,
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  creationTimestamp: '{written}'\n",
+    )
     s = parse_scenario(text)
     assert s.objects[1][1]["metadata"]["creationTimestamp"] == written
     moved = shift_scenario(s, timedelta(0))
@@ -650,7 +765,9 @@ def test_load_into_refuses_an_object_the_store_already_holds_and_loads_nothing()
     load_into(world, parse_scenario(docs(NAMESPACE)))  # an existing Namespace is kept as it is
     load_into(world, s)
     before = world.resource_version
-    with pytest.raises(ScenarioError, match=r'^scenario: Deployment/web: already in the store in namespace "shop"'):
+    with pytest.raises(
+        ScenarioError, match=r'^scenario: Deployment/web: already in the store in namespace "shop"'
+    ):
         load_into(world, s)
     assert world.resource_version == before
 
@@ -660,143 +777,343 @@ def test_a_file_error_names_the_file(tmp_path):
     bad.write_text(docs(NAMESPACE, DEPLOYMENT.replace("replicas: 2", "replicas: three")))
     with pytest.raises(ScenarioError) as err:
         load_scenario(bad)
-    assert str(err.value) == ('broken.yaml: document 2 (Deployment/web): spec.replicas: expected an integer, '
-                              'got "three"')
+    assert str(err.value) == (
+        'broken.yaml: document 2 (Deployment/web): spec.replicas: expected an integer, got "three"'
+    )
 
 
 # Each case: a file (after the Namespace document unless it says otherwise) and the error it must give.
 MALFORMED: list[tuple[str, str, str]] = [
-    ("yaml syntax", docs(NAMESPACE, "kind: Pod\nmetadata: {name: x\n"),
-     "bad.yaml: document 2: line 8, column 1: invalid YAML: expected ',' or '}'"),
-    ("duplicate key", docs(NAMESPACE, DEPLOYMENT.replace("  replicas: 2\n", "  replicas: 2\n  replicas: 3\n")),
-     'document 2: line 14, column 3: invalid YAML: duplicate key "replicas"'),
-    ("not a mapping", docs(NAMESPACE, "- a\n- b\n"),
-     "document 2: expected a Kubernetes object (a mapping), got a list"),
-    ("no apiVersion", docs(NAMESPACE, "kind: ConfigMap\nmetadata: {name: cfg}\n"),
-     "document 2: apiVersion: Required value"),
-    ("unknown kind", docs(NAMESPACE, DEPLOYMENT.replace("kind: Deployment", "kind: Deploymnet")),
-     'document 2 (Deploymnet/web): kind: no matches for kind "Deploymnet" in version "apps/v1" (kinds the sandbox'),
-    ("old apiVersion", docs(NAMESPACE, DEPLOYMENT.replace("apps/v1", "apps/v1beta1")),
-     'document 2 (Deployment/web): apiVersion: no matches for kind "Deployment" in version "apps/v1beta1" '
-     "(the sandbox serves Deployment as apps/v1)"),
-    ("no name", docs(NAMESPACE, "apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: shop}\n"),
-     "document 2 (ConfigMap): metadata.name: Required value"),
-    ("bad name", docs(NAMESPACE, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Web_1}\n"),
-     'document 2 (ConfigMap/Web_1): metadata.name: Invalid value: "Web_1": a lowercase RFC 1123 subdomain'),
-    ("no namespace, two namespaces", docs(NAMESPACE, NAMESPACE.replace("shop", "lab"),
-                                          "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n"),
-     "document 3 (ConfigMap/cfg): metadata.namespace: Required value"),
-    ("undeclared namespace", docs(NAMESPACE, DEPLOYMENT.replace("namespace: shop", "namespace: shpo")),
-     'document 2 (Deployment/web): metadata.namespace: namespace "shpo" is not defined in this scenario '
-     "(its Namespace documents: shop)"),
-    ("replicas as text", docs(NAMESPACE, DEPLOYMENT.replace("replicas: 2", "replicas: three")),
-     'document 2 (Deployment/web): spec.replicas: expected an integer, got "three"'),
-    ("replicas as bool", docs(NAMESPACE, DEPLOYMENT.replace("replicas: 2", "replicas: true")),
-     "spec.replicas: expected an integer, got true"),
-    ("negative replicas", docs(NAMESPACE, DEPLOYMENT.replace("replicas: 2", "replicas: -1")),
-     "spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
-    ("selector does not match", docs(NAMESPACE, DEPLOYMENT.replace("labels: {app: web}", "labels: {app: api}")),
-     "document 2 (Deployment/web): spec.template.metadata.labels: `selector` does not match template `labels` "
-     "(selector app=web, labels app=api)"),
-    ("no selector", docs(NAMESPACE, DEPLOYMENT.replace("  selector:\n    matchLabels: {app: web}\n", "")),
-     "document 2 (Deployment/web): spec.selector: Required value"),
-    ("empty selector", docs(NAMESPACE, DEPLOYMENT.replace("matchLabels: {app: web}", "matchLabels: {}")),
-     "spec.selector: Invalid value: empty selector is invalid for deployment"),
-    ("bad selector operator", docs(NAMESPACE, REPLICA_SET.replace(
-        'matchLabels: {app: web, pod-template-hash: "1"}',
-        "matchExpressions: [{key: app, operator: Equals, values: [web]}]")),
-     'spec.selector.matchExpressions[0].operator: Unsupported value: "Equals"'),
-    ("no containers", docs(NAMESPACE, DEPLOYMENT.replace(
-        "      containers:\n      - name: app\n        image: shop/web:1\n", "      containers: []\n")),
-     "document 2 (Deployment/web): spec.template.spec.containers: Required value"),
-    ("container without image", docs(NAMESPACE, DEPLOYMENT.replace("        image: shop/web:1\n", "")),
-     "document 2 (Deployment/web): spec.template.spec.containers[0].image: Required value"),
-    ("container without name", docs(NAMESPACE, DEPLOYMENT.replace("      - name: app\n        image",
-                                                                  "      - image")),
-     "spec.template.spec.containers[0].name: Required value"),
-    ("duplicate container", docs(NAMESPACE, DEPLOYMENT.replace(
-        "        image: shop/web:1\n", "        image: shop/web:1\n      - name: app\n        image: shop/web:1\n")),
-     'spec.template.spec.containers[1].name: Duplicate value: "app"'),
-    ("label value as number", docs(NAMESPACE, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n"
-                                              "  labels: {tier: 3}\n"),
-     "document 2 (ConfigMap/cfg): metadata.labels.tier: expected a string, got 3 (quote it)"),
-    ("annotation value as number", docs(NAMESPACE, DEPLOYMENT.replace(
-        "  uid: d-1\n", "  uid: d-1\n  annotations: {selfheal.dev/desired-replicas: 3}\n")),
-     "metadata.annotations.selfheal.dev/desired-replicas: expected a string, got 3 (quote it)"),
-    ("bad behaviour", docs(NAMESPACE, "apiVersion: sandbox.selfheal.dev/v1alpha1\nkind: ImageBehavior\n"
-                                      "metadata: {name: web}\nspec: {image: 'shop/web:1', behavior: Crashy}\n"),
-     'document 2 (ImageBehavior/web): spec.behavior: unknown behaviour "Crashy" (known: Healthy, CrashLoop, '
-     "CrashUntilRestarted, OOMKilled, ImagePullBackOff, CreateContainerConfigError)"),
-    ("behaviour without image", docs(NAMESPACE, "apiVersion: sandbox.selfheal.dev/v1alpha1\nkind: ImageBehavior\n"
-                                                "metadata: {name: web}\nspec: {behavior: Healthy}\n"),
-     "document 2 (ImageBehavior/web): spec.image: Required value"),
-    ("two behaviours for one image", docs(NAMESPACE, *[
-        f"apiVersion: sandbox.selfheal.dev/v1alpha1\nkind: ImageBehavior\nmetadata: {{name: web-{n}}}\n"
-        f"spec: {{image: 'shop/web:1', behavior: Healthy}}\n" for n in (1, 2)]),
-     'document 3 (ImageBehavior/web-2): spec.image: "shop/web:1" already has a behaviour, from document 2 '
-     "(ImageBehavior/web-1)"),
-    ("duplicate object", docs(NAMESPACE, *["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n"] * 2),
-     'document 3 (ConfigMap/cfg): metadata.name: duplicate: ConfigMap "cfg" in namespace "shop" is already '
-     "defined by document 2 (ConfigMap/cfg)"),
-    ("duplicate uid", docs(NAMESPACE, *[f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{n}, uid: u-1}}\n"
-                                        for n in (1, 2)]),
-     'document 3 (ConfigMap/c2): metadata.uid: "u-1" is already the uid of document 2 (ConfigMap/c1)'),
-    ("owner missing", docs(NAMESPACE, pod(owner="{apiVersion: apps/v1, kind: ReplicaSet, name: web-1, uid: rs-1, "
-                                                "controller: true}")),
-     'document 2 (Pod/web-1-abcde): metadata.ownerReferences[0]: owner ReplicaSet "web-1" in namespace "shop" is '
-     "not in this scenario"),
-    ("owner uid mismatch", docs(NAMESPACE, DEPLOYMENT, REPLICA_SET.replace("uid: d-1", "uid: d-9")),
-     'document 3 (ReplicaSet/web-1): metadata.ownerReferences[0].uid: "d-9" is not the uid of Deployment "web" '
-     '("d-1")'),
-    ("owner apiVersion", docs(NAMESPACE, DEPLOYMENT, REPLICA_SET.replace("{apiVersion: apps/v1,",
-                                                                         "{apiVersion: extensions/v1beta1,")),
-     'metadata.ownerReferences[0].apiVersion: expected "apps/v1" for a Deployment, got "extensions/v1beta1"'),
-    ("owner kind not served", docs(NAMESPACE, pod(owner="{apiVersion: apps.kruise.io/v1alpha1, kind: CloneSet, "
-                                                        "name: db, controller: true}")),
-     'metadata.ownerReferences[0].kind: owner kind "CloneSet" is not served by the sandbox'),
-    ("two controllers", docs(NAMESPACE, DEPLOYMENT, REPLICA_SET.replace(
-        "controller: true}", "controller: true}\n  - {apiVersion: apps/v1, kind: Deployment, name: web, "
-                             "uid: d-1, controller: true}")),
-     "document 3 (ReplicaSet/web-1): metadata.ownerReferences: Only one reference can have Controller set to true"),
-    ("pod labels outside the owner's selector", docs(NAMESPACE, DEPLOYMENT, REPLICA_SET, pod(
-        labels="{app: other}", owner="{apiVersion: apps/v1, kind: ReplicaSet, name: web-1, uid: rs-1, "
-                                     "controller: true}")),
-     'document 4 (Pod/web-1-abcde): metadata.labels: app=other do not match the selector of its controller '
-     'ReplicaSet "web-1" (app=web,pod-template-hash=1): the ReplicaSet controller would release it'),
-    ("status for an unknown container", docs(NAMESPACE, pod(status="""
+    (
+        "yaml syntax",
+        docs(NAMESPACE, "kind: Pod\nmetadata: {name: x\n"),
+        "bad.yaml: document 2: line 8, column 1: invalid YAML: expected ',' or '}'",
+    ),
+    (
+        "duplicate key",
+        docs(NAMESPACE, DEPLOYMENT.replace("  replicas: 2\n", "  replicas: 2\n  replicas: 3\n")),
+        'document 2: line 14, column 3: invalid YAML: duplicate key "replicas"',
+    ),
+    (
+        "not a mapping",
+        docs(NAMESPACE, "- a\n- b\n"),
+        "document 2: expected a Kubernetes object (a mapping), got a list",
+    ),
+    (
+        "no apiVersion",
+        docs(NAMESPACE, "kind: ConfigMap\nmetadata: {name: cfg}\n"),
+        "document 2: apiVersion: Required value",
+    ),
+    (
+        "unknown kind",
+        docs(NAMESPACE, DEPLOYMENT.replace("kind: Deployment", "kind: Deploymnet")),
+        'document 2 (Deploymnet/web): kind: no matches for kind "Deploymnet" in version "apps/v1" (kinds the sandbox',
+    ),
+    (
+        "old apiVersion",
+        docs(NAMESPACE, DEPLOYMENT.replace("apps/v1", "apps/v1beta1")),
+        'document 2 (Deployment/web): apiVersion: no matches for kind "Deployment" in version "apps/v1beta1" '
+        "(the sandbox serves Deployment as apps/v1)",
+    ),
+    (
+        "no name",
+        docs(NAMESPACE, "apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: shop}\n"),
+        "document 2 (ConfigMap): metadata.name: Required value",
+    ),
+    (
+        "bad name",
+        docs(NAMESPACE, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Web_1}\n"),
+        'document 2 (ConfigMap/Web_1): metadata.name: Invalid value: "Web_1": a lowercase RFC 1123 subdomain',
+    ),
+    (
+        "no namespace, two namespaces",
+        docs(
+            NAMESPACE,
+            NAMESPACE.replace("shop", "lab"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n",
+        ),
+        "document 3 (ConfigMap/cfg): metadata.namespace: Required value",
+    ),
+    (
+        "undeclared namespace",
+        docs(NAMESPACE, DEPLOYMENT.replace("namespace: shop", "namespace: shpo")),
+        'document 2 (Deployment/web): metadata.namespace: namespace "shpo" is not defined in this scenario '
+        "(its Namespace documents: shop)",
+    ),
+    (
+        "replicas as text",
+        docs(NAMESPACE, DEPLOYMENT.replace("replicas: 2", "replicas: three")),
+        'document 2 (Deployment/web): spec.replicas: expected an integer, got "three"',
+    ),
+    (
+        "replicas as bool",
+        docs(NAMESPACE, DEPLOYMENT.replace("replicas: 2", "replicas: true")),
+        "spec.replicas: expected an integer, got true",
+    ),
+    (
+        "negative replicas",
+        docs(NAMESPACE, DEPLOYMENT.replace("replicas: 2", "replicas: -1")),
+        "spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+    ),
+    (
+        "selector does not match",
+        docs(NAMESPACE, DEPLOYMENT.replace("labels: {app: web}", "labels: {app: api}")),
+        "document 2 (Deployment/web): spec.template.metadata.labels: `selector` does not match template `labels` "
+        "(selector app=web, labels app=api)",
+    ),
+    (
+        "no selector",
+        docs(NAMESPACE, DEPLOYMENT.replace("  selector:\n    matchLabels: {app: web}\n", "")),
+        "document 2 (Deployment/web): spec.selector: Required value",
+    ),
+    (
+        "empty selector",
+        docs(NAMESPACE, DEPLOYMENT.replace("matchLabels: {app: web}", "matchLabels: {}")),
+        "spec.selector: Invalid value: empty selector is invalid for deployment",
+    ),
+    (
+        "bad selector operator",
+        docs(
+            NAMESPACE,
+            REPLICA_SET.replace(
+                'matchLabels: {app: web, pod-template-hash: "1"}',
+                "matchExpressions: [{key: app, operator: Equals, values: [web]}]",
+            ),
+        ),
+        'spec.selector.matchExpressions[0].operator: Unsupported value: "Equals"',
+    ),
+    (
+        "no containers",
+        docs(
+            NAMESPACE,
+            DEPLOYMENT.replace(
+                "      containers:\n      - name: app\n        image: shop/web:1\n", "      containers: []\n"
+            ),
+        ),
+        "document 2 (Deployment/web): spec.template.spec.containers: Required value",
+    ),
+    (
+        "container without image",
+        docs(NAMESPACE, DEPLOYMENT.replace("        image: shop/web:1\n", "")),
+        "document 2 (Deployment/web): spec.template.spec.containers[0].image: Required value",
+    ),
+    (
+        "container without name",
+        docs(NAMESPACE, DEPLOYMENT.replace("      - name: app\n        image", "      - image")),
+        "spec.template.spec.containers[0].name: Required value",
+    ),
+    (
+        "duplicate container",
+        docs(
+            NAMESPACE,
+            DEPLOYMENT.replace(
+                "        image: shop/web:1\n",
+                "        image: shop/web:1\n      - name: app\n        image: shop/web:1\n",
+            ),
+        ),
+        'spec.template.spec.containers[1].name: Duplicate value: "app"',
+    ),
+    (
+        "label value as number",
+        docs(NAMESPACE, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  labels: {tier: 3}\n"),
+        "document 2 (ConfigMap/cfg): metadata.labels.tier: expected a string, got 3 (quote it)",
+    ),
+    (
+        "annotation value as number",
+        docs(
+            NAMESPACE,
+            DEPLOYMENT.replace(
+                "  uid: d-1\n", "  uid: d-1\n  annotations: {selfheal.dev/desired-replicas: 3}\n"
+            ),
+        ),
+        "metadata.annotations.selfheal.dev/desired-replicas: expected a string, got 3 (quote it)",
+    ),
+    (
+        "bad behaviour",
+        docs(
+            NAMESPACE,
+            "apiVersion: sandbox.selfheal.dev/v1alpha1\nkind: ImageBehavior\n"
+            "metadata: {name: web}\nspec: {image: 'shop/web:1', behavior: Crashy}\n",
+        ),
+        'document 2 (ImageBehavior/web): spec.behavior: unknown behaviour "Crashy" (known: Healthy, CrashLoop, '
+        "CrashUntilRestarted, OOMKilled, ImagePullBackOff, CreateContainerConfigError)",
+    ),
+    (
+        "behaviour without image",
+        docs(
+            NAMESPACE,
+            "apiVersion: sandbox.selfheal.dev/v1alpha1\nkind: ImageBehavior\n"
+            "metadata: {name: web}\nspec: {behavior: Healthy}\n",
+        ),
+        "document 2 (ImageBehavior/web): spec.image: Required value",
+    ),
+    (
+        "two behaviours for one image",
+        docs(
+            NAMESPACE,
+            *[
+                f"apiVersion: sandbox.selfheal.dev/v1alpha1\nkind: ImageBehavior\nmetadata: {{name: web-{n}}}\n"
+                f"spec: {{image: 'shop/web:1', behavior: Healthy}}\n"
+                for n in (1, 2)
+            ],
+        ),
+        'document 3 (ImageBehavior/web-2): spec.image: "shop/web:1" already has a behaviour, from document 2 '
+        "(ImageBehavior/web-1)",
+    ),
+    (
+        "duplicate object",
+        docs(NAMESPACE, *["apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n"] * 2),
+        'document 3 (ConfigMap/cfg): metadata.name: duplicate: ConfigMap "cfg" in namespace "shop" is already '
+        "defined by document 2 (ConfigMap/cfg)",
+    ),
+    (
+        "duplicate uid",
+        docs(
+            NAMESPACE,
+            *[f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{n}, uid: u-1}}\n" for n in (1, 2)],
+        ),
+        'document 3 (ConfigMap/c2): metadata.uid: "u-1" is already the uid of document 2 (ConfigMap/c1)',
+    ),
+    (
+        "owner missing",
+        docs(
+            NAMESPACE,
+            pod(owner="{apiVersion: apps/v1, kind: ReplicaSet, name: web-1, uid: rs-1, controller: true}"),
+        ),
+        'document 2 (Pod/web-1-abcde): metadata.ownerReferences[0]: owner ReplicaSet "web-1" in namespace "shop" is '
+        "not in this scenario",
+    ),
+    (
+        "owner uid mismatch",
+        docs(NAMESPACE, DEPLOYMENT, REPLICA_SET.replace("uid: d-1", "uid: d-9")),
+        'document 3 (ReplicaSet/web-1): metadata.ownerReferences[0].uid: "d-9" is not the uid of Deployment "web" '
+        '("d-1")',
+    ),
+    (
+        "owner apiVersion",
+        docs(
+            NAMESPACE,
+            DEPLOYMENT,
+            REPLICA_SET.replace("{apiVersion: apps/v1,", "{apiVersion: extensions/v1beta1,"),
+        ),
+        'metadata.ownerReferences[0].apiVersion: expected "apps/v1" for a Deployment, got "extensions/v1beta1"',
+    ),
+    (
+        "owner kind not served",
+        docs(
+            NAMESPACE,
+            pod(owner="{apiVersion: apps.kruise.io/v1alpha1, kind: CloneSet, name: db, controller: true}"),
+        ),
+        'metadata.ownerReferences[0].kind: owner kind "CloneSet" is not served by the sandbox',
+    ),
+    (
+        "two controllers",
+        docs(
+            NAMESPACE,
+            DEPLOYMENT,
+            REPLICA_SET.replace(
+                "controller: true}",
+                "controller: true}\n  - {apiVersion: apps/v1, kind: Deployment, name: web, "
+                "uid: d-1, controller: true}",
+            ),
+        ),
+        "document 3 (ReplicaSet/web-1): metadata.ownerReferences: Only one reference can have Controller set to true",
+    ),
+    (
+        "pod labels outside the owner's selector",
+        docs(
+            NAMESPACE,
+            DEPLOYMENT,
+            REPLICA_SET,
+            pod(
+                labels="{app: other}",
+                owner="{apiVersion: apps/v1, kind: ReplicaSet, name: web-1, uid: rs-1, controller: true}",
+            ),
+        ),
+        "document 4 (Pod/web-1-abcde): metadata.labels: app=other do not match the selector of its controller "
+        'ReplicaSet "web-1" (app=web,pod-template-hash=1): the ReplicaSet controller would release it',
+    ),
+    (
+        "status for an unknown container",
+        docs(
+            NAMESPACE,
+            pod(
+                status="""
         status:
           containerStatuses:
           - {name: sidecar, restartCount: 0, ready: true}
-        """)),
-     'status.containerStatuses[0].name: "sidecar" is not a container of this pod (containers: app)'),
-    ("two container states", docs(NAMESPACE, pod(status="""
+        """
+            ),
+        ),
+        'status.containerStatuses[0].name: "sidecar" is not a container of this pod (containers: app)',
+    ),
+    (
+        "two container states",
+        docs(
+            NAMESPACE,
+            pod(
+                status="""
         status:
           containerStatuses:
           - name: app
             state: {running: {startedAt: "2026-01-01T11:00:00Z"}, waiting: {reason: CrashLoopBackOff}}
-        """)),
-     "status.containerStatuses[0].state: a container is in one state at a time, got running, waiting"),
-    ("restartCount as text", docs(NAMESPACE, pod(status="""
+        """
+            ),
+        ),
+        "status.containerStatuses[0].state: a container is in one state at a time, got running, waiting",
+    ),
+    (
+        "restartCount as text",
+        docs(
+            NAMESPACE,
+            pod(
+                status="""
         status:
           containerStatuses:
           - {name: app, restartCount: "5"}
-        """)),
-     'document 2 (Pod/web-1-abcde): status.containerStatuses[0].restartCount: expected an integer, got "5"'),
-    ("terminated without exit code", docs(NAMESPACE, pod(status="""
+        """
+            ),
+        ),
+        'document 2 (Pod/web-1-abcde): status.containerStatuses[0].restartCount: expected an integer, got "5"',
+    ),
+    (
+        "terminated without exit code",
+        docs(
+            NAMESPACE,
+            pod(
+                status="""
         status:
           containerStatuses:
           - name: app
             lastState: {terminated: {reason: Error}}
-        """)),
-     "status.containerStatuses[0].lastState.terminated.exitCode: Required value"),
-    ("unknown phase", docs(NAMESPACE, pod(status="status: {phase: Crashing}\n")),
-     'status.phase: unknown phase "Crashing"'),
-    ("condition status as YAML bool", docs(NAMESPACE, DEPLOYMENT + "status:\n  conditions:\n  - {type: Available, status: True}\n"),
-     'document 2 (Deployment/web): status.conditions[0].status: expected "True", "False" or "Unknown", got true'),
-    ("time that is not RFC 3339", docs(NAMESPACE, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n"
-                                                  "  creationTimestamp: yesterday\n"),
-     'metadata.creationTimestamp: expected an RFC 3339 time such as "2026-01-01T11:55:00Z", got "yesterday"'),
-    ("HPA max below min", docs(NAMESPACE, """
+        """
+            ),
+        ),
+        "status.containerStatuses[0].lastState.terminated.exitCode: Required value",
+    ),
+    (
+        "unknown phase",
+        docs(NAMESPACE, pod(status="status: {phase: Crashing}\n")),
+        'status.phase: unknown phase "Crashing"',
+    ),
+    (
+        "condition status as YAML bool",
+        docs(NAMESPACE, DEPLOYMENT + "status:\n  conditions:\n  - {type: Available, status: True}\n"),
+        'document 2 (Deployment/web): status.conditions[0].status: expected "True", "False" or "Unknown", got true',
+    ),
+    (
+        "time that is not RFC 3339",
+        docs(
+            NAMESPACE,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  creationTimestamp: yesterday\n",
+        ),
+        'metadata.creationTimestamp: expected an RFC 3339 time such as "2026-01-01T11:55:00Z", got "yesterday"',
+    ),
+    (
+        "HPA max below min",
+        docs(
+            NAMESPACE,
+            """
         apiVersion: autoscaling/v2
         kind: HorizontalPodAutoscaler
         metadata: {name: web}
@@ -804,10 +1121,16 @@ MALFORMED: list[tuple[str, str, str]] = [
           scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
           minReplicas: 3
           maxReplicas: 2
-        """),
-     "document 2 (HorizontalPodAutoscaler/web): spec.maxReplicas: Invalid value: 2: must be greater than or equal "
-     "to `minReplicas`"),
-    ("CronJob without schedule", docs(NAMESPACE, """
+        """,
+        ),
+        "document 2 (HorizontalPodAutoscaler/web): spec.maxReplicas: Invalid value: 2: must be greater than or equal "
+        "to `minReplicas`",
+    ),
+    (
+        "CronJob without schedule",
+        docs(
+            NAMESPACE,
+            """
         apiVersion: batch/v1
         kind: CronJob
         metadata: {name: self-heal-cpt}
@@ -818,28 +1141,61 @@ MALFORMED: list[tuple[str, str, str]] = [
                 spec:
                   restartPolicy: Never
                   containers: [{name: selfheal, image: "selfheal:1"}]
-        """),
-     "document 2 (CronJob/self-heal-cpt): spec.schedule: Required value"),
-    ("PDB with both bounds", docs(NAMESPACE, """
+        """,
+        ),
+        "document 2 (CronJob/self-heal-cpt): spec.schedule: Required value",
+    ),
+    (
+        "PDB with both bounds",
+        docs(
+            NAMESPACE,
+            """
         apiVersion: policy/v1
         kind: PodDisruptionBudget
         metadata: {name: web}
         spec: {minAvailable: 2, maxUnavailable: 1, selector: {matchLabels: {app: web}}}
-        """),
-     "document 2 (PodDisruptionBudget/web): spec: minAvailable and maxUnavailable cannot be both set"),
-    ("ConfigMap data as number", docs(NAMESPACE, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n"
-                                                 "data: {PORT: 8080}\n"),
-     "document 2 (ConfigMap/cfg): data.PORT: expected a string, got 8080 (quote it)"),
-    ("error inside a List", docs(NAMESPACE, json.dumps({"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}},
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {"replicas": "2"}}]})),
-     'document 2, item 2 (Deployment/web): spec.replicas: expected an integer, got "2"'),
-    ("List without items", docs(NAMESPACE, "apiVersion: v1\nkind: List\nitems: {}\n"),
-     "document 2 (List): items: expected a list, got a mapping"),
+        """,
+        ),
+        "document 2 (PodDisruptionBudget/web): spec: minAvailable and maxUnavailable cannot be both set",
+    ),
+    (
+        "ConfigMap data as number",
+        docs(NAMESPACE, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {PORT: 8080}\n"),
+        "document 2 (ConfigMap/cfg): data.PORT: expected a string, got 8080 (quote it)",
+    ),
+    (
+        "error inside a List",
+        docs(
+            NAMESPACE,
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "List",
+                    "items": [
+                        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}},
+                        {
+                            "apiVersion": "apps/v1",
+                            "kind": "Deployment",
+                            "metadata": {"name": "web"},
+                            "spec": {"replicas": "2"},
+                        },
+                    ],
+                }
+            ),
+        ),
+        'document 2, item 2 (Deployment/web): spec.replicas: expected an integer, got "2"',
+    ),
+    (
+        "List without items",
+        docs(NAMESPACE, "apiVersion: v1\nkind: List\nitems: {}\n"),
+        "document 2 (List): items: expected a list, got a mapping",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in MALFORMED], ids=[i for i, _, _ in MALFORMED])
+@pytest.mark.parametrize(
+    ("text", "expected"), [(t, e) for _, t, e in MALFORMED], ids=[i for i, _, _ in MALFORMED]
+)
 def test_a_malformed_scenario_fails_with_one_line_naming_document_and_field(text, expected):
     with pytest.raises(ScenarioError) as err:
         parse_scenario(text, source="bad.yaml")
@@ -854,6 +1210,6 @@ def test_the_bundled_file_is_plain_yaml_whose_header_tells_the_story(ea):
     plain = [d for d in yaml.safe_load_all(text) if d]  # what any other YAML reader (kubectl, CI) sees
     assert len(plain) == len(ea.scenario.objects) + len(ea.scenario.behaviors) + 1  # + its Scenario document
     assert ea.scenario.anchored_by == "capturedAt" and ea.scenario.captured_at == DEFAULT_EPOCH
-    header = text[:text.index("\n---\n")]
+    header = text[: text.index("\n---\n")]
     for name in ("cpt-worker", "cpt-optimizer", "cpt-reporting", "cpt-api", "cpt-debug", "cpt-ingest"):
         assert name in header

@@ -12,8 +12,12 @@ import pytest
 
 
 def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "selfheal", "sandbox", "serve", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "selfheal", "sandbox", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     return proc, line
@@ -25,10 +29,23 @@ def test_serve_prints_ready_serves_kubectl_and_stops_on_sigterm(tmp_path):
     try:
         assert line.startswith("sandbox ready: http://127.0.0.1:"), line
         assert line.strip().endswith(f"kubeconfig={kubeconfig}")
-        out = subprocess.run(["kubectl", f"--kubeconfig={kubeconfig}", f"--cache-dir={tmp_path / 'cache'}",
-                              "get", "deploy", "dese-ea-plan-v5"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            [
+                "kubectl",
+                f"--kubeconfig={kubeconfig}",
+                f"--cache-dir={tmp_path / 'cache'}",
+                "get",
+                "deploy",
+                "dese-ea-plan-v5",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert out.returncode == 0, out.stderr
-        assert out.stdout.splitlines()[1].split()[0] == "dese-ea-plan-v5"  # the scenario's namespace is the default
+        assert (
+            out.stdout.splitlines()[1].split()[0] == "dese-ea-plan-v5"
+        )  # the scenario's namespace is the default
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
@@ -43,8 +60,19 @@ def test_serve_follows_wall_time_so_controllers_converge(tmp_path):
         assert "sandbox ready" in line
         api = client.AppsV1Api(config.new_client_from_config(str(kubeconfig)))
         name = "dese-ea-plan-v5"
-        api.patch_namespaced_deployment(name, name, {"spec": {"template": {"metadata": {
-            "annotations": {"kubectl.kubernetes.io/restartedAt": "2026-01-01T12:00:00Z"}}}}})
+        api.patch_namespaced_deployment(
+            name,
+            name,
+            {
+                "spec": {
+                    "template": {
+                        "metadata": {
+                            "annotations": {"kubectl.kubernetes.io/restartedAt": "2026-01-01T12:00:00Z"}
+                        }
+                    }
+                }
+            },
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             d = api.read_namespaced_deployment(name, name)
@@ -58,16 +86,33 @@ def test_serve_follows_wall_time_so_controllers_converge(tmp_path):
         assert proc.wait(timeout=10) == 0
 
 
-@pytest.mark.parametrize(("content", "needle"), [
-    ("apiVersion: v1\nkind: Pod\nmetadata: {namespace: x}\n", "metadata.name"),
-    ("apiVersion: v9\nkind: Gizmo\nmetadata: {name: a}\n", "Gizmo"),
-    ("kind: [unclosed\n", "line"),
-])
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("apiVersion: v1\nkind: Pod\nmetadata: {namespace: x}\n", "metadata.name"),
+        ("apiVersion: v9\nkind: Gizmo\nmetadata: {name: a}\n", "Gizmo"),
+        ("kind: [unclosed\n", "line"),
+    ],
+)
 def test_a_bad_scenario_is_one_line_naming_the_problem_and_exit_2(tmp_path, content, needle):
     bad = tmp_path / "bad.yaml"
     bad.write_text(content)
-    res = subprocess.run([sys.executable, "-m", "selfheal", "sandbox", "serve", "--scenario", str(bad),
-                          "--kubeconfig", str(tmp_path / "kc")], capture_output=True, text=True, timeout=30)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "selfheal",
+            "sandbox",
+            "serve",
+            "--scenario",
+            str(bad),
+            "--kubeconfig",
+            str(tmp_path / "kc"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], res.stderr

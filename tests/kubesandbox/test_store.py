@@ -20,9 +20,11 @@ def store() -> Store:
 
 
 def deployment(replicas: int = 1) -> dict:
-    return {"metadata": {"name": "web", "namespace": "shop"},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}}},
-            "status": {"replicas": 0}}
+    return {
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}}},
+        "status": {"replicas": 0},
+    }
 
 
 def test_create_fills_identity_and_generation(store):
@@ -66,7 +68,10 @@ def test_stale_resource_version_conflicts(store):
     with pytest.raises(ApiError) as err:
         store.update(DEPLOY, {**d, "spec": {**d["spec"], "replicas": 5}})
     assert err.value.code == 409
-    assert store.get(DEPLOY, "shop", "web")["metadata"]["resourceVersion"] == fresh["metadata"]["resourceVersion"]
+    assert (
+        store.get(DEPLOY, "shop", "web")["metadata"]["resourceVersion"]
+        == fresh["metadata"]["resourceVersion"]
+    )
 
 
 def test_objects_in_a_missing_namespace_are_refused(store):
@@ -77,7 +82,7 @@ def test_objects_in_a_missing_namespace_are_refused(store):
 
 def test_generate_name_uses_the_kubernetes_suffix_alphabet(store):
     p = store.create(POD, {"metadata": {"generateName": "web-", "namespace": "shop"}})
-    suffix = p["metadata"]["name"][len("web-"):]
+    suffix = p["metadata"]["name"][len("web-") :]
     assert len(suffix) == 5 and set(suffix) <= set("bcdfghjklmnpqrstvwxz2456789")
 
 

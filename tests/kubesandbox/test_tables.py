@@ -42,28 +42,31 @@ def cells(kind: str, o: dict[str, Any]) -> list[Any]:
 # duration.HumanDuration (k8s.io/apimachinery/pkg/util/duration)
 
 
-@pytest.mark.parametrize(("delta", "expected"), [
-    (timedelta(seconds=-2), "<invalid>"),
-    (timedelta(seconds=-2, microseconds=1), "0s"),  # up to 2s of clock skew reads as "now"
-    (timedelta(0), "0s"),
-    (timedelta(seconds=5), "5s"),
-    (timedelta(seconds=119, microseconds=999_000), "119s"),
-    (timedelta(minutes=2), "2m"),
-    (timedelta(minutes=2, seconds=10), "2m10s"),
-    (timedelta(minutes=9, seconds=59), "9m59s"),
-    (timedelta(minutes=10, seconds=1), "10m"),
-    (timedelta(minutes=70), "70m"),
-    (timedelta(hours=3), "3h"),
-    (timedelta(hours=3, minutes=1), "3h1m"),
-    (timedelta(hours=8, minutes=59), "8h"),
-    (timedelta(hours=47), "47h"),
-    (timedelta(days=4, hours=5), "4d5h"),
-    (timedelta(days=8, hours=23), "8d"),
-    (timedelta(days=367), "367d"),
-    (timedelta(days=730), "2y"),
-    (timedelta(days=731), "2y1d"),
-    (timedelta(days=365 * 8 + 1), "8y"),
-])
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [
+        (timedelta(seconds=-2), "<invalid>"),
+        (timedelta(seconds=-2, microseconds=1), "0s"),  # up to 2s of clock skew reads as "now"
+        (timedelta(0), "0s"),
+        (timedelta(seconds=5), "5s"),
+        (timedelta(seconds=119, microseconds=999_000), "119s"),
+        (timedelta(minutes=2), "2m"),
+        (timedelta(minutes=2, seconds=10), "2m10s"),
+        (timedelta(minutes=9, seconds=59), "9m59s"),
+        (timedelta(minutes=10, seconds=1), "10m"),
+        (timedelta(minutes=70), "70m"),
+        (timedelta(hours=3), "3h"),
+        (timedelta(hours=3, minutes=1), "3h1m"),
+        (timedelta(hours=8, minutes=59), "8h"),
+        (timedelta(hours=47), "47h"),
+        (timedelta(days=4, hours=5), "4d5h"),
+        (timedelta(days=8, hours=23), "8d"),
+        (timedelta(days=367), "367d"),
+        (timedelta(days=730), "2y"),
+        (timedelta(days=731), "2y1d"),
+        (timedelta(days=365 * 8 + 1), "8y"),
+    ],
+)
 def test_human_duration_matches_apimachinery(delta: timedelta, expected: str) -> None:
     assert human_duration(delta) == expected
 
@@ -254,31 +257,117 @@ containerStatuses:
 """
 
 
-@pytest.mark.parametrize(("story", "status", "spec_extra", "meta_extra", "ready", "state", "restarts"), [
-    ("healthy", RUNNING, "", "", "1/1", "Running", "0"),
-    ("crash looping: the waiting reason wins, restarts say when", CRASHLOOP, "", "", "0/1", "CrashLoopBackOff",
-     "5 (2m ago)"),
-    ("image cannot be pulled, backing off", waiting("ImagePullBackOff", 'Back-off pulling image "nginx:1.99"'),
-     "", "", "0/1", "ImagePullBackOff", "0"),
-    ("image pull just failed", waiting("ErrImagePull", "manifest unknown"), "", "", "0/1", "ErrImagePull", "0"),
-    ("secret missing", waiting("CreateContainerConfigError", 'secret "db" not found'), "", "", "0/1",
-     "CreateContainerConfigError", "0"),
-    ("container still being created", waiting("ContainerCreating"), "", "", "0/1", "ContainerCreating", "0"),
-    ("OOM killed: the terminated reason, lastState dates the restart", OOMKILLED, "", "", "0/1", "OOMKilled",
-     "3 (3m10s ago)"),
-    ("finished", COMPLETED, "", "", "0/1", "Completed", "0"),
-    ("not scheduled yet: the phase", "phase: Pending\n", "", "", "0/1", "Pending", "0"),
-    ("being deleted", RUNNING, "", 'deletionTimestamp: "2026-01-01T11:59:30Z"', "1/1", "Terminating", "0"),
-    ("deleted after finishing stays Completed", COMPLETED, "", 'deletionTimestamp: "2026-01-01T11:59:30Z"',
-     "0/1", "Completed", "0"),
-    ("init container crash looping", INIT_CRASHLOOP, ONE_INIT, "", "0/1", "Init:CrashLoopBackOff",
-     "4 (50s ago)"),
-    ("init container running", INIT_RUNNING, ONE_INIT, "", "0/1", "Init:0/1", "0"),
-    ("init container exited non-zero without a reason", INIT_FAILED, ONE_INIT, "", "0/1", "Init:ExitCode:2", "0"),
-    ("sidecar counts in READY and RESTARTS", SIDECAR_RUNNING, SIDECAR, "", "2/2", "Running", "1 (30m ago)"),
-])
-def test_pod_status_column(story: str, status: str, spec_extra: str, meta_extra: str, ready: str, state: str,
-                           restarts: str) -> None:
+@pytest.mark.parametrize(
+    ("story", "status", "spec_extra", "meta_extra", "ready", "state", "restarts"),
+    [
+        ("healthy", RUNNING, "", "", "1/1", "Running", "0"),
+        (
+            "crash looping: the waiting reason wins, restarts say when",
+            CRASHLOOP,
+            "",
+            "",
+            "0/1",
+            "CrashLoopBackOff",
+            "5 (2m ago)",
+        ),
+        (
+            "image cannot be pulled, backing off",
+            waiting("ImagePullBackOff", 'Back-off pulling image "nginx:1.99"'),
+            "",
+            "",
+            "0/1",
+            "ImagePullBackOff",
+            "0",
+        ),
+        (
+            "image pull just failed",
+            waiting("ErrImagePull", "manifest unknown"),
+            "",
+            "",
+            "0/1",
+            "ErrImagePull",
+            "0",
+        ),
+        (
+            "secret missing",
+            waiting("CreateContainerConfigError", 'secret "db" not found'),
+            "",
+            "",
+            "0/1",
+            "CreateContainerConfigError",
+            "0",
+        ),
+        (
+            "container still being created",
+            waiting("ContainerCreating"),
+            "",
+            "",
+            "0/1",
+            "ContainerCreating",
+            "0",
+        ),
+        (
+            "OOM killed: the terminated reason, lastState dates the restart",
+            OOMKILLED,
+            "",
+            "",
+            "0/1",
+            "OOMKilled",
+            "3 (3m10s ago)",
+        ),
+        ("finished", COMPLETED, "", "", "0/1", "Completed", "0"),
+        ("not scheduled yet: the phase", "phase: Pending\n", "", "", "0/1", "Pending", "0"),
+        (
+            "being deleted",
+            RUNNING,
+            "",
+            'deletionTimestamp: "2026-01-01T11:59:30Z"',
+            "1/1",
+            "Terminating",
+            "0",
+        ),
+        (
+            "deleted after finishing stays Completed",
+            COMPLETED,
+            "",
+            'deletionTimestamp: "2026-01-01T11:59:30Z"',
+            "0/1",
+            "Completed",
+            "0",
+        ),
+        (
+            "init container crash looping",
+            INIT_CRASHLOOP,
+            ONE_INIT,
+            "",
+            "0/1",
+            "Init:CrashLoopBackOff",
+            "4 (50s ago)",
+        ),
+        ("init container running", INIT_RUNNING, ONE_INIT, "", "0/1", "Init:0/1", "0"),
+        (
+            "init container exited non-zero without a reason",
+            INIT_FAILED,
+            ONE_INIT,
+            "",
+            "0/1",
+            "Init:ExitCode:2",
+            "0",
+        ),
+        (
+            "sidecar counts in READY and RESTARTS",
+            SIDECAR_RUNNING,
+            SIDECAR,
+            "",
+            "2/2",
+            "Running",
+            "1 (30m ago)",
+        ),
+    ],
+)
+def test_pod_status_column(
+    story: str, status: str, spec_extra: str, meta_extra: str, ready: str, state: str, restarts: str
+) -> None:
     row = cells("Pod", pod(status, spec_extra=spec_extra, meta_extra=meta_extra))
     assert row[1:4] == [ready, state, restarts], story
 
@@ -293,12 +382,23 @@ def test_completed_container_next_to_a_running_one_reads_not_ready() -> None:
 def test_running_pod_full_row_includes_the_wide_cells() -> None:
     # printPod: the apiserver always generates with Wide=true; kubectl hides priority-1 columns itself
     assert cells("Pod", pod(RUNNING)) == [
-        "web-7d4b9c-x2x9q", "1/1", "Running", "0", "60m", "10.244.1.7", "node-1", "<none>", "<none>"]
+        "web-7d4b9c-x2x9q",
+        "1/1",
+        "Running",
+        "0",
+        "60m",
+        "10.244.1.7",
+        "node-1",
+        "<none>",
+        "<none>",
+    ]
 
 
 def test_pending_pod_has_no_ip_node_or_readiness_gates() -> None:
-    p = pod("phase: Pending\nconditions:\n- {type: www.example.com/lb-ready, status: \"False\"}\n",
-            spec_extra="readinessGates:\n- conditionType: www.example.com/lb-ready\n")
+    p = pod(
+        'phase: Pending\nconditions:\n- {type: www.example.com/lb-ready, status: "False"}\n',
+        spec_extra="readinessGates:\n- conditionType: www.example.com/lb-ready\n",
+    )
     del p["spec"]["nodeName"]
     assert cells("Pod", p)[5:] == ["<none>", "<none>", "<none>", "0/1"]
 
@@ -312,8 +412,14 @@ def test_pod_ip_falls_back_to_pod_ip_like_the_v1_conversion() -> None:
 def test_finished_pods_carry_the_completed_row_condition() -> None:
     succeeded = to_table("Pod", [pod(COMPLETED)], NOW)["rows"][0]
     running = to_table("Pod", [pod(RUNNING)], NOW)["rows"][0]
-    assert succeeded["conditions"] == [{"type": "Completed", "status": "True", "reason": "Succeeded",
-                                        "message": "The pod has completed successfully."}]
+    assert succeeded["conditions"] == [
+        {
+            "type": "Completed",
+            "status": "True",
+            "reason": "Succeeded",
+            "message": "The pod has completed successfully.",
+        }
+    ]
     assert "conditions" not in running
 
 
@@ -558,104 +664,247 @@ SERVICE_LB = obj("""
     """)
 
 
-@pytest.mark.parametrize(("kind", "o", "expected"), [
-    # printDeployment: READY is ready/desired; the selector is the parsed selector's String() (keys sorted)
-    ("Deployment", DEPLOYMENT, ["web", "2/3", 3, 2, "5d5h", "web,envoy", "nginx:1.27,envoyproxy/envoy:v1.30",
-                                "app=web,tier=frontend"]),
-    # printReplicaSet: integers; the selector through metav1.FormatLabelSelector
-    ("ReplicaSet", REPLICASET, ["web-7d4b9c", 3, 3, 2, "10m", "web", "nginx:1.27", "app=web,pod-template-hash=7d4b9c"]),
-    # printStatefulSet
-    ("StatefulSet", STATEFULSET, ["db", "3/3", "60d", "postgres", "postgres:16"]),
-    # printDaemonSet: node selector through labels.FormatLabels
-    ("DaemonSet", DAEMONSET, ["node-exporter", 3, 3, 2, 3, 2, "kubernetes.io/os=linux", "24h", "exporter",
-                              "prom/node-exporter:v1.8", "app=node-exporter"]),
-    # printJob: Complete wins over everything; DURATION is completionTime - startTime
-    ("Job", JOB_COMPLETE, ["self-heal-cpt-29440000", "Complete", "1/1", "2m10s", "60m", "heal", "selfheal:1",
-                           "batch.kubernetes.io/controller-uid=6f1e2d3c"]),
-    # printJob: no completions + parallelism>1 reads "0/1 of 3"; a running job's duration runs to now
-    ("Job", JOB_RUNNING_PARALLEL, ["crunch", "Running", "0/1 of 3", "2m", "2m", "crunch", "crunch:2", "<none>"]),
-    ("Job", JOB_FAILED, ["migrate", "Failed", "0/1", "3h", "3h", "migrate", "migrate:1", "<none>"]),
-    # printJob: never started: empty DURATION
-    ("Job", JOB_SUSPENDED_UNSTARTED, ["later", "Suspended", "0/2", "", "5s", "later", "later:1", "<none>"]),
-    # printCronJob: TIMEZONE <none> when unset, SUSPEND through printBoolPtr, ACTIVE counts status.active
-    ("CronJob", CRONJOB, ["self-heal-cpt", "*/5 * * * *", "<none>", "False", 1, "5m", "30d", "heal", "selfheal:1",
-                          "<none>"]),
-    ("CronJob", CRONJOB_NEVER_RAN, ["nightly", "0 3 * * *", "Europe/Berlin", "True", 0, "<none>", "10s", "n", "n:1",
-                                    "<none>"]),
-    # printHorizontalPodAutoscaler / formatHPAMetrics: no current metrics yet reads <unknown>
-    ("HorizontalPodAutoscaler", HPA, ["web", "Deployment/web", "cpu: <unknown>/70%", "2", 10, 2, "30m"]),
-    # formatHPAMetrics: at most two metrics, then "+ N more..."; unset minReplicas is <unset>
-    ("HorizontalPodAutoscaler", HPA_THREE_METRICS, ["api", "Deployment/api",
-                                                    "cpu: 45%/70%, memory: 300Mi/500Mi + 1 more...", "<unset>", 5, 4,
-                                                    "30m"]),
-    # printEvent (wide): LAST SEEN, TYPE, REASON, OBJECT, SUBOBJECT, SOURCE, MESSAGE (trimmed), FIRST SEEN,
-    # COUNT, NAME
-    ("Event", EVENT, ["2m", "Warning", "BackOff", "pod/web-7d4b9c-x2x9q", "spec.containers{web}", "kubelet, node-1",
-                      "Back-off restarting failed container web in pod web-7d4b9c-x2x9q_shop(uid)", "60m", 12,
-                      "web-7d4b9c-x2x9q.181a2b3c4d5e6f70"]),
-    # printEvent: no first/last timestamps -> eventTime (29.88s truncates to 29s); no count -> 1; source from
-    # the reporting fields
-    ("Event", EVENT_NEW_API, ["29s", "Normal", "Scheduled", "pod/web-7d4b9c-x2x9q", "",
-                              "default-scheduler, default-scheduler-control-plane",
-                              "Successfully assigned shop/web-7d4b9c-x2x9q to node-1", "29s", 1,
-                              "web-7d4b9c-x2x9q.181a2b3c4d5e6f71"]),
-    # printNamespace
-    ("Namespace", obj("""
+@pytest.mark.parametrize(
+    ("kind", "o", "expected"),
+    [
+        # printDeployment: READY is ready/desired; the selector is the parsed selector's String() (keys sorted)
+        (
+            "Deployment",
+            DEPLOYMENT,
+            [
+                "web",
+                "2/3",
+                3,
+                2,
+                "5d5h",
+                "web,envoy",
+                "nginx:1.27,envoyproxy/envoy:v1.30",
+                "app=web,tier=frontend",
+            ],
+        ),
+        # printReplicaSet: integers; the selector through metav1.FormatLabelSelector
+        (
+            "ReplicaSet",
+            REPLICASET,
+            ["web-7d4b9c", 3, 3, 2, "10m", "web", "nginx:1.27", "app=web,pod-template-hash=7d4b9c"],
+        ),
+        # printStatefulSet
+        ("StatefulSet", STATEFULSET, ["db", "3/3", "60d", "postgres", "postgres:16"]),
+        # printDaemonSet: node selector through labels.FormatLabels
+        (
+            "DaemonSet",
+            DAEMONSET,
+            [
+                "node-exporter",
+                3,
+                3,
+                2,
+                3,
+                2,
+                "kubernetes.io/os=linux",
+                "24h",
+                "exporter",
+                "prom/node-exporter:v1.8",
+                "app=node-exporter",
+            ],
+        ),
+        # printJob: Complete wins over everything; DURATION is completionTime - startTime
+        (
+            "Job",
+            JOB_COMPLETE,
+            [
+                "self-heal-cpt-29440000",
+                "Complete",
+                "1/1",
+                "2m10s",
+                "60m",
+                "heal",
+                "selfheal:1",
+                "batch.kubernetes.io/controller-uid=6f1e2d3c",
+            ],
+        ),
+        # printJob: no completions + parallelism>1 reads "0/1 of 3"; a running job's duration runs to now
+        (
+            "Job",
+            JOB_RUNNING_PARALLEL,
+            ["crunch", "Running", "0/1 of 3", "2m", "2m", "crunch", "crunch:2", "<none>"],
+        ),
+        ("Job", JOB_FAILED, ["migrate", "Failed", "0/1", "3h", "3h", "migrate", "migrate:1", "<none>"]),
+        # printJob: never started: empty DURATION
+        (
+            "Job",
+            JOB_SUSPENDED_UNSTARTED,
+            ["later", "Suspended", "0/2", "", "5s", "later", "later:1", "<none>"],
+        ),
+        # printCronJob: TIMEZONE <none> when unset, SUSPEND through printBoolPtr, ACTIVE counts status.active
+        (
+            "CronJob",
+            CRONJOB,
+            [
+                "self-heal-cpt",
+                "*/5 * * * *",
+                "<none>",
+                "False",
+                1,
+                "5m",
+                "30d",
+                "heal",
+                "selfheal:1",
+                "<none>",
+            ],
+        ),
+        (
+            "CronJob",
+            CRONJOB_NEVER_RAN,
+            ["nightly", "0 3 * * *", "Europe/Berlin", "True", 0, "<none>", "10s", "n", "n:1", "<none>"],
+        ),
+        # printHorizontalPodAutoscaler / formatHPAMetrics: no current metrics yet reads <unknown>
+        ("HorizontalPodAutoscaler", HPA, ["web", "Deployment/web", "cpu: <unknown>/70%", "2", 10, 2, "30m"]),
+        # formatHPAMetrics: at most two metrics, then "+ N more..."; unset minReplicas is <unset>
+        (
+            "HorizontalPodAutoscaler",
+            HPA_THREE_METRICS,
+            [
+                "api",
+                "Deployment/api",
+                "cpu: 45%/70%, memory: 300Mi/500Mi + 1 more...",
+                "<unset>",
+                5,
+                4,
+                "30m",
+            ],
+        ),
+        # printEvent (wide): LAST SEEN, TYPE, REASON, OBJECT, SUBOBJECT, SOURCE, MESSAGE (trimmed), FIRST SEEN,
+        # COUNT, NAME
+        (
+            "Event",
+            EVENT,
+            [
+                "2m",
+                "Warning",
+                "BackOff",
+                "pod/web-7d4b9c-x2x9q",
+                "spec.containers{web}",
+                "kubelet, node-1",
+                "Back-off restarting failed container web in pod web-7d4b9c-x2x9q_shop(uid)",
+                "60m",
+                12,
+                "web-7d4b9c-x2x9q.181a2b3c4d5e6f70",
+            ],
+        ),
+        # printEvent: no first/last timestamps -> eventTime (29.88s truncates to 29s); no count -> 1; source from
+        # the reporting fields
+        (
+            "Event",
+            EVENT_NEW_API,
+            [
+                "29s",
+                "Normal",
+                "Scheduled",
+                "pod/web-7d4b9c-x2x9q",
+                "",
+                "default-scheduler, default-scheduler-control-plane",
+                "Successfully assigned shop/web-7d4b9c-x2x9q to node-1",
+                "29s",
+                1,
+                "web-7d4b9c-x2x9q.181a2b3c4d5e6f71",
+            ],
+        ),
+        # printNamespace
+        (
+            "Namespace",
+            obj("""
         apiVersion: v1
         kind: Namespace
         metadata: {name: shop, creationTimestamp: "2025-12-01T12:00:00Z"}
         status: {phase: Active}
-        """), ["shop", "Active", "31d"]),
-    # printConfigMap: DATA counts data and binaryData keys
-    ("ConfigMap", obj("""
+        """),
+            ["shop", "Active", "31d"],
+        ),
+        # printConfigMap: DATA counts data and binaryData keys
+        (
+            "ConfigMap",
+            obj("""
         apiVersion: v1
         kind: ConfigMap
         metadata: {name: web-config, namespace: shop, creationTimestamp: "2026-01-01T11:59:00Z"}
         data: {nginx.conf: "...", mime.types: "..."}
         binaryData: {favicon.ico: AAAB}
-        """), ["web-config", 3, "60s"]),
-    # printSecret
-    ("Secret", obj("""
+        """),
+            ["web-config", 3, "60s"],
+        ),
+        # printSecret
+        (
+            "Secret",
+            obj("""
         apiVersion: v1
         kind: Secret
         metadata: {name: db, namespace: shop, creationTimestamp: "2026-01-01T07:30:00Z"}
         type: Opaque
         data: {username: YWRtaW4=, password: c2VjcmV0}
-        """), ["db", "Opaque", 2, "4h30m"]),
-    # printServiceAccount: 1.24+ service accounts carry no token secrets
-    ("ServiceAccount", obj("""
+        """),
+            ["db", "Opaque", 2, "4h30m"],
+        ),
+        # printServiceAccount: 1.24+ service accounts carry no token secrets
+        (
+            "ServiceAccount",
+            obj("""
         apiVersion: v1
         kind: ServiceAccount
         metadata: {name: selfheal, namespace: shop, creationTimestamp: "2026-01-01T11:57:30Z"}
-        """), ["selfheal", 0, "2m30s"]),
-    # printService: clusterIPs[0], ports as port/protocol, selector through labels.FormatLabels
-    ("Service", SERVICE, ["web", "ClusterIP", "10.96.0.12", "<none>", "80/TCP,9090/TCP", "24h", "app=web"]),
-    # printService / getServiceExternalIP: a load balancer without an address is <pending>; nodePort shown
-    ("Service", SERVICE_LB, ["edge", "LoadBalancer", "10.96.0.40", "<pending>", "443:31443/TCP", "24h", "<none>"]),
-    # printPodDisruptionBudget: IntOrString values, N/A when unset
-    ("PodDisruptionBudget", obj("""
+        """),
+            ["selfheal", 0, "2m30s"],
+        ),
+        # printService: clusterIPs[0], ports as port/protocol, selector through labels.FormatLabels
+        (
+            "Service",
+            SERVICE,
+            ["web", "ClusterIP", "10.96.0.12", "<none>", "80/TCP,9090/TCP", "24h", "app=web"],
+        ),
+        # printService / getServiceExternalIP: a load balancer without an address is <pending>; nodePort shown
+        (
+            "Service",
+            SERVICE_LB,
+            ["edge", "LoadBalancer", "10.96.0.40", "<pending>", "443:31443/TCP", "24h", "<none>"],
+        ),
+        # printPodDisruptionBudget: IntOrString values, N/A when unset
+        (
+            "PodDisruptionBudget",
+            obj("""
         apiVersion: policy/v1
         kind: PodDisruptionBudget
         metadata: {name: web, namespace: shop, creationTimestamp: "2026-01-01T11:00:00Z"}
         spec: {minAvailable: 2, selector: {matchLabels: {app: web}}}
         status: {currentHealthy: 3, desiredHealthy: 2, disruptionsAllowed: 1, expectedPods: 3}
-        """), ["web", "2", "N/A", 1, "60m"]),
-    ("PodDisruptionBudget", obj("""
+        """),
+            ["web", "2", "N/A", 1, "60m"],
+        ),
+        (
+            "PodDisruptionBudget",
+            obj("""
         apiVersion: policy/v1
         kind: PodDisruptionBudget
         metadata: {name: db, namespace: shop, creationTimestamp: "2026-01-01T11:00:00Z"}
         spec: {maxUnavailable: 25%, selector: {matchLabels: {app: db}}}
         status: {disruptionsAllowed: 0}
-        """), ["db", "N/A", "25%", 0, "60m"]),
-    # printLease
-    ("Lease", obj("""
+        """),
+            ["db", "N/A", "25%", 0, "60m"],
+        ),
+        # printLease
+        (
+            "Lease",
+            obj("""
         apiVersion: coordination.k8s.io/v1
         kind: Lease
         metadata: {name: selfheal-lock, namespace: shop, creationTimestamp: "2026-01-01T11:59:58Z"}
         spec: {holderIdentity: selfheal-7f9c_1b2d, leaseDurationSeconds: 15}
-        """), ["selfheal-lock", "selfheal-7f9c_1b2d", "2s"]),
-    # printRoleBinding (wide): users, groups, service accounts as namespace/name
-    ("RoleBinding", obj("""
+        """),
+            ["selfheal-lock", "selfheal-7f9c_1b2d", "2s"],
+        ),
+        # printRoleBinding (wide): users, groups, service accounts as namespace/name
+        (
+            "RoleBinding",
+            obj("""
         apiVersion: rbac.authorization.k8s.io/v1
         kind: RoleBinding
         metadata: {name: selfheal, namespace: shop, creationTimestamp: "2025-12-31T12:00:00Z"}
@@ -665,45 +914,132 @@ SERVICE_LB = obj("""
         - {kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}
         - {kind: User, name: bob, apiGroup: rbac.authorization.k8s.io}
         - {kind: Group, name: sre, apiGroup: rbac.authorization.k8s.io}
-        """), ["selfheal", "Role/selfheal", "24h", "alice, bob", "sre", "shop/selfheal"]),
-    # No printer for Role: rest.NewDefaultTableConvertor prints the name and RFC 3339 creation time
-    ("Role", obj("""
+        """),
+            ["selfheal", "Role/selfheal", "24h", "alice, bob", "sre", "shop/selfheal"],
+        ),
+        # No printer for Role: rest.NewDefaultTableConvertor prints the name and RFC 3339 creation time
+        (
+            "Role",
+            obj("""
         apiVersion: rbac.authorization.k8s.io/v1
         kind: Role
         metadata: {name: selfheal, namespace: shop, creationTimestamp: "2025-12-31T12:00:00Z"}
         rules: [{apiGroups: [""], resources: [pods], verbs: [get, list, delete]}]
-        """), ["selfheal", "2025-12-31T12:00:00Z"]),
-], ids=lambda v: v if isinstance(v, str) else "")
+        """),
+            ["selfheal", "2025-12-31T12:00:00Z"],
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
 def test_printer_cells(kind: str, o: dict[str, Any], expected: list[Any]) -> None:
     assert cells(kind, o) == expected
 
 
 COLUMNS = {
     # (name, priority) in the order of printers.go AddHandlers, release-1.32
-    "Pod": [("Name", 0), ("Ready", 0), ("Status", 0), ("Restarts", 0), ("Age", 0), ("IP", 1), ("Node", 1),
-            ("Nominated Node", 1), ("Readiness Gates", 1)],
-    "Deployment": [("Name", 0), ("Ready", 0), ("Up-to-date", 0), ("Available", 0), ("Age", 0), ("Containers", 1),
-                   ("Images", 1), ("Selector", 1)],
-    "ReplicaSet": [("Name", 0), ("Desired", 0), ("Current", 0), ("Ready", 0), ("Age", 0), ("Containers", 1),
-                   ("Images", 1), ("Selector", 1)],
-    "Job": [("Name", 0), ("Status", 0), ("Completions", 0), ("Duration", 0), ("Age", 0), ("Containers", 1),
-            ("Images", 1), ("Selector", 1)],
-    "CronJob": [("Name", 0), ("Schedule", 0), ("Timezone", 0), ("Suspend", 0), ("Active", 0), ("Last Schedule", 0),
-                ("Age", 0), ("Containers", 1), ("Images", 1), ("Selector", 1)],
-    "HorizontalPodAutoscaler": [("Name", 0), ("Reference", 0), ("Targets", 0), ("MinPods", 0), ("MaxPods", 0),
-                                ("Replicas", 0), ("Age", 0)],
-    "Event": [("Last Seen", 0), ("Type", 0), ("Reason", 0), ("Object", 0), ("Subobject", 1), ("Source", 1),
-              ("Message", 0), ("First Seen", 1), ("Count", 1), ("Name", 1)],
+    "Pod": [
+        ("Name", 0),
+        ("Ready", 0),
+        ("Status", 0),
+        ("Restarts", 0),
+        ("Age", 0),
+        ("IP", 1),
+        ("Node", 1),
+        ("Nominated Node", 1),
+        ("Readiness Gates", 1),
+    ],
+    "Deployment": [
+        ("Name", 0),
+        ("Ready", 0),
+        ("Up-to-date", 0),
+        ("Available", 0),
+        ("Age", 0),
+        ("Containers", 1),
+        ("Images", 1),
+        ("Selector", 1),
+    ],
+    "ReplicaSet": [
+        ("Name", 0),
+        ("Desired", 0),
+        ("Current", 0),
+        ("Ready", 0),
+        ("Age", 0),
+        ("Containers", 1),
+        ("Images", 1),
+        ("Selector", 1),
+    ],
+    "Job": [
+        ("Name", 0),
+        ("Status", 0),
+        ("Completions", 0),
+        ("Duration", 0),
+        ("Age", 0),
+        ("Containers", 1),
+        ("Images", 1),
+        ("Selector", 1),
+    ],
+    "CronJob": [
+        ("Name", 0),
+        ("Schedule", 0),
+        ("Timezone", 0),
+        ("Suspend", 0),
+        ("Active", 0),
+        ("Last Schedule", 0),
+        ("Age", 0),
+        ("Containers", 1),
+        ("Images", 1),
+        ("Selector", 1),
+    ],
+    "HorizontalPodAutoscaler": [
+        ("Name", 0),
+        ("Reference", 0),
+        ("Targets", 0),
+        ("MinPods", 0),
+        ("MaxPods", 0),
+        ("Replicas", 0),
+        ("Age", 0),
+    ],
+    "Event": [
+        ("Last Seen", 0),
+        ("Type", 0),
+        ("Reason", 0),
+        ("Object", 0),
+        ("Subobject", 1),
+        ("Source", 1),
+        ("Message", 0),
+        ("First Seen", 1),
+        ("Count", 1),
+        ("Name", 1),
+    ],
     "Namespace": [("Name", 0), ("Status", 0), ("Age", 0)],
     "ConfigMap": [("Name", 0), ("Data", 0), ("Age", 0)],
     "Secret": [("Name", 0), ("Type", 0), ("Data", 0), ("Age", 0)],
     "ServiceAccount": [("Name", 0), ("Secrets", 0), ("Age", 0)],
-    "Service": [("Name", 0), ("Type", 0), ("Cluster-IP", 0), ("External-IP", 0), ("Port(s)", 0), ("Age", 0),
-                ("Selector", 1)],
-    "PodDisruptionBudget": [("Name", 0), ("Min Available", 0), ("Max Unavailable", 0), ("Allowed Disruptions", 0),
-                            ("Age", 0)],
+    "Service": [
+        ("Name", 0),
+        ("Type", 0),
+        ("Cluster-IP", 0),
+        ("External-IP", 0),
+        ("Port(s)", 0),
+        ("Age", 0),
+        ("Selector", 1),
+    ],
+    "PodDisruptionBudget": [
+        ("Name", 0),
+        ("Min Available", 0),
+        ("Max Unavailable", 0),
+        ("Allowed Disruptions", 0),
+        ("Age", 0),
+    ],
     "Lease": [("Name", 0), ("Holder", 0), ("Age", 0)],
-    "RoleBinding": [("Name", 0), ("Role", 0), ("Age", 0), ("Users", 1), ("Groups", 1), ("ServiceAccounts", 1)],
+    "RoleBinding": [
+        ("Name", 0),
+        ("Role", 0),
+        ("Age", 0),
+        ("Users", 1),
+        ("Groups", 1),
+        ("ServiceAccounts", 1),
+    ],
     "Role": [("Name", 0), ("Created At", 0)],
     "SomeCustomKind": [("Name", 0), ("Created At", 0)],
 }
@@ -736,10 +1072,16 @@ def test_every_printer_fills_one_cell_per_column() -> None:
 def test_table_envelope_carries_list_metadata_and_partial_object_metadata_by_default() -> None:
     p = pod(RUNNING)
     table = to_table("Pod", [p], NOW, list_meta={"resourceVersion": "812"})
-    assert (table["kind"], table["apiVersion"], table["metadata"]) == ("Table", "meta.k8s.io/v1",
-                                                                        {"resourceVersion": "812"})
-    assert table["rows"][0]["object"] == {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                                          "metadata": p["metadata"]}
+    assert (table["kind"], table["apiVersion"], table["metadata"]) == (
+        "Table",
+        "meta.k8s.io/v1",
+        {"resourceVersion": "812"},
+    )
+    assert table["rows"][0]["object"] == {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": p["metadata"],
+    }
 
 
 def test_include_object_none_and_object() -> None:
@@ -763,13 +1105,48 @@ def test_no_headers_omits_column_definitions() -> None:
 # The real kubectl renders our Table (a throwaway server standing in for the sandbox)
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-CORE_DISCOVERY = {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": [
-    {"metadata": {}, "versions": [{"version": "v1", "freshness": "Current", "resources": [{
-        "resource": "pods", "singularResource": "pod", "scope": "Namespaced", "shortNames": ["po"],
-        "categories": ["all"], "responseKind": {"group": "", "version": "v1", "kind": "Pod"},
-        "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]}]}]}]}
-APIS_DISCOVERY = {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
-                  "items": []}
+CORE_DISCOVERY = {
+    "kind": "APIGroupDiscoveryList",
+    "apiVersion": "apidiscovery.k8s.io/v2",
+    "metadata": {},
+    "items": [
+        {
+            "metadata": {},
+            "versions": [
+                {
+                    "version": "v1",
+                    "freshness": "Current",
+                    "resources": [
+                        {
+                            "resource": "pods",
+                            "singularResource": "pod",
+                            "scope": "Namespaced",
+                            "shortNames": ["po"],
+                            "categories": ["all"],
+                            "responseKind": {"group": "", "version": "v1", "kind": "Pod"},
+                            "verbs": [
+                                "create",
+                                "delete",
+                                "deletecollection",
+                                "get",
+                                "list",
+                                "patch",
+                                "update",
+                                "watch",
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    ],
+}
+APIS_DISCOVERY = {
+    "kind": "APIGroupDiscoveryList",
+    "apiVersion": "apidiscovery.k8s.io/v2",
+    "metadata": {},
+    "items": [],
+}
 
 
 @pytest.fixture
@@ -784,7 +1161,9 @@ def pods_server() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-        def reply(self, body: dict[str, Any], content_type: str = "application/json", code: int = 200) -> None:
+        def reply(
+            self, body: dict[str, Any], content_type: str = "application/json", code: int = 200
+        ) -> None:
             data = json.dumps(body).encode()
             self.send_response(code)
             self.send_header("Content-Type", content_type)
@@ -802,8 +1181,17 @@ def pods_server() -> Iterator[tuple[str, list[str]]]:
                 accepts.append(self.headers.get("Accept", ""))
                 self.reply(to_table("Pod", pods, NOW, list_meta={"resourceVersion": "7"}))
             else:
-                self.reply({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound",
-                            "code": 404, "message": "not found"}, code=404)
+                self.reply(
+                    {
+                        "kind": "Status",
+                        "apiVersion": "v1",
+                        "status": "Failure",
+                        "reason": "NotFound",
+                        "code": 404,
+                        "message": "not found",
+                    },
+                    code=404,
+                )
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -817,13 +1205,25 @@ def pods_server() -> Iterator[tuple[str, list[str]]]:
 
 def run_kubectl(url: str, tmp_path: Path, *args: str) -> list[list[str]]:
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "sandbox",
-        "clusters": [{"name": "sandbox", "cluster": {"server": url}}],
-        "users": [{"name": "u", "user": {}}],
-        "contexts": [{"name": "sandbox", "context": {"cluster": "sandbox", "user": "u"}}]}))
-    out = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "cache"), *args],
-                         capture_output=True, text=True, timeout=60, check=True).stdout
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "sandbox",
+                "clusters": [{"name": "sandbox", "cluster": {"server": url}}],
+                "users": [{"name": "u", "user": {}}],
+                "contexts": [{"name": "sandbox", "context": {"cluster": "sandbox", "user": "u"}}],
+            }
+        )
+    )
+    out = subprocess.run(
+        ["kubectl", "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "cache"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     # kubectl pads columns with 3+ spaces; single spaces occur inside cells ("5 (2m ago)")
     return [[c.strip() for c in line.split("   ") if c.strip()] for line in out.splitlines()]
 
@@ -844,10 +1244,20 @@ def test_real_kubectl_prints_our_pod_table(pods_server: tuple[str, list[str]], t
 
 @pytest.mark.kubectl
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs the machine image's kubectl")
-def test_real_kubectl_shows_priority_one_columns_only_when_wide(pods_server: tuple[str, list[str]],
-                                                                 tmp_path: Path) -> None:
+def test_real_kubectl_shows_priority_one_columns_only_when_wide(
+    pods_server: tuple[str, list[str]], tmp_path: Path
+) -> None:
     url, _ = pods_server
     lines = run_kubectl(url, tmp_path, "get", "pods", "-n", "x", "-o", "wide")
-    assert lines[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE",
-                        "READINESS GATES"]
+    assert lines[0] == [
+        "NAME",
+        "READY",
+        "STATUS",
+        "RESTARTS",
+        "AGE",
+        "IP",
+        "NODE",
+        "NOMINATED NODE",
+        "READINESS GATES",
+    ]
     assert lines[1] == ["web-a", "1/1", "Running", "0", "60m", "10.244.1.7", "node-1", "<none>", "<none>"]

@@ -1,7 +1,7 @@
 """The harness of sandbox worlds: a Sandbox started over a few objects from `tests.builders`.
 
-    with running(deployment("web", image="shop/web:1", replicas=3)) as sb:
-        sb.advance(30)   # controllers roll the Deployment out
+with running(deployment("web", image="shop/web:1", replicas=3)) as sb:
+    sb.advance(30)   # controllers roll the Deployment out
 """
 
 from __future__ import annotations
@@ -22,8 +22,12 @@ Obj = dict[str, Any]
 
 def captured_at(moment: str = "2026-01-01T12:00:00Z") -> Obj:
     """The Scenario document that anchors a world in time (kubesandbox/serve/scenario/timeline.py)."""
-    return {"apiVersion": "sandbox.selfheal.dev/v1alpha1", "kind": "Scenario", "metadata": {"name": "world"},
-            "spec": {"capturedAt": moment}}
+    return {
+        "apiVersion": "sandbox.selfheal.dev/v1alpha1",
+        "kind": "Scenario",
+        "metadata": {"name": "world"},
+        "spec": {"capturedAt": moment},
+    }
 
 
 def write_world(*docs: Obj, path: Path | None = None) -> Path:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from kubesandbox.apiserver.patching.goscanner import go_syntax_error
 from kubesandbox.apiserver.patching.json_patch import (
     MAX_JSON_PATCH_COPY_BYTES,
     MAX_JSON_PATCH_OPERATIONS,
@@ -28,7 +29,7 @@ from kubesandbox.apiserver.patching.json_patch import (
 from kubesandbox.apiserver.patching.merge_patch import apply_merge_patch
 from kubesandbox.apiserver.patching.strategic import apply_strategic_merge_patch
 from kubesandbox.apiserver.patching.strategies import PATCH_STRATEGIES, PatchStrategy
-from kubesandbox.resources.errors import unsupported_media_type
+from kubesandbox.resources.errors import bad_request, unsupported_media_type
 
 __all__ = [
     "JSON_PATCH",
@@ -39,11 +40,22 @@ __all__ = [
     "STRATEGIC_MERGE_PATCH",
     "PatchStrategy",
     "apply_patch",
+    "check_patch_body",
 ]
 
 JSON_PATCH: Final = "application/json-patch+json"
 MERGE_PATCH: Final = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH: Final = "application/strategic-merge-patch+json"
+
+
+def check_patch_body(patch_body: bytes, content_type: str) -> None:
+    """What the PATCH handler refuses before it looks at the object: a type it does not take (415), a body
+    that is not JSON at all (400)."""
+    media_type = content_type.split(";", 1)[0].strip()
+    if media_type not in (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH):
+        raise unsupported_media_type(content_type)
+    if go_syntax_error(patch_body) is not None:
+        raise bad_request("invalid JSON patch")
 
 
 def apply_patch(original: dict[str, Any], patch_body: bytes, content_type: str, kind: str) -> dict[str, Any]:
@@ -53,11 +65,12 @@ def apply_patch(original: dict[str, Any], patch_body: bytes, content_type: str, 
     first `;` selects the patch type. `kind` selects the strategic-merge field table (unknown kinds have no
     merge lists, so every list is replaced).
     """
+    check_patch_body(patch_body, content_type)
     media_type = content_type.split(";", 1)[0].strip()
     if media_type == JSON_PATCH:
-        return apply_json_patch(original, patch_body)
-    if media_type == MERGE_PATCH:
-        return apply_merge_patch(original, patch_body)
-    if media_type == STRATEGIC_MERGE_PATCH:
-        return apply_strategic_merge_patch(original, patch_body, kind)
-    raise unsupported_media_type(content_type)
+        patched = apply_json_patch(original, patch_body)
+    elif media_type == MERGE_PATCH:
+        patched = apply_merge_patch(original, patch_body)
+    else:
+        patched = apply_strategic_merge_patch(original, patch_body, kind)
+    return patched

@@ -8,9 +8,20 @@ status codes and messages of all three patch types consistent.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Final
 
-from kubesandbox.apiserver.patching.gojson import GoJsonError, decode, go_fmt, go_fmt_s, go_type
+from kubesandbox.apiserver.openapi.types import Mismatch, first_mismatch
+from kubesandbox.apiserver.patching.gojson import (
+    MAP,
+    SLICE,
+    GoJsonError,
+    decode,
+    go_fmt,
+    go_fmt_s,
+    go_type,
+    json_kind,
+)
 from kubesandbox.resources.errors import ApiError, bad_request
 
 REJECTED: Final = "the server rejected our request due to an error in our request"
@@ -25,7 +36,7 @@ NO_LIST_OF_LISTS: Final = "lists of lists are not supported"
 
 def invalid_generic() -> ApiError:
     """`NewGenericServerResponse(422, ...)`: reason Invalid and a fixed message, whatever went wrong."""
-    return ApiError(422, "Invalid", REJECTED)
+    return ApiError(422, "Invalid", REJECTED, {})
 
 
 def _internal(message: str) -> ApiError:
@@ -70,3 +81,55 @@ def no_merge_key(item: dict[str, Any], merge_key: str) -> SmpError:
 
 def bad_patch_type(directive: Any, item: dict[str, Any]) -> SmpError:
     return SmpError(f"unknown patch type: {go_fmt_s(directive)} in map: {go_fmt(item)}")
+
+
+def patched_type_error(patched: dict[str, Any], patch_body: bytes, media_type: str) -> ApiError | None:
+    """The patched object does not decode into its Go type (a number for a ConfigMap's data value, a list for
+    a pod template): 422 on field `patch`, with the strategic merge patch itself (`map[data:map[n:1]]`) or the
+    JSON or merge patch's whole result as the value, and the decoder's error."""
+    m = first_mismatch(patched)
+    if m is None:
+        return None
+    if media_type == "application/strategic-merge-patch+json":
+        value, error = go_fmt(decode(patch_body)), converter_error(m)
+    else:
+        value, error = json.dumps(patched, separators=(",", ":")), json_error(m)
+    return invalid_patch(f"Invalid value: {json.dumps(value)}: {error}")
+
+
+def invalid_patch(message: str) -> ApiError:
+    """The 422 a real server answers when the patched object does not decode: field `patch`, empty name."""
+    return ApiError(
+        422,
+        "Invalid",
+        f' "" is invalid: patch: {message}',
+        {"causes": [{"reason": "FieldValueInvalid", "message": message, "field": "patch"}]},
+    )
+
+
+def converter_error(m: Mismatch) -> str:
+    """apimachinery's runtime.DefaultUnstructuredConverter.FromUnstructured, for the mismatch."""
+    kind = go_type(m.value) or MAP  # as before the move: null reads as a map
+    got = {MAP: "map", SLICE: "slice"}.get(kind, kind)
+    if m.kind == "struct":
+        return f"cannot restore struct from: {got}"
+    if m.kind == "map":
+        return f"cannot restore map from {got}"
+    if m.kind == "slice":
+        return f"cannot restore slice from {got}"
+    if got in ("int64", "float64") and m.kind == "string":  # Go converts a number to a string (a rune)
+        return f"cannot convert {got} to {m.go_type}"
+    if got == "float64" and m.kind == "integer":
+        return f"cannot convert float64 to {m.go_type}"
+    return f"unrecognized type: {m.go_type}"
+
+
+def json_error(m: Mismatch) -> str:
+    """encoding/json's UnmarshalTypeError, for the mismatch."""
+    v = m.value
+    what = "object" if v is None else json_kind(v)
+    if isinstance(v, float) and not isinstance(v, bool) and m.kind == "integer":
+        what = f"number {json.dumps(v)}"
+    if not m.field:
+        return f"json: cannot unmarshal {what} into Go value of type {m.go_type}"
+    return f"json: cannot unmarshal {what} into Go struct field {m.struct}.{m.field} of type {m.go_type}"

@@ -35,6 +35,7 @@ from kubesandbox.controllers.deployment_util import (
 from kubesandbox.controllers.replicaset import REPLICASETS
 from kubesandbox.controllers.util import compute_hash, get_condition, is_controlled_by, new_controller_ref
 from kubesandbox.resources.errors import ApiError
+from kubesandbox.resources.managed_fields import CONTROLLER_MANAGER
 from kubesandbox.store import Obj
 
 
@@ -99,19 +100,16 @@ def _create_new_rs(s: SyncContext, old: list[Obj], new_revision: str) -> Obj | N
             "labels": dict(tmeta["labels"]),
             "ownerReferences": [new_controller_ref(d)],
         },
-        "spec": {
-            "replicas": 0,
-            "minReadySeconds": int(spec_of(d).get("minReadySeconds") or 0),
-            "selector": selector,
-            "template": template,
-        },
+        "spec": {"replicas": 0, "selector": selector, "template": template},
     }
+    if spec_of(d).get("minReadySeconds"):  # an int32 with omitempty: 0 is not shown
+        rs["spec"]["minReadySeconds"] = int(spec_of(d)["minReadySeconds"])
     count = new_rs_new_replicas(d, [*old, rs], rs)
     rs["spec"]["replicas"] = count
     set_new_rs_annotations(d, rs, new_revision, False)
     already = False
     try:
-        created = s.env.store.create(REPLICASETS, rs)
+        created = s.env.store.create(REPLICASETS, rs, manager=CONTROLLER_MANAGER)
     except ApiError as exc:
         if exc.reason != "AlreadyExists":
             return None

@@ -68,6 +68,8 @@ def calculate_status(s: SyncContext, old: list[Obj], new_rs: Obj | None) -> dict
         "unavailableReplicas": max(total - available, 0),
     }
     status: dict[str, Any] = {k: v for k, v in values.items() if v}
+    if all("terminatingReplicas" in (rs.get("status") or {}) for rs in all_rss):  # nil unless every RS says
+        status["terminatingReplicas"] = sum(status_int(rs, "terminatingReplicas") for rs in all_rss)
     if prev.get("conditions"):
         status["conditions"] = copy.deepcopy(prev["conditions"])
     if available >= min_available(d):

@@ -85,7 +85,7 @@ class SyncContext:
         def fn(o: Obj) -> None:
             o["metadata"].setdefault("annotations", {})[REVISION] = revision_str
 
-        self.env.store.mutate(DEPLOYMENTS, m["namespace"], m["name"], fn)
+        self.env.store.mutate(DEPLOYMENTS, m["namespace"], m["name"], fn, subresource="status")
         return True
 
     def event(self, reason: str, message: str, type_: str = "Normal") -> None:

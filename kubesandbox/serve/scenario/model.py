@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
 
+from kubesandbox.apiserver.validation.fields import (
+    DNS1123_LABEL_FMT,
+    DNS1123_SUBDOMAIN_FMT,
+    LABEL_VALUE_FMT,
+    QUALIFIED_NAME_FMT,
+)
 from kubesandbox.resources import RESOURCES, ResourceType
 
 Obj = dict[str, Any]
@@ -30,11 +36,11 @@ KINDS: dict[str, ResourceType] = {r.kind: r for r in RESOURCES}
 SELECTOR_OWNERS = frozenset({"Deployment", "ReplicaSet", "Job"})
 MISSING: Any = object()
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL = re.compile(f"^{DNS1123_LABEL_FMT}$")  # the apiserver's own formats (validation/fields.py)
 DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(f"^{DNS1123_SUBDOMAIN_FMT}$")
+LABEL_NAME = re.compile(f"^{QUALIFIED_NAME_FMT}$")
+LABEL_VALUE = re.compile(f"^{LABEL_VALUE_FMT}$")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 

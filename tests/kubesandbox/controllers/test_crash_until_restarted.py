@@ -36,8 +36,13 @@ def test_the_pods_that_exist_when_the_failure_starts_crash_loop_and_container_re
 def test_an_evicted_pod_is_replaced_by_a_healthy_one() -> None:
     world = stuck_world()
     victim = world.pods()[0]["metadata"]["name"]
-    evict(world.store, NS, victim, {"apiVersion": "policy/v1", "kind": "Eviction",
-                                    "metadata": {"name": victim, "namespace": NS}}, False)
+    evict(
+        world.store,
+        NS,
+        victim,
+        {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": victim, "namespace": NS}},
+        False,
+    )
     world.advance(5)
     pods = world.pods()
     assert victim not in {p["metadata"]["name"] for p in pods}
@@ -60,7 +65,9 @@ def test_a_rollout_restart_replaces_every_pod_with_a_healthy_one() -> None:
 
     def restart(d: Obj) -> None:  # what `kubectl rollout restart` patches in
         d["spec"]["template"]["metadata"].setdefault("annotations", {})[
-            "kubectl.kubernetes.io/restartedAt"] = "2026-01-01T12:01:00Z"
+            "kubectl.kubernetes.io/restartedAt"
+        ] = "2026-01-01T12:01:00Z"
+
     world.patch("Deployment", "web", restart)
     world.advance(60)
     d = world.deployment("web")

@@ -46,6 +46,7 @@ def test_the_orphan_finalizer_orphans_dependents_then_lets_the_owner_go() -> Non
 
     def orphan(d: Obj) -> None:
         d["metadata"]["finalizers"] = ["orphan"]
+
     world.patch("Deployment", "web", orphan)
     world.delete("Deployment", "web")
     world.advance(0)
@@ -58,6 +59,7 @@ def test_foreground_deletion_waits_for_the_dependents_to_be_gone() -> None:
 
     def foreground(d: Obj) -> None:
         d["metadata"]["finalizers"] = ["foregroundDeletion"]
+
     world.patch("Deployment", "web", foreground)
     world.delete("Deployment", "web")
     world.advance(0)
@@ -72,8 +74,11 @@ def test_foreground_deletion_waits_for_the_dependents_to_be_gone() -> None:
 
 
 def test_pods_owned_by_a_kind_the_sandbox_does_not_serve_are_left_alone() -> None:
-    owner = {"apiVersion": "apps.kruise.io/v1alpha1", "kind": "CloneSet", "metadata": {
-        "name": "db", "uid": "55555555-5555-4555-8555-555555555555"}}
+    owner = {
+        "apiVersion": "apps.kruise.io/v1alpha1",
+        "kind": "CloneSet",
+        "metadata": {"name": "db", "uid": "55555555-5555-4555-8555-555555555555"},
+    }
     world = World(scenario=[pod("db-0", image="shop/db:1", owner=owner, labels={"app": "db"})])
     world.advance(30)
     assert world.find("Pod", "db-0") is not None
@@ -81,14 +86,25 @@ def test_pods_owned_by_a_kind_the_sandbox_does_not_serve_are_left_alone() -> Non
 
 def test_a_dependent_with_another_live_owner_only_loses_the_dangling_reference() -> None:
     world = rolled_out()
-    cm = world.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared", "namespace": "shop"}})
+    cm = world.create(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared", "namespace": "shop"}}
+    )
     deployment = world.deployment("web")
 
     def owned_by_both(o: Obj) -> None:
         o["metadata"]["ownerReferences"] = [
             {"apiVersion": "v1", "kind": "ConfigMap", "name": "shared", "uid": cm["metadata"]["uid"]},
-            {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": deployment["metadata"]["uid"]}]
-    secret = world.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "token", "namespace": "shop"}})
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": "web",
+                "uid": deployment["metadata"]["uid"],
+            },
+        ]
+
+    secret = world.create(
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "token", "namespace": "shop"}}
+    )
     world.patch("Secret", "token", owned_by_both)
     world.delete("Deployment", "web")
     world.advance(0)

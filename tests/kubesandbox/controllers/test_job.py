@@ -19,8 +19,12 @@ def test_a_job_created_from_a_cronjob_runs_its_pod_and_completes() -> None:
 
     job = world.get("Job", "nightly-manual-1")
     assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
-    expected_labels = {"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": "nightly-manual-1",
-                       "controller-uid": uid, "job-name": "nightly-manual-1"}
+    expected_labels = {
+        "batch.kubernetes.io/controller-uid": uid,
+        "batch.kubernetes.io/job-name": "nightly-manual-1",
+        "controller-uid": uid,
+        "job-name": "nightly-manual-1",
+    }
     assert job["spec"]["template"]["metadata"]["labels"] == expected_labels
     assert job["metadata"]["labels"] == expected_labels
     [pod] = world.pods()
@@ -28,8 +32,13 @@ def test_a_job_created_from_a_cronjob_runs_its_pod_and_completes() -> None:
     assert pod["metadata"]["finalizers"] == ["batch.kubernetes.io/job-tracking"]
     assert pod["metadata"]["labels"] == expected_labels
     assert pod["metadata"]["ownerReferences"][0]["kind"] == "Job"
-    assert job["status"] == {"startTime": "2026-01-01T12:00:00Z", "active": 1, "terminating": 0,
-                             "uncountedTerminatedPods": {}, "ready": 0}
+    assert job["status"] == {
+        "startTime": "2026-01-01T12:00:00Z",
+        "active": 1,
+        "terminating": 0,
+        "uncountedTerminatedPods": {},
+        "ready": 0,
+    }
 
     world.advance(3)
     assert world.get("Job", "nightly-manual-1")["status"]["ready"] == 1
@@ -39,16 +48,30 @@ def test_a_job_created_from_a_cronjob_runs_its_pod_and_completes() -> None:
     assert container_status(pod, "task")["state"]["terminated"]["reason"] == "Completed"
     status = world.get("Job", "nightly-manual-1")["status"]
     conditions = status.pop("conditions")
-    assert status == {"startTime": "2026-01-01T12:00:00Z", "completionTime": "2026-01-01T12:00:06Z",
-                      "succeeded": 1, "terminating": 0, "uncountedTerminatedPods": {}, "ready": 0}
+    assert status == {
+        "startTime": "2026-01-01T12:00:00Z",
+        "completionTime": "2026-01-01T12:00:06Z",
+        "succeeded": 1,
+        "terminating": 0,
+        "uncountedTerminatedPods": {},
+        "ready": 0,
+    }
     assert [(c["type"], c["status"], c["reason"], c["message"]) for c in conditions] == [
         ("SuccessCriteriaMet", "True", "CompletionsReached", "Reached expected number of succeeded pods"),
-        ("Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods")]
+        ("Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods"),
+    ]
     assert [e["message"] for e in world.events(involved="nightly-manual-1")] == [
-        f"Created pod: {pod['metadata']['name']}", "Job completed"]
+        f"Created pod: {pod['metadata']['name']}",
+        "Job completed",
+    ]
     cronjob_events = world.events(involved="nightly")
     assert [(e["type"], e["reason"], e["message"]) for e in cronjob_events] == [
-        ("Warning", "UnexpectedJob", "Saw a job that the controller did not create or forgot: nightly-manual-1")]
+        (
+            "Warning",
+            "UnexpectedJob",
+            "Saw a job that the controller did not create or forgot: nightly-manual-1",
+        )
+    ]
     assert world.get("CronJob", "nightly")["status"] == {"lastSuccessfulTime": "2026-01-01T12:00:06Z"}
 
 
@@ -65,7 +88,8 @@ def test_a_job_whose_pods_keep_failing_stops_at_its_backoff_limit() -> None:
     assert job["status"]["failed"] == 2 and "completionTime" not in job["status"]
     assert [(c["type"], c["reason"], c["message"]) for c in job["status"]["conditions"]] == [
         ("FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit"),
-        ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")]
+        ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit"),
+    ]
     warning = world.events(reason="BackoffLimitExceeded")
     assert len(warning) == 1 and warning[0]["type"] == "Warning"
     assert all(p["status"]["phase"] == "Failed" for p in world.pods())
@@ -73,8 +97,15 @@ def test_a_job_whose_pods_keep_failing_stops_at_its_backoff_limit() -> None:
 
 def test_an_on_failure_job_counts_container_restarts_against_the_limit_and_deletes_its_pod() -> None:
     world = World(behaviors={"shop/report:bad": "CrashLoop"})
-    nightly = world.create(cronjob("nightly", image="shop/report:bad", schedule="0 3 * * *", restart_policy="OnFailure",
-                                   backoff_limit=2))
+    nightly = world.create(
+        cronjob(
+            "nightly",
+            image="shop/report:bad",
+            schedule="0 3 * * *",
+            restart_policy="OnFailure",
+            backoff_limit=2,
+        )
+    )
     world.create(job_from_cronjob(nightly, "nightly-manual-1"))
     world.advance(60)
     job = world.get("Job", "nightly-manual-1")

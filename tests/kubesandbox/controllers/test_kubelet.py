@@ -37,8 +37,15 @@ def test_a_healthy_pod_is_created_then_runs_ready_on_the_node() -> None:
     assert creating["spec"]["nodeName"] == "sandbox-node-1"
     assert creating["status"]["phase"] == "Pending"
     assert container_status(creating) == {
-        "name": "app", "state": {"waiting": {"reason": "ContainerCreating"}}, "lastState": {}, "ready": False,
-        "restartCount": 0, "image": "shop/web:1", "imageID": "", "started": False}
+        "name": "app",
+        "state": {"waiting": {"reason": "ContainerCreating"}},
+        "lastState": {},
+        "ready": False,
+        "restartCount": 0,
+        "image": "shop/web:1",
+        "imageID": "",
+        "started": False,
+    }
     assert "podIP" not in creating["status"]
 
     at(world, 1)
@@ -51,14 +58,30 @@ def test_a_healthy_pod_is_created_then_runs_ready_on_the_node() -> None:
     assert status["qosClass"] == "BestEffort"
     cs = container_status(pod)
     assert CONTAINER_ID.match(cs.pop("containerID"))
-    assert cs == {"name": "app", "state": {"running": {"startedAt": stamp(1)}}, "lastState": {}, "ready": True,
-                  "restartCount": 0, "image": "docker.io/shop/web:1",
-                  "imageID": cs["imageID"], "started": True}
+    assert cs == {
+        "name": "app",
+        "state": {"running": {"startedAt": stamp(1)}},
+        "lastState": {},
+        "ready": True,
+        "restartCount": 0,
+        "image": "docker.io/shop/web:1",
+        "imageID": cs["imageID"],
+        "started": True,
+    }
     assert cs["imageID"].startswith("docker.io/shop/web@sha256:")
     assert [c["type"] for c in status["conditions"]] == [
-        "PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
-    assert pod_condition(pod, "Ready") == {"type": "Ready", "status": "True", "lastProbeTime": None,
-                                           "lastTransitionTime": stamp(1)}
+        "PodReadyToStartContainers",
+        "Initialized",
+        "Ready",
+        "ContainersReady",
+        "PodScheduled",
+    ]
+    assert pod_condition(pod, "Ready") == {
+        "type": "Ready",
+        "status": "True",
+        "lastProbeTime": None,
+        "lastTransitionTime": stamp(1),
+    }
     assert pod_condition(pod, "PodScheduled")["lastTransitionTime"] == stamp(0)
     reasons = [e["reason"] for e in world.events(involved="web")]
     assert reasons == ["Scheduled", "Pulled", "Created", "Started"]
@@ -75,7 +98,9 @@ def test_a_readiness_probe_delays_ready_until_its_initial_delay() -> None:
     assert pod_condition(world.get("Pod", "web"), "Ready")["lastTransitionTime"] == stamp(6)
 
 
-@pytest.mark.parametrize(("t", "restarts"), [(10, 1), (30, 2), (70, 3), (150, 4), (310, 5), (610, 6), (910, 7)])
+@pytest.mark.parametrize(
+    ("t", "restarts"), [(10, 1), (30, 2), (70, 3), (150, 4), (310, 5), (610, 6), (910, 7)]
+)
 def test_a_crash_looping_container_restarts_on_the_kubelet_back_off(t: int, restarts: int) -> None:
     # started at 1 s, each run lasts 1 s; restarts at 2 (immediate), 13, 34, 75, 156, 317, 618, 919 s
     world = World(behaviors={"shop/web:bad": "CrashLoop"})
@@ -94,16 +119,35 @@ def test_crash_loop_back_off_status_is_shaped_like_the_kubelets() -> None:
     assert CONTAINER_ID.match(last["containerID"]) and cs["containerID"] == last["containerID"]
     assert cs == {
         "name": "app",
-        "state": {"waiting": {"reason": "CrashLoopBackOff",
-                              "message": f"back-off 40s restarting failed container=app pod={pod_ref(pod)}"}},
-        "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": stamp(34),
-                                     "finishedAt": stamp(35), "containerID": last["containerID"]}},
-        "ready": False, "restartCount": 3, "image": "docker.io/shop/web:bad", "imageID": cs["imageID"],
-        "containerID": last["containerID"], "started": False}
+        "state": {
+            "waiting": {
+                "reason": "CrashLoopBackOff",
+                "message": f"back-off 40s restarting failed container=app pod={pod_ref(pod)}",
+            }
+        },
+        "lastState": {
+            "terminated": {
+                "exitCode": 1,
+                "reason": "Error",
+                "startedAt": stamp(34),
+                "finishedAt": stamp(35),
+                "containerID": last["containerID"],
+            }
+        },
+        "ready": False,
+        "restartCount": 3,
+        "image": "docker.io/shop/web:bad",
+        "imageID": cs["imageID"],
+        "containerID": last["containerID"],
+        "started": False,
+    }
     assert pod["status"]["phase"] == "Running"
     ready = pod_condition(pod, "Ready")
     assert (ready["status"], ready["reason"], ready["message"]) == (
-        "False", "ContainersNotReady", "containers with unready status: [app]")
+        "False",
+        "ContainersNotReady",
+        "containers with unready status: [app]",
+    )
     back_off = world.events(reason="BackOff", involved="web")
     assert len(back_off) == 1 and back_off[0]["count"] == 3 and back_off[0]["type"] == "Warning"
     assert back_off[0]["message"] == f"Back-off restarting failed container app in pod {pod_ref(pod)}"
@@ -124,8 +168,10 @@ def test_an_oom_killed_container_shows_137_then_crash_loops() -> None:
     at(world, 5)
     cs = container_status(world.get("Pod", "web"))
     assert cs["state"]["waiting"]["reason"] == "CrashLoopBackOff"
-    assert {k: cs["lastState"]["terminated"][k] for k in ("exitCode", "reason")} == {"exitCode": 137,
-                                                                                       "reason": "OOMKilled"}
+    assert {k: cs["lastState"]["terminated"][k] for k in ("exitCode", "reason")} == {
+        "exitCode": 137,
+        "reason": "OOMKilled",
+    }
 
 
 def test_image_pull_back_off_alternates_with_err_image_pull() -> None:
@@ -137,25 +183,45 @@ def test_image_pull_back_off_alternates_with_err_image_pull() -> None:
         pod = world.get("Pod", "web")
         cs = container_status(pod)
         assert pod["status"]["phase"] == "Pending"
-        assert (cs["restartCount"], cs["ready"], cs["image"], cs["imageID"]) == (0, False, "shop/web:missing", "")
+        assert (cs["restartCount"], cs["ready"], cs["image"], cs["imageID"]) == (
+            0,
+            False,
+            "shop/web:missing",
+            "",
+        )
         seen[t] = cs["state"]["waiting"]
     assert [seen[t]["reason"] for t in (1, 5, 11, 12, 30, 31, 32)] == [
-        "ErrImagePull", "ImagePullBackOff", "ErrImagePull", "ImagePullBackOff", "ImagePullBackOff", "ErrImagePull",
-        "ImagePullBackOff"]
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "ImagePullBackOff",
+    ]
     assert seen[5]["message"] == 'Back-off pulling image "shop/web:missing"'
-    assert seen[1]["message"].startswith("rpc error: code = NotFound desc = failed to pull and unpack image "
-                                         '"docker.io/shop/web:missing"')
+    assert seen[1]["message"].startswith(
+        'rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/shop/web:missing"'
+    )
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ([{"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db-creds", "key": "password"}}}],
-     'secret "db-creds" not found'),
-    ([{"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "web-config", "key": "mode"}}}],
-     'configmap "web-config" not found'),
-    (None, "container has runAsNonRoot and image will run as root"),
-])
-def test_create_container_config_error_names_what_the_container_references(env: list | None,
-                                                                           message: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            [{"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db-creds", "key": "password"}}}],
+            'secret "db-creds" not found',
+        ),
+        (
+            [{"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "web-config", "key": "mode"}}}],
+            'configmap "web-config" not found',
+        ),
+        (None, "container has runAsNonRoot and image will run as root"),
+    ],
+)
+def test_create_container_config_error_names_what_the_container_references(
+    env: list | None, message: str
+) -> None:
     world = World(behaviors={"shop/web:cfg": "CreateContainerConfigError"})
     world.create(bare_pod("web", image="shop/web:cfg", env=env))
     at(world, 20)
@@ -177,7 +243,10 @@ def test_a_crash_looping_init_container_keeps_the_pod_pending() -> None:
     assert container_status(pod)["state"] == {"waiting": {"reason": "PodInitializing"}}
     initialized = pod_condition(pod, "Initialized")
     assert (initialized["status"], initialized["reason"], initialized["message"]) == (
-        "False", "ContainersNotInitialized", "containers with incomplete status: [init]")
+        "False",
+        "ContainersNotInitialized",
+        "containers with incomplete status: [init]",
+    )
 
 
 def test_init_containers_run_to_completion_before_the_app_starts() -> None:
@@ -221,20 +290,37 @@ def test_a_deleted_pod_terminates_gracefully_then_disappears() -> None:
 
 
 def test_scenario_pods_keep_their_given_status_until_deleted() -> None:
-    rs = replicaset("web-7c5ddbdf54", image="shop/web:1", replicas=2, uid="11111111-1111-4111-8111-111111111111")
-    crashing = pod("web-7c5ddbdf54-abcde", image="shop/web:1", owner=rs, ready=False, restart_count=42,
-                   waiting=("CrashLoopBackOff", "back-off 5m0s restarting failed container=app"),
-                   labels={"app": "web", "pod-template-hash": "7c5ddbdf54"})
-    healthy = pod("web-7c5ddbdf54-fghjk", image="shop/web:1", owner=rs,
-                  labels={"app": "web", "pod-template-hash": "7c5ddbdf54"})
+    rs = replicaset(
+        "web-7c5ddbdf54", image="shop/web:1", replicas=2, uid="11111111-1111-4111-8111-111111111111"
+    )
+    crashing = pod(
+        "web-7c5ddbdf54-abcde",
+        image="shop/web:1",
+        owner=rs,
+        ready=False,
+        restart_count=42,
+        waiting=("CrashLoopBackOff", "back-off 5m0s restarting failed container=app"),
+        labels={"app": "web", "pod-template-hash": "7c5ddbdf54"},
+    )
+    healthy = pod(
+        "web-7c5ddbdf54-fghjk",
+        image="shop/web:1",
+        owner=rs,
+        labels={"app": "web", "pod-template-hash": "7c5ddbdf54"},
+    )
     world = World(scenario=[rs, crashing, healthy])
     before = world.get("Pod", "web-7c5ddbdf54-abcde")
     world.advance(600)
     after = world.get("Pod", "web-7c5ddbdf54-abcde")
     assert after == before
     assert world.get("ReplicaSet", "web-7c5ddbdf54")["status"] == {
-        "replicas": 2, "fullyLabeledReplicas": 2, "readyReplicas": 1, "availableReplicas": 1,
-        "observedGeneration": 1}
+        "replicas": 2,
+        "fullyLabeledReplicas": 2,
+        "readyReplicas": 1,
+        "availableReplicas": 1,
+        "observedGeneration": 1,
+        "terminatingReplicas": 0,
+    }
     world.delete("Pod", "web-7c5ddbdf54-abcde", grace_period_seconds=30)
     world.advance(1)
     assert world.find("Pod", "web-7c5ddbdf54-abcde") is None
@@ -244,9 +330,22 @@ def test_scenario_pods_keep_their_given_status_until_deleted() -> None:
 
 def unschedulable(name: str) -> dict:
     """A scenario pod no node has room for: Pending, not scheduled."""
-    return pod(name, image="shop/web:1", node=None, status={"phase": "Pending", "conditions": [{
-        "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-        "message": "0/1 nodes are available: 1 Insufficient cpu."}]})
+    return pod(
+        name,
+        image="shop/web:1",
+        node=None,
+        status={
+            "phase": "Pending",
+            "conditions": [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": "0/1 nodes are available: 1 Insufficient cpu.",
+                }
+            ],
+        },
+    )
 
 
 def test_unscheduled_scenario_pods_stay_pending() -> None:
@@ -260,7 +359,9 @@ def test_deployment_pods_get_their_qos_class_from_resources() -> None:
     world = World()
     deploy = deployment("web", image="shop/web:1", replicas=1)
     deploy["spec"]["template"]["spec"]["containers"][0]["resources"] = {
-        "requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "0.1", "memory": "64Mi"}}
+        "requests": {"cpu": "100m", "memory": "64Mi"},
+        "limits": {"cpu": "0.1", "memory": "64Mi"},
+    }
     world.create(deploy)
     world.advance(2)
     assert world.pods()[0]["status"]["qosClass"] == "Guaranteed"

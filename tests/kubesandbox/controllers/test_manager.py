@@ -17,8 +17,16 @@ from tests.kubesandbox.controllers.world import World, rt
 
 Obj = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[3]
-KINDS = ("Pod", "ReplicaSet", "Deployment", "Job", "CronJob", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-         "Event")
+KINDS = (
+    "Pod",
+    "ReplicaSet",
+    "Deployment",
+    "Job",
+    "CronJob",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "Event",
+)
 
 
 def story(seed: int = 0) -> World:
@@ -33,6 +41,7 @@ def story(seed: int = 0) -> World:
 
     def bad(d: Obj) -> None:
         d["spec"]["template"]["spec"]["containers"][0]["image"] = "shop/web:bad"
+
     world.patch("Deployment", "web", bad)
     world.advance(100)
     victim = sorted(p["metadata"]["name"] for p in world.pods("app=api"))[0]
@@ -53,11 +62,21 @@ def test_the_same_story_twice_gives_the_same_objects() -> None:
 
 def test_the_story_is_the_same_whatever_the_interpreter_hash_seed() -> None:
     """Nothing may depend on set or dict-of-str iteration order that varies between processes."""
-    code = ("import hashlib; from tests.kubesandbox.controllers.test_manager import story, snapshot; "
-            "print(hashlib.sha256(snapshot(story()).encode()).hexdigest())")
-    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                              cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
-               for seed in ("1", "2")}
+    code = (
+        "import hashlib; from tests.kubesandbox.controllers.test_manager import story, snapshot; "
+        "print(hashlib.sha256(snapshot(story()).encode()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
     assert len(digests) == 1 and next(iter(digests)).strip()
 
 
@@ -72,6 +91,7 @@ def test_a_long_advance_jumps_between_changes_instead_of_ticking_every_second() 
         nonlocal rounds
         rounds += 1
         original()
+
     world.manager.reconcile = counting  # type: ignore[method-assign]
     world.advance(600)
     assert len(world.pods()) == 50
@@ -80,12 +100,18 @@ def test_a_long_advance_jumps_between_changes_instead_of_ticking_every_second() 
 
 def test_a_reconcile_over_twenty_thousand_frozen_pods_writes_and_copies_nothing() -> None:
     rs_uid = "99999999-9999-4999-8999-999999999999"
-    owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "big-5d9c8b7f6", "uid": rs_uid}}
+    owner = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": "big-5d9c8b7f6", "uid": rs_uid},
+    }
     template = pod("x", owner=owner, labels={"app": "big"})
     world = World()
     kinds = world.store
-    kinds.load(rt("ReplicaSet"), replicaset("big-5d9c8b7f6", image="shop/web:1", replicas=20_000, uid=rs_uid,
-                                                 labels={"app": "big"}))
+    kinds.load(
+        rt("ReplicaSet"),
+        replicaset("big-5d9c8b7f6", image="shop/web:1", replicas=20_000, uid=rs_uid, labels={"app": "big"}),
+    )
     uids = []
     for i in range(20_000):
         frozen = copy.deepcopy(template)
@@ -101,6 +127,7 @@ def test_a_reconcile_over_twenty_thousand_frozen_pods_writes_and_copies_nothing(
         nonlocal gets
         gets += 1
         return original_get(*args, **kwargs)
+
     kinds.get = counting_get  # type: ignore[method-assign]
     manager.reconcile()
     manager.advance(60)

@@ -31,8 +31,13 @@ def rt(kind: str) -> ResourceType:
 class World:
     """A store with scenario objects loaded (pods among them frozen) and controllers over it."""
 
-    def __init__(self, behaviors: Mapping[str, str] | None = None, scenario: Iterable[Obj] = (),
-                 ns: str = NS, seed: int = 0) -> None:
+    def __init__(
+        self,
+        behaviors: Mapping[str, str] | None = None,
+        scenario: Iterable[Obj] = (),
+        ns: str = NS,
+        seed: int = 0,
+    ) -> None:
         self.clock = Clock()
         self.start = self.clock.now()
         self.store = Store(self.clock, seed=seed)
@@ -86,16 +91,25 @@ class World:
         return self.store.list(rt(kind), self.ns, label_selector)
 
     def pods(self, label_selector: str | None = None, *, terminating: bool = False) -> list[Obj]:
-        return [p for p in self.all("Pod", label_selector)
-                if bool(p["metadata"].get("deletionTimestamp")) == terminating]
+        return [
+            p
+            for p in self.all("Pod", label_selector)
+            if bool(p["metadata"].get("deletionTimestamp")) == terminating
+        ]
 
     def replicasets(self, deployment: str) -> list[Obj]:
-        return sorted((rs for rs in self.all("ReplicaSet") if rs["metadata"]["name"].startswith(deployment + "-")),
-                      key=lambda rs: int(rs["metadata"]["annotations"].get("deployment.kubernetes.io/revision", 0)))
+        return sorted(
+            (rs for rs in self.all("ReplicaSet") if rs["metadata"]["name"].startswith(deployment + "-")),
+            key=lambda rs: int(rs["metadata"]["annotations"].get("deployment.kubernetes.io/revision", 0)),
+        )
 
     def events(self, reason: str | None = None, involved: str | None = None) -> list[Obj]:
-        return [e for e in self.all("Event") if (reason is None or e["reason"] == reason)
-                and (involved is None or e["involvedObject"]["name"] == involved)]
+        return [
+            e
+            for e in self.all("Event")
+            if (reason is None or e["reason"] == reason)
+            and (involved is None or e["involvedObject"]["name"] == involved)
+        ]
 
     def condition(self, obj: Obj, type_: str) -> Obj:
         return next(c for c in obj["status"]["conditions"] if c["type"] == type_)
