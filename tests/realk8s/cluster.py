@@ -39,8 +39,12 @@ class Kube:
     bin: Path
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True) -> str:
-        r = subprocess.run([str(self.bin / "kubectl"), "--kubeconfig", str(self.kubeconfig), *args],
-                           input=input, capture_output=True, text=True)
+        r = subprocess.run(
+            [str(self.bin / "kubectl"), "--kubeconfig", str(self.kubeconfig), *args],
+            input=input,
+            capture_output=True,
+            text=True,
+        )
         if check and r.returncode:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {r.stderr.strip()}")
         return r.stdout
@@ -49,16 +53,27 @@ class Kube:
         return json.loads(self.kubectl("get", "-o", "json", *args))
 
     def apply(self, *objs: dict[str, Any]) -> None:
-        self.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": list(objs)}))
+        self.kubectl(
+            "apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": list(objs)})
+        )
 
     def behaviors(self, mapping: dict[str, str]) -> None:
         """ImageBehavior documents, as the sandbox reads them, applied through `cluster behaviors`."""
-        docs = [{"apiVersion": "sandbox.selfheal.dev/v1alpha1", "kind": "ImageBehavior",
-                 "metadata": {"name": f"ib-{uuid.uuid5(uuid.NAMESPACE_URL, image).hex[:10]}"},
-                 "spec": {"image": image, "behavior": behavior}} for image, behavior in mapping.items()]
-        r = subprocess.run([sys.executable, str(CLUSTER), "behaviors", "--dir", str(self.dir), "-"],
-                           input=json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}),
-                           capture_output=True, text=True)
+        docs = [
+            {
+                "apiVersion": "sandbox.selfheal.dev/v1alpha1",
+                "kind": "ImageBehavior",
+                "metadata": {"name": f"ib-{uuid.uuid5(uuid.NAMESPACE_URL, image).hex[:10]}"},
+                "spec": {"image": image, "behavior": behavior},
+            }
+            for image, behavior in mapping.items()
+        ]
+        r = subprocess.run(
+            [sys.executable, str(CLUSTER), "behaviors", "--dir", str(self.dir), "-"],
+            input=json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}),
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 0, r.stderr
 
     def wait(self, what: str, cond: Callable[[], Any], timeout: float = 60, interval: float = 0.5) -> Any:
@@ -79,8 +94,12 @@ class Kube:
 @pytest.fixture(scope="session")
 def kube(tmp_path_factory: pytest.TempPathFactory) -> Any:
     d = tmp_path_factory.mktemp("k8s")
-    p = subprocess.Popen([sys.executable, str(CLUSTER), "up", "--dir", str(d)], stdout=subprocess.PIPE,
-                         text=True, preexec_fn=_die_with_parent)
+    p = subprocess.Popen(
+        [sys.executable, str(CLUSTER), "up", "--dir", str(d)],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=_die_with_parent,
+    )
     assert p.stdout is not None
     line = p.stdout.readline()  # `up` prints exactly one line, when ready (or exits)
     if not line.startswith("k8s ready: "):

@@ -83,7 +83,12 @@ def settings_env(namespace: str) -> dict[str, str]:
     """The settings ConfigMap of the manifest (as the CronJob's envFrom gives them to the container), minus
     what points into the pod's volume or at the monitoring namespace: files and URLs are the test's."""
     data = dict(job_doc("ConfigMap", namespace)["data"])
-    for key in ("SELFHEAL_RISK_FILE", "SELFHEAL_HISTORY_FILE", "SELFHEAL_PUSHGATEWAY_URL", "SELFHEAL_PROMETHEUS_URL"):
+    for key in (
+        "SELFHEAL_RISK_FILE",
+        "SELFHEAL_HISTORY_FILE",
+        "SELFHEAL_PUSHGATEWAY_URL",
+        "SELFHEAL_PROMETHEUS_URL",
+    ):
         data.pop(key, None)
     return data
 
@@ -142,17 +147,26 @@ class Pass:
 
     def forbidden(self) -> list[str]:
         """Every sign of a 403 in what the job said: failed actions, a cluster error, a lock not released."""
-        out = [json.dumps(e) for e in self.all_events
-               if e.get("status") in (401, 403) or "403" in str(e.get("error", "")) or "forbidden" in
-               str(e.get("error", "")).lower() or e.get("code") == "forbidden"]
-        out += [x["reason"] + ": " + x.get("detail", "") for x in self.lines if x.get("reason") == "forbidden"]
+        out = [
+            json.dumps(e)
+            for e in self.all_events
+            if e.get("status") in (401, 403)
+            or "403" in str(e.get("error", ""))
+            or "forbidden" in str(e.get("error", "")).lower()
+            or e.get("code") == "forbidden"
+        ]
+        out += [
+            x["reason"] + ": " + x.get("detail", "") for x in self.lines if x.get("reason") == "forbidden"
+        ]
         if "403" in self.stderr or "forbidden" in self.stderr.lower():
             out.append(self.stderr.strip())
         return out
 
     def describe(self) -> str:
-        return (f"$ {' '.join(self.argv)}\nexit {self.exit_code}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
-                f"\n--- history lines\n" + "\n".join(json.dumps(x) for x in self.lines))
+        return (
+            f"$ {' '.join(self.argv)}\nexit {self.exit_code}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+            f"\n--- history lines\n" + "\n".join(json.dumps(x) for x in self.lines)
+        )
 
 
 @dataclass
@@ -166,13 +180,27 @@ class JobWorld:
     env: dict[str, str] = field(default_factory=dict)  # SELFHEAL_* for every run of this world
 
     @classmethod
-    def install(cls, kube: Kube, ns: str, workdir: Path, *, env: dict[str, str] | None = None,
-                rules: list[Obj] | None = None) -> JobWorld:
+    def install(
+        cls,
+        kube: Kube,
+        ns: str,
+        workdir: Path,
+        *,
+        env: dict[str, str] | None = None,
+        rules: list[Obj] | None = None,
+    ) -> JobWorld:
         """The manifest's ServiceAccount, Role (or one with `rules`) and RoleBinding in `ns`, and a kubeconfig
         holding a token of that ServiceAccount (`kubectl create token`)."""
         workdir.mkdir(parents=True, exist_ok=True)
-        world = cls(kube, ns, workdir, workdir / "sa.kubeconfig", workdir / "logs" / "rollback-history.log",
-                    workdir / "aiops" / "risk-prediction.json", dict(env or {}))
+        world = cls(
+            kube,
+            ns,
+            workdir,
+            workdir / "sa.kubeconfig",
+            workdir / "logs" / "rollback-history.log",
+            workdir / "aiops" / "risk-prediction.json",
+            dict(env or {}),
+        )
         kube.apply(*[d for d in job_docs(ns) if d["kind"] in RBAC_KINDS])
         if rules is not None:
             world.set_role(rules)
@@ -183,11 +211,16 @@ class JobWorld:
         token = self.kube.kubectl("create", "token", SA, "-n", self.ns, "--duration=2h").strip()
         admin = json.loads(self.kube.kubectl("config", "view", "--raw", "-o", "json"))
         ca = admin["clusters"][0]["cluster"]["certificate-authority-data"]
-        cfg = {"apiVersion": "v1", "kind": "Config",
-               "clusters": [{"name": "realk8s", "cluster": {"server": self.kube.url, "certificate-authority-data": ca}}],
-               "users": [{"name": SA, "user": {"token": token}}],
-               "contexts": [{"name": SA, "context": {"cluster": "realk8s", "user": SA, "namespace": self.ns}}],
-               "current-context": SA}
+        cfg = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": "realk8s", "cluster": {"server": self.kube.url, "certificate-authority-data": ca}}
+            ],
+            "users": [{"name": SA, "user": {"token": token}}],
+            "contexts": [{"name": SA, "context": {"cluster": "realk8s", "user": SA, "namespace": self.ns}}],
+            "current-context": SA,
+        }
         self.kubeconfig.write_text(json.dumps(cfg))
         self.kubeconfig.chmod(0o600)
 
@@ -200,16 +233,32 @@ class JobWorld:
         role = job_doc("Role", self.ns)
         role["rules"] = rules
         self.kube.kubectl("replace", "-f", "-", input=json.dumps(role))
-        self.kube.wait("the authorizer to see the new Role", lambda: self.granted() == expand(rules), timeout=30)
+        self.kube.wait(
+            "the authorizer to see the new Role", lambda: self.granted() == expand(rules), timeout=30
+        )
 
     def granted(self) -> set[tuple[str, str, str, str]]:
         """What the authorizer grants the ServiceAccount in its namespace (a SelfSubjectRulesReview as that user,
         what `kubectl auth can-i --list` shows), as
         (group, resource, verb, name) for the resources the Role is about."""
-        review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview",
-                  "spec": {"namespace": self.ns}}
-        out = json.loads(self.kube.kubectl("create", "--validate=false", "-f", "-", "-o", "json", "--as", self.user,
-                                           input=json.dumps(review)))
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectRulesReview",
+            "spec": {"namespace": self.ns},
+        }
+        out = json.loads(
+            self.kube.kubectl(
+                "create",
+                "--validate=false",
+                "-f",
+                "-",
+                "-o",
+                "json",
+                "--as",
+                self.user,
+                input=json.dumps(review),
+            )
+        )
         resources = {r for rule in ROLE_RULES for r in rule["resources"]}
         grants = set()
         for rule in out["status"].get("resourceRules", []):
@@ -223,32 +272,66 @@ class JobWorld:
         return grants
 
     def runs_env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")
+        }
         env.update(self.env)
         env.update(extra or {})
         return env
 
     def argv(self, *flags: str, history: Path | None = None, risk: Path | None = None) -> list[str]:
-        return [str(SELFHEAL), "run", "--kubeconfig", str(self.kubeconfig), "--namespace", self.ns,
-                "--history-file", str(history or self.history_file), "--risk-file", str(risk or self.risk_file),
-                "--log-format", "json", *flags]
+        return [
+            str(SELFHEAL),
+            "run",
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "--namespace",
+            self.ns,
+            "--history-file",
+            str(history or self.history_file),
+            "--risk-file",
+            str(risk or self.risk_file),
+            "--log-format",
+            "json",
+            *flags,
+        ]
 
-    def start(self, *flags: str, env: dict[str, str] | None = None, history: Path | None = None,
-              risk: Path | None = None) -> tuple[list[str], subprocess.Popen[str]]:
+    def start(
+        self,
+        *flags: str,
+        env: dict[str, str] | None = None,
+        history: Path | None = None,
+        risk: Path | None = None,
+    ) -> tuple[list[str], subprocess.Popen[str]]:
         argv = self.argv(*flags, history=history, risk=risk)
-        return argv, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                      env=self.runs_env(env), cwd=self.workdir)
+        return argv, subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.runs_env(env),
+            cwd=self.workdir,
+        )
 
-    def finish(self, argv: list[str], proc: subprocess.Popen[str], history: Path | None = None,
-               timeout: float = 120) -> Pass:
+    def finish(
+        self, argv: list[str], proc: subprocess.Popen[str], history: Path | None = None, timeout: float = 120
+    ) -> Pass:
         out, err = proc.communicate(timeout=timeout)
         p = Pass(argv, proc.returncode, out, err, [])
         if p.run_id:
             p.lines = [x for x in read_history(history or self.history_file) if x.get("run_id") == p.run_id]
         return p
 
-    def run(self, *flags: str, env: dict[str, str] | None = None, history: Path | None = None,
-            risk: Path | None = None, timeout: float = 120) -> Pass:
+    def run(
+        self,
+        *flags: str,
+        env: dict[str, str] | None = None,
+        history: Path | None = None,
+        risk: Path | None = None,
+        timeout: float = 120,
+    ) -> Pass:
         argv, proc = self.start(*flags, env=env, history=history, risk=risk)
         return self.finish(argv, proc, history, timeout)
 
@@ -270,8 +353,14 @@ def read_history(path: Path) -> list[Obj]:
 
 
 def expand(rules: list[Obj]) -> set[tuple[str, str, str, str]]:
-    return {(g, r, v, n) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]
-            for v in rule["verbs"] for n in rule.get("resourceNames") or [""]}
+    return {
+        (g, r, v, n)
+        for rule in rules
+        for g in rule["apiGroups"]
+        for r in rule["resources"]
+        for v in rule["verbs"]
+        for n in rule.get("resourceNames") or [""]
+    }
 
 
 # --- workloads ---------------------------------------------------------------------------------------------
@@ -282,31 +371,67 @@ def unique_image(ns: str, name: str, tag: str) -> str:
     return f"registry.example/{ns}/{name}:{tag}"
 
 
-def deployment(ns: str, name: str, image: str, replicas: int = 1, *, annotations: dict[str, str] | None = None,
-               template_annotations: dict[str, str] | None = None, labels: dict[str, str] | None = None,
-               **container: Any) -> Obj:
+def deployment(
+    ns: str,
+    name: str,
+    image: str,
+    replicas: int = 1,
+    *,
+    annotations: dict[str, str] | None = None,
+    template_annotations: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    **container: Any,
+) -> Obj:
     sel = {"app": name}
     tmeta: Obj = {"labels": {**sel, **(labels or {})}}
     if template_annotations:
         tmeta["annotations"] = template_annotations
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "namespace": ns, "labels": dict(sel), "annotations": dict(annotations or {})},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": sel},
-                     "template": {"metadata": tmeta,
-                                  "spec": {"containers": [{"name": "app", "image": image, **container}]}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "labels": dict(sel),
+            "annotations": dict(annotations or {}),
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": sel},
+            "template": {
+                "metadata": tmeta,
+                "spec": {"containers": [{"name": "app", "image": image, **container}]},
+            },
+        },
+    }
 
 
 def hpa(ns: str, name: str, lo: int, hi: int) -> Obj:
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name, "namespace": ns},
-            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                     "minReplicas": lo, "maxReplicas": hi,
-                     "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
-                         "type": "Utilization", "averageUtilization": 70}}}]}}
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+            "minReplicas": lo,
+            "maxReplicas": hi,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                }
+            ],
+        },
+    }
 
 
 def pdb(ns: str, name: str, **spec: Any) -> Obj:
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": name, "namespace": ns},
-            "spec": {"selector": {"matchLabels": {"app": name}}, **spec}}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"selector": {"matchLabels": {"app": name}}, **spec},
+    }
 
 
 def pods_of(kube: Kube, ns: str, app: str) -> list[Obj]:
@@ -341,15 +466,18 @@ def crash_looping(p: Obj, restarts: int = 1, quiet: float = 4) -> bool:
 
 
 def ready(p: Obj) -> bool:
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in p.get("status", {}).get("conditions") or [])
+    return any(
+        c["type"] == "Ready" and c["status"] == "True" for c in p.get("status", {}).get("conditions") or []
+    )
 
 
 def _since(ts: str) -> float:
     return (datetime.now(UTC) - datetime.fromisoformat(ts.replace("Z", "+00:00"))).total_seconds()
 
 
-def wait_pods(kube: Kube, ns: str, app: str, what: str, cond: Callable[[list[Obj]], Any],
-              timeout: float = 60) -> Any:
+def wait_pods(
+    kube: Kube, ns: str, app: str, what: str, cond: Callable[[list[Obj]], Any], timeout: float = 60
+) -> Any:
     """Wait until `cond(live pods of app)` is truthy."""
     return kube.wait(what, lambda: cond(live_pods(kube, ns, app)), timeout=timeout, interval=0.5)
 
@@ -359,19 +487,26 @@ def rolled_out(d: Obj) -> bool:
     st, spec = d.get("status") or {}, d["spec"]
     if d["metadata"].get("generation", 0) > st.get("observedGeneration", 0):
         return False
-    return (st.get("updatedReplicas", 0) >= spec.get("replicas", 1) and st.get("replicas", 0) <= st.get(
-        "updatedReplicas", 0) and st.get("availableReplicas", 0) >= st.get("updatedReplicas", 0))
+    return (
+        st.get("updatedReplicas", 0) >= spec.get("replicas", 1)
+        and st.get("replicas", 0) <= st.get("updatedReplicas", 0)
+        and st.get("availableReplicas", 0) >= st.get("updatedReplicas", 0)
+    )
 
 
 def wait_rollout(kube: Kube, ns: str, name: str, timeout: float = 90) -> Obj:
     """`kubectl rollout status deployment/name`; returns the Deployment."""
+
     def check() -> Any:
         d = kube.get("-n", ns, "deployment", name)
         return rolled_out(d) and d
+
     return kube.wait(f"rollout of deployment/{name}", check, timeout=timeout, interval=0.5)
 
 
-STATE_KINDS = "deployments,replicasets,horizontalpodautoscalers,poddisruptionbudgets,configmaps,leases,cronjobs"
+STATE_KINDS = (
+    "deployments,replicasets,horizontalpodautoscalers,poddisruptionbudgets,configmaps,leases,cronjobs"
+)
 
 
 def world_state(kube: Kube, ns: str) -> Obj:
@@ -381,22 +516,36 @@ def world_state(kube: Kube, ns: str) -> Obj:
     out: Obj = {}
     for o in kube.get("-n", ns, STATE_KINDS, "--show-managed-fields")["items"]:
         m = o["metadata"]
-        out[f"{o['kind']}/{m['name']}"] = (m["uid"], m["resourceVersion"], m.get("generation"),
-                                           sorted(f["manager"] for f in m.get("managedFields", [])))
+        out[f"{o['kind']}/{m['name']}"] = (
+            m["uid"],
+            m["resourceVersion"],
+            m.get("generation"),
+            sorted(f["manager"] for f in m.get("managedFields", [])),
+        )
     for o in kube.get("-n", ns, "pods")["items"]:
         m = o["metadata"]
-        out[f"Pod/{m['name']}"] = (m["uid"], m.get("deletionTimestamp"), m.get("generation"), [
-            c["type"] for c in (o.get("status") or {}).get("conditions") or [] if c["type"] == "DisruptionTarget"])
+        out[f"Pod/{m['name']}"] = (
+            m["uid"],
+            m.get("deletionTimestamp"),
+            m.get("generation"),
+            [
+                c["type"]
+                for c in (o.get("status") or {}).get("conditions") or []
+                if c["type"] == "DisruptionTarget"
+            ],
+        )
     return out
 
 
 def settle(kube: Kube, ns: str, quiet: float = 1.5, timeout: float = 60) -> Obj:
     """Wait until `world_state` stays the same for `quiet` seconds (controllers done with the last change:
     terminating pods gone, statuses written); returns it."""
+
     def still() -> Any:
         before = world_state(kube, ns)
         time.sleep(quiet)
         return before == world_state(kube, ns) and before
+
     return kube.wait(f"namespace {ns} to settle", still, timeout=timeout, interval=0)
 
 
@@ -413,25 +562,48 @@ def selfheal_hash(path: Path) -> dict[str, list[str]]:
 def app(ns: str, name: str, image: str, configmap: str, replicas: int = 1) -> tuple[Obj, Obj]:
     """A Deployment written like deploy/base's: probes, resources with spellings the API server
     canonicalises, a restricted security context, the ConfigMap read as env and as a volume."""
-    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": configmap, "namespace": ns},
-          "data": {"LOG_FORMAT": "json", "FEATURE_SEARCH": "on"}}
+    cm = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": configmap, "namespace": ns},
+        "data": {"LOG_FORMAT": "json", "FEATURE_SEARCH": "on"},
+    }
     d = deployment(
-        ns, name, image, replicas, template_annotations={"selfheal.dev/config-checksum": "sha256:" + "0" * 64},
+        ns,
+        name,
+        image,
+        replicas,
+        template_annotations={"selfheal.dev/config-checksum": "sha256:" + "0" * 64},
         ports=[{"name": "http", "containerPort": 8080}],
-        env=[{"name": "LOG_LEVEL", "value": "info"},
-             {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+        env=[
+            {"name": "LOG_LEVEL", "value": "info"},
+            {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+        ],
         envFrom=[{"configMapRef": {"name": configmap}}],
         readinessProbe={"httpGet": {"path": "/readyz", "port": "http"}, "initialDelaySeconds": 1},
         livenessProbe={"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 20},
         resources={"requests": {"cpu": "0.1", "memory": "128Mi"}, "limits": {"memory": "0.25Gi"}},
-        securityContext={"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
-                         "capabilities": {"drop": ["ALL"]}},
-        volumeMounts=[{"name": "config", "mountPath": "/etc/app"}, {"name": "tmp", "mountPath": "/tmp"}])
+        securityContext={
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        volumeMounts=[{"name": "config", "mountPath": "/etc/app"}, {"name": "tmp", "mountPath": "/tmp"}],
+    )
     d["metadata"]["annotations"]["selfheal.dev/config-hash"] = "sha256:" + "0" * 64
     d["spec"]["template"]["spec"].update(
         automountServiceAccountToken=False,
-        securityContext={"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
-        volumes=[{"name": "config", "configMap": {"name": configmap}}, {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}])
+        securityContext={
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        volumes=[
+            {"name": "config", "configMap": {"name": configmap}},
+            {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+        ],
+    )
     return cm, d
 
 
@@ -458,8 +630,23 @@ class PodWatch:
     def __init__(self, kube: Kube, ns: str) -> None:
         self.seen: list[Obj] = []
         self._proc = subprocess.Popen(
-            [str(kube.bin / "kubectl"), "--kubeconfig", str(kube.kubeconfig), "-n", ns, "get", "pods", "--watch",
-             "--output-watch-events", "-o", "json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            [
+                str(kube.bin / "kubectl"),
+                "--kubeconfig",
+                str(kube.kubeconfig),
+                "-n",
+                ns,
+                "get",
+                "pods",
+                "--watch",
+                "--output-watch-events",
+                "-o",
+                "json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 

@@ -60,8 +60,12 @@ CRD_MANIFESTS = {  # manifest: its CRD
 
 
 def run_kubectl(kube: Kube, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(kube.bin / "kubectl"), "--kubeconfig", str(kube.kubeconfig), *args], input=input,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [str(kube.bin / "kubectl"), "--kubeconfig", str(kube.kubeconfig), *args],
+        input=input,
+        capture_output=True,
+        text=True,
+    )
 
 
 @dataclass
@@ -74,7 +78,9 @@ class Prod:
     applied: subprocess.CompletedProcess[str]
     job_dry_run: subprocess.CompletedProcess[str]
     cronjob_applied_at: datetime
-    created: list[tuple[str, ...]] = field(default_factory=list)  # (kind, name[, namespace]) to delete at the end
+    created: list[tuple[str, ...]] = field(
+        default_factory=list
+    )  # (kind, name[, namespace]) to delete at the end
 
 
 def _cronjob_every_minute() -> list[Obj]:
@@ -87,8 +93,11 @@ def _cronjob_every_minute() -> list[Obj]:
 
 @pytest.fixture(scope="module", autouse=True)
 def prod(kube: Kube, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]:
-    kube.wait(f"no namespace {MANIFEST_NS} left by another module",
-              lambda: run_kubectl(kube, "get", "namespace", MANIFEST_NS).returncode != 0, timeout=90)
+    kube.wait(
+        f"no namespace {MANIFEST_NS} left by another module",
+        lambda: run_kubectl(kube, "get", "namespace", MANIFEST_NS).returncode != 0,
+        timeout=90,
+    )
     workdir = tmp_path_factory.mktemp("prod")
     rendered_text = kube.kubectl("kustomize", str(PROD))
     (workdir / "prod.yaml").write_text(rendered_text)
@@ -102,23 +111,49 @@ def prod(kube: Kube, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]
     applied = run_kubectl(kube, *ssa, str(workdir / "prod.yaml"))
     # The job, as written; its PersistentVolumeClaim needs a volume (this cluster has no provisioner).
     pv_name = f"self-heal-cpt-data-{uuid.uuid4().hex[:6]}"
-    kube.apply({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": pv_name},
-                "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "",
-                         "persistentVolumeReclaimPolicy": "Retain", "hostPath": {"path": f"/var/lib/{pv_name}"},
-                         "claimRef": {"namespace": MANIFEST_NS, "name": "self-heal-cpt-data"}}})
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": pv_name},
+            "spec": {
+                "capacity": {"storage": "1Gi"},
+                "accessModes": ["ReadWriteOnce"],
+                "storageClassName": "",
+                "persistentVolumeReclaimPolicy": "Retain",
+                "hostPath": {"path": f"/var/lib/{pv_name}"},
+                "claimRef": {"namespace": MANIFEST_NS, "name": "self-heal-cpt-data"},
+            },
+        }
+    )
     job_dry = run_kubectl(kube, *ssa, str(REPO / "aiops" / "self-heal-job.yaml"), "--dry-run=server")
     every_minute = workdir / "self-heal-job.yaml"
     every_minute.write_text(yaml.safe_dump_all(_cronjob_every_minute()))
     kube.kubectl(*ssa, str(every_minute))
-    p = Prod(kube, workdir, rendered, first, dry, applied, job_dry, datetime.now(UTC),
-             [("persistentvolume", pv_name)])
+    p = Prod(
+        kube,
+        workdir,
+        rendered,
+        first,
+        dry,
+        applied,
+        job_dry,
+        datetime.now(UTC),
+        [("persistentvolume", pv_name)],
+    )
     try:
         yield p
     finally:
         kube.kubectl("delete", "namespace", MANIFEST_NS, "--wait=false", check=False)  # gone in ~20 s
         for obj in reversed(p.created):
-            kube.kubectl("delete", *obj[:2], *(["-n", obj[2]] if len(obj) > 2 else []), "--ignore-not-found",
-                         "--wait=false", check=False)
+            kube.kubectl(
+                "delete",
+                *obj[:2],
+                *(["-n", obj[2]] if len(obj) > 2 else []),
+                "--ignore-not-found",
+                "--wait=false",
+                check=False,
+            )
 
 
 # --- the production overlay ------------------------------------------------------------------------------
@@ -135,10 +170,14 @@ def test_the_prod_overlay_applies_server_side_and_rolls_out_under_restricted_pod
         assert step.returncode == 0, step.stderr
         assert step.stderr.strip() == "", step.stderr  # no warning either (Pod Security warns on templates)
     said = prod.dry_run.stdout.splitlines()
-    assert said == [f"{d['kind'].lower()}/{d['metadata']['name']} serverside-applied (server dry run)".replace(
-        "horizontalpodautoscaler/", "horizontalpodautoscaler.autoscaling/").replace(
-        "deployment/", "deployment.apps/").replace("poddisruptionbudget/", "poddisruptionbudget.policy/")
-        for d in prod.rendered]
+    assert said == [
+        f"{d['kind'].lower()}/{d['metadata']['name']} serverside-applied (server dry run)".replace(
+            "horizontalpodautoscaler/", "horizontalpodautoscaler.autoscaling/"
+        )
+        .replace("deployment/", "deployment.apps/")
+        .replace("poddisruptionbudget/", "poddisruptionbudget.policy/")
+        for d in prod.rendered
+    ]
 
     labels = kube.get("namespace", MANIFEST_NS)["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
@@ -166,16 +205,27 @@ def test_the_job_as_deployed_finds_prod_healthy_and_restores_a_hand_edit(prod: P
     assert p.applied == set() and p.summary["approved"] == 0, p.describe()
     # Nothing but the canary's unknown error rate (no Prometheus here): the config hash and checksum that
     # deploy/stamp-config-hash.sh stamped match the templates as the API server stored and defaulted them.
-    assert {(e["detector"], e["cause"]) for e in p.events("finding")} == {("canary", "canary_unknown")}, p.describe()
+    assert {(e["detector"], e["cause"]) for e in p.events("finding")} == {("canary", "canary_unknown")}, (
+        p.describe()
+    )
 
     # A hand edit of the canary (Kyverno would refuse it; it is not installed here): restored. The overlay
     # was applied server-side, so there is no last-applied-configuration: the source is revision 1's RS.
     canary = kube.get("-n", MANIFEST_NS, "deployment", "dese-ea-plan-v5-canary")
     assert "kubectl.kubernetes.io/last-applied-configuration" not in canary["metadata"]["annotations"]
-    kube.kubectl("-n", MANIFEST_NS, "set", "resources", "deployment/dese-ea-plan-v5-canary", "--limits=memory=2Gi")
-    kube.wait("the Deployment controller to start revision 2", lambda: (d := kube.get(
-        "-n", MANIFEST_NS, "deployment", "dese-ea-plan-v5-canary"))["status"].get("observedGeneration") == d[
-        "metadata"]["generation"] and d["metadata"]["annotations"].get("deployment.kubernetes.io/revision") == "2")
+    kube.kubectl(
+        "-n", MANIFEST_NS, "set", "resources", "deployment/dese-ea-plan-v5-canary", "--limits=memory=2Gi"
+    )
+    kube.wait(
+        "the Deployment controller to start revision 2",
+        lambda: (
+            (d := kube.get("-n", MANIFEST_NS, "deployment", "dese-ea-plan-v5-canary"))["status"].get(
+                "observedGeneration"
+            )
+            == d["metadata"]["generation"]
+            and d["metadata"]["annotations"].get("deployment.kubernetes.io/revision") == "2"
+        ),
+    )
     fixed = world.run()
     assert fixed.exit_code == 0 and fixed.forbidden() == [], fixed.describe()
     assert fixed.applied == {("restore_template", "dese-ea-plan-v5-canary")}, fixed.describe()
@@ -202,33 +252,64 @@ BROKEN = {  # manifest: [(what, the object holding the field, mutation, what the
     "policies/kyverno/prevent-drift.yaml": [
         ("unknown field", "spec", ("notAField", True), ".spec.notAField: field not declared in schema"),
         ("wrong type", "spec", ("background", "no"), ".spec.background: expected boolean"),
-        ("value outside the enum", "spec", ("validationFailureAction", "Sometimes"),
-         'spec.validationFailureAction: Unsupported value: "Sometimes"'),
+        (
+            "value outside the enum",
+            "spec",
+            ("validationFailureAction", "Sometimes"),
+            'spec.validationFailureAction: Unsupported value: "Sometimes"',
+        ),
     ],
     "monitoring/prometheus-rules.yaml": [
-        ("unknown field", "spec.groups.0", ("notAField", True), '.notAField: field not declared in schema'),
+        ("unknown field", "spec.groups.0", ("notAField", True), ".notAField: field not declared in schema"),
         ("wrong type", "spec.groups.0", ("name", 42), ".name: expected string"),
-        ("value against the pattern", "spec.groups.0", ("interval", "soon"), "spec.groups[0].interval in body should match"),
+        (
+            "value against the pattern",
+            "spec.groups.0",
+            ("interval", "soon"),
+            "spec.groups[0].interval in body should match",
+        ),
     ],
     "monitoring/cpt-web-servicemonitor.yaml": [
-        ("unknown field", "spec.endpoints.0", ("notAField", True), ".spec.endpoints[0].notAField: field not declared in schema"),
+        (
+            "unknown field",
+            "spec.endpoints.0",
+            ("notAField", True),
+            ".spec.endpoints[0].notAField: field not declared in schema",
+        ),
         ("wrong type", "spec.endpoints.0", ("interval", 30), ".spec.endpoints[0].interval: expected string"),
-        ("value against the pattern", "spec.endpoints.0", ("interval", "soon"),
-         "spec.endpoints[0].interval in body should match"),
+        (
+            "value against the pattern",
+            "spec.endpoints.0",
+            ("interval", "soon"),
+            "spec.endpoints[0].interval in body should match",
+        ),
     ],
     "deploy/argocd/cpt-web.yaml": [
-        ("unknown field", "spec.syncPolicy.automated", ("notAField", True),
-         ".spec.syncPolicy.automated.notAField: field not declared in schema"),
-        ("wrong type", "spec.syncPolicy.automated", ("prune", "yes"), ".spec.syncPolicy.automated.prune: expected boolean"),
+        (
+            "unknown field",
+            "spec.syncPolicy.automated",
+            ("notAField", True),
+            ".spec.syncPolicy.automated.notAField: field not declared in schema",
+        ),
+        (
+            "wrong type",
+            "spec.syncPolicy.automated",
+            ("prune", "yes"),
+            ".spec.syncPolicy.automated.prune: expected boolean",
+        ),
         ("a required field missing", "spec", ("project", None), "spec.project: Required value"),
     ],
 }
 
 
-def test_the_crd_backed_manifests_pass_the_api_servers_validation_and_broken_copies_do_not(prod: Prod) -> None:
+def test_the_crd_backed_manifests_pass_the_api_servers_validation_and_broken_copies_do_not(
+    prod: Prod,
+) -> None:
     kube = prod.kube
     files = sorted(CRDS.glob("*.yaml"))
-    assert {f.stem for f in files} >= set(CRD_MANIFESTS.values()), f"run `bash tools/crds/fetch.sh` (have {files})"
+    assert {f.stem for f in files} >= set(CRD_MANIFESTS.values()), (
+        f"run `bash tools/crds/fetch.sh` (have {files})"
+    )
     for f in files:  # server-side: the Application CRD is too big for last-applied-configuration
         kube.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(f))
     for crd in CRD_MANIFESTS.values():
@@ -242,7 +323,15 @@ def test_the_crd_backed_manifests_pass_the_api_servers_validation_and_broken_cop
 
     for manifest, cases in BROKEN.items():
         [doc] = load_yaml(REPO / manifest)
-        ok = run_kubectl(kube, "apply", "--server-side", "--dry-run=server", "--validate=strict", "-f", str(REPO / manifest))
+        ok = run_kubectl(
+            kube,
+            "apply",
+            "--server-side",
+            "--dry-run=server",
+            "--validate=strict",
+            "-f",
+            str(REPO / manifest),
+        )
         assert ok.returncode == 0, (manifest, ok.stderr)
         assert ok.stdout.strip().endswith("serverside-applied (server dry run)"), ok.stdout
         for what, path, (key, value), message in cases:
@@ -251,12 +340,22 @@ def test_the_crd_backed_manifests_pass_the_api_servers_validation_and_broken_cop
                 del _at(broken, path)[key]
             else:
                 _at(broken, path)[key] = value
-            r = run_kubectl(kube, "apply", "--server-side", "--dry-run=server", "--validate=strict", "-f", "-",
-                            input=json.dumps(broken))
+            r = run_kubectl(
+                kube,
+                "apply",
+                "--server-side",
+                "--dry-run=server",
+                "--validate=strict",
+                "-f",
+                "-",
+                input=json.dumps(broken),
+            )
             assert r.returncode != 0, f"{manifest} with {what} was accepted: {r.stdout}"
             assert message in r.stderr, (manifest, what, r.stderr)
             # client-side apply and create go through the same schema
-            c = run_kubectl(kube, "create", "--dry-run=server", "--validate=strict", "-f", "-", input=json.dumps(broken))
+            c = run_kubectl(
+                kube, "create", "--dry-run=server", "--validate=strict", "-f", "-", input=json.dumps(broken)
+            )
             assert c.returncode != 0, f"{manifest} with {what} was accepted by create: {c.stdout}"
 
 
@@ -271,7 +370,8 @@ def _assert_job_of_the_template(kube: Kube, job: Obj) -> Obj:
     cj = kube.get("-n", MANIFEST_NS, "cronjob", "self-heal-cpt")
     owner = job["metadata"]["ownerReferences"]
     assert [(o["kind"], o["name"], o["uid"], o.get("controller")) for o in owner] == [
-        ("CronJob", "self-heal-cpt", cj["metadata"]["uid"], True)]
+        ("CronJob", "self-heal-cpt", cj["metadata"]["uid"], True)
+    ]
     template = cj["spec"]["jobTemplate"]
     assert job["metadata"]["labels"].items() >= template["metadata"]["labels"].items()
     for key in ("backoffLimit", "activeDeadlineSeconds"):
@@ -281,11 +381,19 @@ def _assert_job_of_the_template(kube: Kube, job: Obj) -> Obj:
     spec = job["spec"]["template"]["spec"]
     assert spec["serviceAccountName"] == "self-heal-cpt" and spec["containers"][0]["args"] == ["run"]
     assert spec["containers"][0]["envFrom"] == [{"configMapRef": {"name": "self-heal-cpt-config"}}]
-    kube.wait(f"job {job['metadata']['name']} complete", lambda: any(
-        c["type"] == "Complete" and c["status"] == "True"
-        for c in kube.get("-n", MANIFEST_NS, "job", job["metadata"]["name"]).get("status", {}).get("conditions", [])),
-        timeout=60)
-    [pod] = kube.get("-n", MANIFEST_NS, "pods", "-l", f"batch.kubernetes.io/job-name={job['metadata']['name']}")["items"]
+    kube.wait(
+        f"job {job['metadata']['name']} complete",
+        lambda: any(
+            c["type"] == "Complete" and c["status"] == "True"
+            for c in kube.get("-n", MANIFEST_NS, "job", job["metadata"]["name"])
+            .get("status", {})
+            .get("conditions", [])
+        ),
+        timeout=60,
+    )
+    [pod] = kube.get(
+        "-n", MANIFEST_NS, "pods", "-l", f"batch.kubernetes.io/job-name={job['metadata']['name']}"
+    )["items"]
     # admitted under Pod Security `restricted`, with the job's token mounted and its claim bound
     assert pod["spec"]["serviceAccountName"] == "self-heal-cpt"
     assert any(v.get("projected") for v in pod["spec"]["volumes"]), pod["spec"]["volumes"]
@@ -295,17 +403,29 @@ def _assert_job_of_the_template(kube: Kube, job: Obj) -> Obj:
 
 def test_the_cronjob_controller_starts_the_job_on_schedule(prod: Prod) -> None:
     kube = prod.kube
-    assert kube.get("persistentvolumeclaim", "-n", MANIFEST_NS, "self-heal-cpt-data")["status"]["phase"] == "Bound"
-    scheduled = kube.wait("a Job the CronJob controller started", lambda: [
-        j for j in _jobs(kube) if j["metadata"]["name"].startswith("self-heal-cpt-")], timeout=100, interval=1)
+    assert (
+        kube.get("persistentvolumeclaim", "-n", MANIFEST_NS, "self-heal-cpt-data")["status"]["phase"]
+        == "Bound"
+    )
+    scheduled = kube.wait(
+        "a Job the CronJob controller started",
+        lambda: [j for j in _jobs(kube) if j["metadata"]["name"].startswith("self-heal-cpt-")],
+        timeout=100,
+        interval=1,
+    )
     job = scheduled[0]
     stamp = job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]
     at = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     assert at.second == 0 and at >= prod.cronjob_applied_at.replace(second=0, microsecond=0)
     assert job["metadata"]["name"] == f"self-heal-cpt-{int(at.timestamp()) // 60}"  # named by the minute
     _assert_job_of_the_template(kube, job)
-    cj = kube.wait("the CronJob's record of it", lambda: (
-        c := kube.get("-n", MANIFEST_NS, "cronjob", "self-heal-cpt"))["status"].get("lastSuccessfulTime") and c)
+    cj = kube.wait(
+        "the CronJob's record of it",
+        lambda: (
+            (c := kube.get("-n", MANIFEST_NS, "cronjob", "self-heal-cpt"))["status"].get("lastSuccessfulTime")
+            and c
+        ),
+    )
     assert cj["status"]["lastScheduleTime"] == stamp
 
 
@@ -316,4 +436,6 @@ def test_kubectl_create_job_from_the_cronjob(prod: Prod) -> None:
     assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
     _assert_job_of_the_template(kube, job)
     # the README's "kubectl logs job/..." needs a Job by that name: `create job self-heal-cpt --from=...`
-    assert wait_pods(kube, MANIFEST_NS, "cpt-web", "prod untouched", lambda ps: len(ps) == 10 and all(ready(q) for q in ps))
+    assert wait_pods(
+        kube, MANIFEST_NS, "cpt-web", "prod untouched", lambda ps: len(ps) == 10 and all(ready(q) for q in ps)
+    )

@@ -52,7 +52,11 @@ DENIED = re.compile(r'cannot (\w+) resource "([^"]+)" in API group "([^"]*)"')
 
 def denials(p: Pass) -> list[tuple[str, str, str]]:
     """(group, resource, verb) of every 403 the job reported, from kube-apiserver's own message."""
-    texts = [str(e.get("error", "")) for e in p.all_events] + [str(x.get("message", "")) for x in p.lines] + [p.stderr]
+    texts = (
+        [str(e.get("error", "")) for e in p.all_events]
+        + [str(x.get("message", "")) for x in p.lines]
+        + [p.stderr]
+    )
     return sorted({(g, r, v) for text in texts for v, r, g in DENIED.findall(text)})
 
 
@@ -71,14 +75,25 @@ class AsDeployed:
         self.kube, self.ns = kube, ns
         self.world = JobWorld.install(kube, ns, workdir, env=settings_env(ns))
         self.worker = unique_image(ns, "worker", "1")  # crashes until restarted: a restart
-        self.good, self.bad = unique_image(ns, "web", "1"), unique_image(ns, "web", "2")  # a bad release: a rollback
+        self.good, self.bad = (
+            unique_image(ns, "web", "1"),
+            unique_image(ns, "web", "2"),
+        )  # a bad release: a rollback
         kube.behaviors({self.worker: "CrashUntilRestarted", self.bad: "CrashLoop"})
         cm, cfg = app(ns, "cfg", unique_image(ns, "cfg", "1"), "cfg-config")  # a hand edit: a restore
         stamp(workdir / "cfg.yaml", cm, cfg)
         kube.kubectl("apply", "-f", str(workdir / "cfg.yaml"))
-        kube.apply(deployment(ns, "worker", self.worker, 1), deployment(ns, "web", self.good, 2),
-                   deployment(ns, "api", unique_image(ns, "api", "1"), 3,  # a manual scale: a scale
-                              annotations={"selfheal.dev/desired-replicas": "3"}))
+        kube.apply(
+            deployment(ns, "worker", self.worker, 1),
+            deployment(ns, "web", self.good, 2),
+            deployment(
+                ns,
+                "api",
+                unique_image(ns, "api", "1"),
+                3,  # a manual scale: a scale
+                annotations={"selfheal.dev/desired-replicas": "3"},
+            ),
+        )
         for name in ("web", "api", "cfg"):
             wait_rollout(kube, ns, name)
         kube.kubectl("-n", ns, "set", "image", "deployment/web", f"app={self.bad}")
@@ -106,8 +121,12 @@ class RuleWorld:
         self.world = JobWorld.install(kube, ns, workdir, env=self.ENV)
         image = unique_image(ns, "worker", "1")
         kube.behaviors({image: "CrashLoop"})
-        kube.apply(deployment(ns, "worker", image, 1),
-                   deployment(ns, "api", unique_image(ns, "api", "1"), 2, annotations={"selfheal.dev/desired-replicas": "2"}))
+        kube.apply(
+            deployment(ns, "worker", image, 1),
+            deployment(
+                ns, "api", unique_image(ns, "api", "1"), 2, annotations={"selfheal.dev/desired-replicas": "2"}
+            ),
+        )
         wait_rollout(kube, ns, "api")
 
     def prepare(self, rules: list[Obj]) -> str:
@@ -115,8 +134,14 @@ class RuleWorld:
         self.world.set_role(rules)
         self.kube.kubectl("-n", self.ns, "delete", "lease", "self-heal-cpt", "--ignore-not-found")
         self.kube.kubectl("-n", self.ns, "scale", "deployment/api", "--replicas=1")
-        [pod] = wait_pods(self.kube, self.ns, "worker", "a crash-looping worker",
-                          lambda ps: len(ps) == 1 and crash_looping(ps[0]) and ps, timeout=60)
+        [pod] = wait_pods(
+            self.kube,
+            self.ns,
+            "worker",
+            "a crash-looping worker",
+            lambda ps: len(ps) == 1 and crash_looping(ps[0]) and ps,
+            timeout=60,
+        )
         return str(pod["metadata"]["name"])
 
 
@@ -127,8 +152,9 @@ def rule_world(kube: Kube, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.mark.parametrize("rule", ROLE_RULES, ids=rule_id)
-def test_without_any_one_rule_something_the_job_needs_is_forbidden(rule: Obj, rule_world: RuleWorld,
-                                                                   tmp_path: Path) -> None:
+def test_without_any_one_rule_something_the_job_needs_is_forbidden(
+    rule: Obj, rule_world: RuleWorld, tmp_path: Path
+) -> None:
     pod = rule_world.prepare([r for r in ROLE_RULES if r != rule])
     assert expand([rule]) - rule_world.world.granted() == expand([rule])  # the authorizer no longer grants it
 
@@ -137,7 +163,9 @@ def test_without_any_one_rule_something_the_job_needs_is_forbidden(rule: Obj, ru
     denied = denials(p)
     assert denied, f"nothing was forbidden without {rule_id(rule)}:\n{p.describe()}"
     for group, resource, verb in denied:
-        assert grants(rule, group, resource, verb), f"{verb} {group}/{resource} was refused, not granted by {rule_id(rule)}"
+        assert grants(rule, group, resource, verb), (
+            f"{verb} {group}/{resource} was refused, not granted by {rule_id(rule)}"
+        )
     failed = [x for x in p.lines if x["result"] == "failed"]
     if p.exit_code == 3:  # a read (or the lock) refused: the pass stops before acting
         assert p.events("run.cluster_error") and "403" in p.stderr, p.describe()
@@ -150,8 +178,9 @@ def test_without_any_one_rule_something_the_job_needs_is_forbidden(rule: Obj, ru
 
 
 @pytest.mark.parametrize("rule", [r for r in ROLE_RULES if is_lock_rule(r)], ids=rule_id)
-def test_a_dry_run_takes_no_lease_so_it_needs_neither_lease_rule(rule: Obj, rule_world: RuleWorld,
-                                                                  tmp_path: Path) -> None:
+def test_a_dry_run_takes_no_lease_so_it_needs_neither_lease_rule(
+    rule: Obj, rule_world: RuleWorld, tmp_path: Path
+) -> None:
     pod = rule_world.prepare([r for r in ROLE_RULES if r != rule])
 
     p = rule_world.world.run("--dry-run", history=tmp_path / "history.log")
@@ -165,16 +194,33 @@ def test_a_dry_run_takes_no_lease_so_it_needs_neither_lease_rule(rule: Obj, rule
 
 
 def test_as_its_service_account_with_the_manifests_settings_the_job_heals_with_zero_403(
-        as_deployed: AsDeployed) -> None:
+    as_deployed: AsDeployed,
+) -> None:
     kube, ns, world = as_deployed.kube, as_deployed.ns, as_deployed.world
     assert world.env["SELFHEAL_RESTART_THRESHOLD"] == "3" and world.env["SELFHEAL_NAMESPACE"] == ns
     assert world.granted() == expand(ROLE_RULES)  # the authorizer grants the Role, no more (in its resources)
-    [victim] = wait_pods(kube, ns, "worker", "worker at 3 restarts",
-                         lambda ps: len(ps) == 1 and crash_looping(ps[0], 3) and ps, timeout=120)
-    wait_pods(kube, ns, "web", "web's new revision at 3 restarts", lambda ps: [q for q in ps if crash_looping(q, 3)],
-              timeout=120)
-    expected = {("restart_pod", victim["metadata"]["name"]), ("rollback", "web"), ("scale", "api"),
-                ("restore_template", "cfg")}
+    [victim] = wait_pods(
+        kube,
+        ns,
+        "worker",
+        "worker at 3 restarts",
+        lambda ps: len(ps) == 1 and crash_looping(ps[0], 3) and ps,
+        timeout=120,
+    )
+    wait_pods(
+        kube,
+        ns,
+        "web",
+        "web's new revision at 3 restarts",
+        lambda ps: [q for q in ps if crash_looping(q, 3)],
+        timeout=120,
+    )
+    expected = {
+        ("restart_pod", victim["metadata"]["name"]),
+        ("rollback", "web"),
+        ("scale", "api"),
+        ("restore_template", "cfg"),
+    }
 
     plan = world.run("--dry-run")
     assert plan.exit_code == 0 and denials(plan) == [] and plan.forbidden() == [], plan.describe()
@@ -186,13 +232,21 @@ def test_as_its_service_account_with_the_manifests_settings_the_job_heals_with_z
     assert denials(p) == [] and p.forbidden() == [], p.describe()
     assert p.applied == expected, p.describe()
     # the referee: the cluster's kubectl
-    wait_pods(kube, ns, "worker", "a healthy worker", lambda ps: len(ps) == 1 and ready(ps[0])
-              and ps[0]["metadata"]["uid"] != victim["metadata"]["uid"], timeout=60)
+    wait_pods(
+        kube,
+        ns,
+        "worker",
+        "a healthy worker",
+        lambda ps: len(ps) == 1 and ready(ps[0]) and ps[0]["metadata"]["uid"] != victim["metadata"]["uid"],
+        timeout=60,
+    )
     web = wait_rollout(kube, ns, "web")
     assert web["spec"]["template"]["spec"]["containers"][0]["image"] == as_deployed.good
     assert wait_rollout(kube, ns, "api")["spec"]["replicas"] == 3
     cfg = wait_rollout(kube, ns, "cfg")
-    assert {e["name"]: e.get("value") for e in cfg["spec"]["template"]["spec"]["containers"][0]["env"]}["LOG_LEVEL"] == "info"
+    assert {e["name"]: e.get("value") for e in cfg["spec"]["template"]["spec"]["containers"][0]["env"]}[
+        "LOG_LEVEL"
+    ] == "info"
     assert all(ready(q) for name in ("web", "api", "cfg") for q in live_pods(kube, ns, name))
     # what it left behind: one history line per decision, the risk report
     assert sorted((x["action"], x["name"]) for x in p.lines if x["result"] == "applied") == sorted(expected)

@@ -86,19 +86,29 @@ def line(p: Pass, action: str, name: str) -> Obj:
 # --- restart ---------------------------------------------------------------------------------------------
 
 
-def test_a_crash_looping_pod_is_evicted_through_the_eviction_api(kube: Kube, ns: str, world: JobWorld) -> None:
+def test_a_crash_looping_pod_is_evicted_through_the_eviction_api(
+    kube: Kube, ns: str, world: JobWorld
+) -> None:
     image = unique_image(ns, "worker", "1")
     kube.behaviors({image: "CrashUntilRestarted"})  # a restart heals it: a lost connection, a stale cache
     kube.apply(deployment(ns, "worker", image, 1))
-    [victim] = wait_pods(kube, ns, "worker", "a crash-looping pod",
-                         lambda ps: len(ps) == 1 and crash_looping(ps[0]) and ps)
+    [victim] = wait_pods(
+        kube, ns, "worker", "a crash-looping pod", lambda ps: len(ps) == 1 and crash_looping(ps[0]) and ps
+    )
     name, uid = victim["metadata"]["name"], victim["metadata"]["uid"]
 
     with PodWatch(kube, ns) as watch:
         p = world.run(env=CRASH)
-        [new] = wait_pods(kube, ns, "worker", "a ready replacement",
-                          lambda ps: len(ps) == 1 and ps[0]["metadata"]["uid"] != uid and ready(ps[0]) and ps)
-        kube.wait("the evicted pod gone", lambda: name not in kube.kubectl("-n", ns, "get", "pods", "-o", "name"))
+        [new] = wait_pods(
+            kube,
+            ns,
+            "worker",
+            "a ready replacement",
+            lambda ps: len(ps) == 1 and ps[0]["metadata"]["uid"] != uid and ready(ps[0]) and ps,
+        )
+        kube.wait(
+            "the evicted pod gone", lambda: name not in kube.kubectl("-n", ns, "get", "pods", "-o", "name")
+        )
 
     assert_ok(p)
     assert p.applied == {("restart_pod", name)}
@@ -106,9 +116,16 @@ def test_a_crash_looping_pod_is_evicted_through_the_eviction_api(kube: Kube, ns:
     assert write["subresource"] == "eviction" and write["body"]["kind"] == "Eviction"
     assert write["body"]["deleteOptions"] == {"preconditions": {"uid": uid}}
     # The API server's Eviction API did it (a DELETE would not add this condition; the Role has no delete).
-    evicted = [v for v in watch.versions(name) if any(
-        c["type"] == "DisruptionTarget" and c["status"] == "True" and c.get("reason") == "EvictionByEvictionAPI"
-        for c in v["status"].get("conditions") or [])]
+    evicted = [
+        v
+        for v in watch.versions(name)
+        if any(
+            c["type"] == "DisruptionTarget"
+            and c["status"] == "True"
+            and c.get("reason") == "EvictionByEvictionAPI"
+            for c in v["status"].get("conditions") or []
+        )
+    ]
     assert evicted, [v["status"].get("conditions") for v in watch.versions(name)]
     assert evicted[-1]["metadata"].get("deletionTimestamp")
     # A single revision has nothing to roll back to; the restart is the whole remedy.
@@ -120,14 +137,27 @@ def test_a_crash_looping_pod_is_evicted_through_the_eviction_api(kube: Kube, ns:
 
 
 def test_a_pdb_at_its_limit_refuses_the_eviction_and_the_job_skips_pdb_blocked(
-        kube: Kube, ns: str, world: JobWorld) -> None:
+    kube: Kube, ns: str, world: JobWorld
+) -> None:
     image = unique_image(ns, "queue", "1")
     kube.behaviors({image: "CrashLoop"})
     kube.apply(deployment(ns, "queue", image, 2), pdb(ns, "queue", minAvailable=1))
-    crashing = wait_pods(kube, ns, "queue", "2 crash-looping pods",
-                         lambda ps: len(ps) == 2 and all(crash_looping(q) for q in ps) and ps)
-    kube.wait("the PDB at its limit", lambda: (s := kube.get("-n", ns, "pdb", "queue").get("status", {})).get(
-        "observedGeneration") == 1 and s.get("expectedPods") == 2 and s.get("desiredHealthy") == 1 and s)
+    crashing = wait_pods(
+        kube,
+        ns,
+        "queue",
+        "2 crash-looping pods",
+        lambda ps: len(ps) == 2 and all(crash_looping(q) for q in ps) and ps,
+    )
+    kube.wait(
+        "the PDB at its limit",
+        lambda: (
+            (s := kube.get("-n", ns, "pdb", "queue").get("status", {})).get("observedGeneration") == 1
+            and s.get("expectedPods") == 2
+            and s.get("desiredHealthy") == 1
+            and s
+        ),
+    )
     status = kube.get("-n", ns, "pdb", "queue")["status"]
     assert (status["currentHealthy"], status["disruptionsAllowed"]) == (0, 0)
     uids = {q["metadata"]["uid"] for q in crashing}
@@ -137,7 +167,9 @@ def test_a_pdb_at_its_limit_refuses_the_eviction_and_the_job_skips_pdb_blocked(
     assert_ok(p)
     assert p.applied == set()
     names = {q["metadata"]["name"] for q in crashing}
-    assert {n for (a, n), why in p.skipped.items() if a == "restart_pod" and why == "pdb_blocked"} == names, p.describe()
+    assert {n for (a, n), why in p.skipped.items() if a == "restart_pod" and why == "pdb_blocked"} == names, (
+        p.describe()
+    )
     assert {e["name"] for e in p.events("action.skipped") if e.get("code") == "pdb_blocked"} == names
     time.sleep(1)
     pods = kube.get("-n", ns, "pods", "-l", "app=queue")["items"]
@@ -147,14 +179,27 @@ def test_a_pdb_at_its_limit_refuses_the_eviction_and_the_job_skips_pdb_blocked(
     # deploy/base/pdb.yaml's answer: unhealthyPodEvictionPolicy AlwaysAllow keeps pods that are not Ready
     # evictable when the budget is used up. The same pass now evicts both.
     kube.apply(pdb(ns, "queue", minAvailable=1, unhealthyPodEvictionPolicy="AlwaysAllow"))
-    kube.wait("the PDB's new policy observed",
-              lambda: kube.get("-n", ns, "pdb", "queue").get("status", {}).get("observedGeneration") == 2)
-    wait_pods(kube, ns, "queue", "2 pods in their back-off", lambda ps: len(ps) == 2 and all(crash_looping(q) for q in ps))
+    kube.wait(
+        "the PDB's new policy observed",
+        lambda: kube.get("-n", ns, "pdb", "queue").get("status", {}).get("observedGeneration") == 2,
+    )
+    wait_pods(
+        kube,
+        ns,
+        "queue",
+        "2 pods in their back-off",
+        lambda ps: len(ps) == 2 and all(crash_looping(q) for q in ps),
+    )
     again = world.run(env=CRASH)
     assert_ok(again)
     assert again.applied == {("restart_pod", n) for n in names}, again.describe()
-    wait_pods(kube, ns, "queue", "2 replacements",
-              lambda ps: len(ps) == 2 and not {q["metadata"]["uid"] for q in ps} & uids)
+    wait_pods(
+        kube,
+        ns,
+        "queue",
+        "2 replacements",
+        lambda ps: len(ps) == 2 and not {q["metadata"]["uid"] for q in ps} & uids,
+    )
 
 
 # --- rollback --------------------------------------------------------------------------------------------
@@ -166,7 +211,12 @@ def _normalised(d: Obj, name: str) -> Obj:
     ann = dict(d["metadata"].get("annotations", {}))
     last = json.loads(ann.pop("kubectl.kubernetes.io/last-applied-configuration"))
     last["metadata"]["namespace"] = "NS"
-    doc = {"spec": d["spec"], "labels": d["metadata"].get("labels", {}), "annotations": ann, "last-applied": last}
+    doc = {
+        "spec": d["spec"],
+        "labels": d["metadata"].get("labels", {}),
+        "annotations": ann,
+        "last-applied": last,
+    }
 
     def walk(o: Any) -> Any:
         if isinstance(o, dict):
@@ -183,30 +233,56 @@ def _replicasets(kube: Kube, ns: str, name: str) -> list[tuple[str, str | None, 
     out = []
     for rs in kube.get("-n", ns, "replicasets", "-l", f"app={name}")["items"]:
         a = rs["metadata"].get("annotations", {})
-        out.append((rs["spec"]["template"]["spec"]["containers"][0]["image"], a.get("deployment.kubernetes.io/revision"),
-                    a.get("deployment.kubernetes.io/revision-history"), rs["spec"]["replicas"]))
+        out.append(
+            (
+                rs["spec"]["template"]["spec"]["containers"][0]["image"],
+                a.get("deployment.kubernetes.io/revision"),
+                a.get("deployment.kubernetes.io/revision-history"),
+                rs["spec"]["replicas"],
+            )
+        )
     return sorted(out, key=lambda t: int(t[1] or 0))
 
 
-def test_a_bad_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_does(kube: Kube, ns: str, world: JobWorld) -> None:
+def test_a_bad_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_does(
+    kube: Kube, ns: str, world: JobWorld
+) -> None:
     twin_ns = f"{ns[:50]}-twin"
     kube.kubectl("create", "namespace", twin_ns)
     try:
         good, bad = unique_image(ns, "web", "1.0"), unique_image(ns, "web", "1.1")
         kube.behaviors({bad: "CrashLoop"})
-        pairs = [(ns, "web"), (twin_ns, "web-twin")]  # same history, other name (and a namespace the job ignores)
+        pairs = [
+            (ns, "web"),
+            (twin_ns, "web-twin"),
+        ]  # same history, other name (and a namespace the job ignores)
         for n, name in pairs:
-            d = deployment(n, name, good, 2, annotations={"kubernetes.io/change-cause": "release 1.0", "team": "shop"},
-                           ports=[{"name": "http", "containerPort": 8080}],
-                           readinessProbe={"httpGet": {"path": "/readyz", "port": "http"}})
+            d = deployment(
+                n,
+                name,
+                good,
+                2,
+                annotations={"kubernetes.io/change-cause": "release 1.0", "team": "shop"},
+                ports=[{"name": "http", "containerPort": 8080}],
+                readinessProbe={"httpGet": {"path": "/readyz", "port": "http"}},
+            )
             kube.kubectl("apply", "-f", "-", input=json.dumps(d))  # kubectl apply: last-applied-configuration
         for n, name in pairs:
             wait_rollout(kube, n, name)
         for n, name in pairs:  # revision 2: a bad image, its change-cause, and an annotation added afterwards
-            kube.kubectl("-n", n, "annotate", f"deployment/{name}", "kubernetes.io/change-cause=release 1.1", "--overwrite")
+            kube.kubectl(
+                "-n",
+                n,
+                "annotate",
+                f"deployment/{name}",
+                "kubernetes.io/change-cause=release 1.1",
+                "--overwrite",
+            )
             kube.kubectl("-n", n, "set", "image", f"deployment/{name}", f"app={bad}")
             kube.kubectl("-n", n, "annotate", f"deployment/{name}", "oncall=alice")
-        wait_pods(kube, ns, "web", "the new revision crash-looping", lambda ps: [q for q in ps if crash_looping(q)])
+        wait_pods(
+            kube, ns, "web", "the new revision crash-looping", lambda ps: [q for q in ps if crash_looping(q)]
+        )
 
         p = world.run(env=CRASH)
         kube.kubectl("-n", twin_ns, "rollout", "undo", "deployment/web-twin")
@@ -220,15 +296,26 @@ def test_a_bad_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_does(kube
         # Field by field: the job's Deployment is the one kubectl's undo made of the twin, names aside —
         # the template of revision 1 (no pod-template-hash) and the annotations kubectl keeps (its skip list
         # from the Deployment, the rest from revision 1's ReplicaSet: oncall is gone, change-cause is 1.1's).
-        mine, theirs = _normalised(deploy(kube, ns, "web"), "web"), _normalised(deploy(kube, twin_ns, "web-twin"), "web-twin")
+        mine, theirs = (
+            _normalised(deploy(kube, ns, "web"), "web"),
+            _normalised(deploy(kube, twin_ns, "web-twin"), "web-twin"),
+        )
         assert mine == theirs
-        assert "oncall" not in mine["annotations"] and "pod-template-hash" not in json.dumps(mine["spec"]["template"])
-        assert _replicasets(kube, ns, "web") == [(bad, "2", None, 0), (good, "3", "1", 2)] == \
-            _replicasets(kube, twin_ns, "web-twin")
+        assert "oncall" not in mine["annotations"] and "pod-template-hash" not in json.dumps(
+            mine["spec"]["template"]
+        )
+        assert (
+            _replicasets(kube, ns, "web")
+            == [(bad, "2", None, 0), (good, "3", "1", 2)]
+            == _replicasets(kube, twin_ns, "web-twin")
+        )
         assert ("selfheal", "Update") in managers(deploy(kube, ns, "web"))
         assert ("kubectl", "Update") in managers(deploy(kube, twin_ns, "web-twin"))
-        assert kube.kubectl("-n", ns, "rollout", "history", "deployment/web").replace("web", "NAME") == \
-            kube.kubectl("-n", twin_ns, "rollout", "history", "deployment/web-twin").replace("web-twin", "NAME")
+        assert kube.kubectl("-n", ns, "rollout", "history", "deployment/web").replace(
+            "web", "NAME"
+        ) == kube.kubectl("-n", twin_ns, "rollout", "history", "deployment/web-twin").replace(
+            "web-twin", "NAME"
+        )
 
         assert_noop(world.run(env=CRASH))
     finally:
@@ -239,9 +326,15 @@ def test_a_bad_revision_is_rolled_back_exactly_as_kubectl_rollout_undo_does(kube
 
 
 def test_replica_drift_is_restored(kube: Kube, ns: str, world: JobWorld) -> None:
-    kube.apply(deployment(ns, "api", unique_image(ns, "api", "1"), 3, annotations={"selfheal.dev/desired-replicas": "3"}))
+    kube.apply(
+        deployment(
+            ns, "api", unique_image(ns, "api", "1"), 3, annotations={"selfheal.dev/desired-replicas": "3"}
+        )
+    )
     # no annotation: the desired count is kubectl apply's last-applied-configuration
-    kube.kubectl("apply", "-f", "-", input=json.dumps(deployment(ns, "reports", unique_image(ns, "reports", "1"), 2)))
+    kube.kubectl(
+        "apply", "-f", "-", input=json.dumps(deployment(ns, "reports", unique_image(ns, "reports", "1"), 2))
+    )
     for name in ("api", "reports"):
         wait_rollout(kube, ns, name)
     kube.kubectl("-n", ns, "scale", "deployment/api", "--replicas=1")
@@ -265,13 +358,19 @@ def test_replica_drift_is_restored(kube: Kube, ns: str, world: JobWorld) -> None
 
 def test_under_a_real_hpa_the_job_only_clamps_to_its_bounds(kube: Kube, ns: str, world: JobWorld) -> None:
     desired = {"selfheal.dev/desired-replicas": "3"}
-    kube.apply(deployment(ns, "api", unique_image(ns, "api", "1"), 3, annotations=desired), hpa(ns, "api", 2, 5),
-               deployment(ns, "batch", unique_image(ns, "batch", "1"), 3, annotations=desired), hpa(ns, "batch", 2, 5))
+    kube.apply(
+        deployment(ns, "api", unique_image(ns, "api", "1"), 3, annotations=desired),
+        hpa(ns, "api", 2, 5),
+        deployment(ns, "batch", unique_image(ns, "batch", "1"), 3, annotations=desired),
+        hpa(ns, "batch", 2, 5),
+    )
     for name in ("api", "batch"):
         wait_rollout(kube, ns, name)
     # No metrics-server: the real HPA controller cannot compute a utilisation and says so.
-    h = kube.wait("the HPA's verdict", lambda: (s := kube.get("-n", ns, "hpa", "api").get("status", {})).get(
-        "conditions") and s)
+    h = kube.wait(
+        "the HPA's verdict",
+        lambda: (s := kube.get("-n", ns, "hpa", "api").get("status", {})).get("conditions") and s,
+    )
     active = next(c for c in h["conditions"] if c["type"] == "ScalingActive")
     assert (active["status"], active["reason"]) == ("False", "FailedGetResourceMetric"), h
 
@@ -289,25 +388,40 @@ def test_under_a_real_hpa_the_job_only_clamps_to_its_bounds(kube: Kube, ns: str,
     outside = world.run()
     assert_ok(outside)
     if outside.applied:
-        assert outside.applied == {("scale", "api")} and line(outside, "scale", "api")["reason"] == "hpa_clamp"
+        assert (
+            outside.applied == {("scale", "api")} and line(outside, "scale", "api")["reason"] == "hpa_clamp"
+        )
         assert line(outside, "scale", "api")["patch"][0]["body"] == {"spec": {"replicas": 5}}
     else:  # the HPA controller's sync (every 15 s) got there first
         assert deploy(kube, ns, "api")["spec"]["replicas"] == 5, outside.describe()
-    kube.wait("the HPA to see 5 replicas", lambda: kube.get("-n", ns, "hpa", "api").get("status", {}).get(
-        "currentReplicas") == 5, timeout=40)
+    kube.wait(
+        "the HPA to see 5 replicas",
+        lambda: kube.get("-n", ns, "hpa", "api").get("status", {}).get("currentReplicas") == 5,
+        timeout=40,
+    )
     assert deploy(kube, ns, "api")["spec"]["replicas"] == 5
     # and the HPA of the Deployment at 0 says it is switched off; both stay as they are
-    kube.wait("ScalingDisabled", lambda: any(c["type"] == "ScalingActive" and c["reason"] == "ScalingDisabled" for c in
-                                             kube.get("-n", ns, "hpa", "batch").get("status", {}).get("conditions", [])),
-              timeout=40)
+    kube.wait(
+        "ScalingDisabled",
+        lambda: any(
+            c["type"] == "ScalingActive" and c["reason"] == "ScalingDisabled"
+            for c in kube.get("-n", ns, "hpa", "batch").get("status", {}).get("conditions", [])
+        ),
+        timeout=40,
+    )
     assert_noop(world.run())
-    assert (deploy(kube, ns, "api")["spec"]["replicas"], deploy(kube, ns, "batch")["spec"]["replicas"]) == (5, 0)
+    assert (deploy(kube, ns, "api")["spec"]["replicas"], deploy(kube, ns, "batch")["spec"]["replicas"]) == (
+        5,
+        0,
+    )
 
 
 # --- configuration ---------------------------------------------------------------------------------------
 
 
-def test_config_hash_drift_is_restored_from_last_applied(kube: Kube, ns: str, world: JobWorld, tmp_path: Path) -> None:
+def test_config_hash_drift_is_restored_from_last_applied(
+    kube: Kube, ns: str, world: JobWorld, tmp_path: Path
+) -> None:
     cm, d = app(ns, "api", unique_image(ns, "api", "2.3"), "api-config")
     manifest = tmp_path / "api.yaml"
     config_hash, _ = stamp(manifest, cm, d)
@@ -320,7 +434,9 @@ def test_config_hash_drift_is_restored_from_last_applied(kube: Kube, ns: str, wo
     # canonicalised its quantities; the live template still hashes to what CI stamped.
     clean = world.run()
     assert_noop(clean)
-    assert not clean.events("finding") or all(e["detector"] != "config_drift" for e in clean.events("finding"))
+    assert not clean.events("finding") or all(
+        e["detector"] != "config_drift" for e in clean.events("finding")
+    )
 
     kube.kubectl("-n", ns, "set", "env", "deployment/api", "LOG_LEVEL=debug")  # a hand edit
     wait_rollout(kube, ns, "api")
@@ -334,7 +450,9 @@ def test_config_hash_drift_is_restored_from_last_applied(kube: Kube, ns: str, wo
     assert restored["spec"]["template"] == applied["spec"]["template"]
     env = {e["name"]: e.get("value") for e in restored["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["LOG_LEVEL"] == "info"
-    assert restored["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"  # revision 1's RS again
+    assert (
+        restored["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
+    )  # revision 1's RS again
     assert ("selfheal", "Update") in managers(deploy(kube, ns, "api"))
     for q in live_pods(kube, ns, "api"):
         assert q["spec"]["containers"][0]["env"][0] == {"name": "LOG_LEVEL", "value": "info"}
@@ -363,10 +481,22 @@ def test_a_configmap_change_is_rolled_out(kube: Kube, ns: str, world: JobWorld, 
     assert line(p, "rollout_restart", "api")["reason"] == "configmap_changed"
     rolled = wait_rollout(kube, ns, "api")
     # the checksum the job wrote is the one CI computes from the new manifest
-    assert rolled["spec"]["template"]["metadata"]["annotations"]["selfheal.dev/config-checksum"] == new_checksum
+    assert (
+        rolled["spec"]["template"]["metadata"]["annotations"]["selfheal.dev/config-checksum"] == new_checksum
+    )
     assert rolled["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
-    wait_pods(kube, ns, "api", "only new pods", lambda ps: len(ps) == 1 and not {
-        q["metadata"]["uid"] for q in ps} & old_pods and all(ready(q) for q in ps) and ps)
+    wait_pods(
+        kube,
+        ns,
+        "api",
+        "only new pods",
+        lambda ps: (
+            len(ps) == 1
+            and not {q["metadata"]["uid"] for q in ps} & old_pods
+            and all(ready(q) for q in ps)
+            and ps
+        ),
+    )
 
     assert_noop(world.run())
 
@@ -375,7 +505,11 @@ def test_a_configmap_change_is_rolled_out(kube: Kube, ns: str, world: JobWorld, 
 
 
 def test_a_suspended_cronjob_changes_nothing(kube: Kube, ns: str, world: JobWorld) -> None:
-    kube.apply(deployment(ns, "api", unique_image(ns, "api", "1"), 2, annotations={"selfheal.dev/desired-replicas": "2"}))
+    kube.apply(
+        deployment(
+            ns, "api", unique_image(ns, "api", "1"), 2, annotations={"selfheal.dev/desired-replicas": "2"}
+        )
+    )
     wait_rollout(kube, ns, "api")
     kube.kubectl("-n", ns, "scale", "deployment/api", "--replicas=1")
     wait_rollout(kube, ns, "api")
@@ -393,7 +527,9 @@ def test_a_suspended_cronjob_changes_nothing(kube: Kube, ns: str, world: JobWorl
         assert_ok(p)
         assert [e["event"] for e in p.events("run.suspended")] == ["run.suspended"], p.describe()
         assert p.lines == [] and world.history() == [], p.describe()  # nothing decided, nothing recorded
-        assert any(f["detector"] == "replica_drift" for f in world.risk()["findings"]), world.risk()  # still reported
+        assert any(f["detector"] == "replica_drift" for f in world.risk()["findings"]), (
+            world.risk()
+        )  # still reported
         assert not p.events("action.applied")
         assert world_state(kube, ns) == before, switch  # nothing written, not even a Lease
 
@@ -421,7 +557,9 @@ class _StalledPrometheus:
                 outer.queries.append(time.monotonic())
                 outer.inside.set()
                 outer.release.wait(60)
-                body = json.dumps({"status": "success", "data": {"resultType": "vector", "result": []}}).encode()
+                body = json.dumps(
+                    {"status": "success", "data": {"resultType": "vector", "result": []}}
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -448,11 +586,17 @@ def prometheus() -> Iterator[_StalledPrometheus]:
 
 
 def test_two_runs_at_once_one_acts_the_other_sees_the_real_lease(
-        kube: Kube, ns: str, world: JobWorld, prometheus: _StalledPrometheus) -> None:
+    kube: Kube, ns: str, world: JobWorld, prometheus: _StalledPrometheus
+) -> None:
     image = unique_image(ns, "web", "1")
     split = {"rollout.argoproj.io/traffic-split": '{"canary":10,"stable":90}'}
-    kube.apply(deployment(ns, "web", image, 1, annotations=split), deployment(ns, "web-canary", image, 1, annotations=split),
-               deployment(ns, "api", unique_image(ns, "api", "1"), 2, annotations={"selfheal.dev/desired-replicas": "2"}))
+    kube.apply(
+        deployment(ns, "web", image, 1, annotations=split),
+        deployment(ns, "web-canary", image, 1, annotations=split),
+        deployment(
+            ns, "api", unique_image(ns, "api", "1"), 2, annotations={"selfheal.dev/desired-replicas": "2"}
+        ),
+    )
     for name in ("web", "web-canary", "api"):
         wait_rollout(kube, ns, name)
     kube.kubectl("-n", ns, "scale", "deployment/api", "--replicas=1")
@@ -471,7 +615,9 @@ def test_two_runs_at_once_one_acts_the_other_sees_the_real_lease(
     a_pass = world.finish(argv_a, a)
 
     assert_ok(b)
-    assert b.events("run.lease_held") and b.events("run.lease_held")[0]["holder"] == lease["holderIdentity"], b.describe()
+    assert (
+        b.events("run.lease_held") and b.events("run.lease_held")[0]["holder"] == lease["holderIdentity"]
+    ), b.describe()
     assert b.lines == [] and not b.events("run.summary") and not b.events("snapshot.read"), b.describe()
     assert [t for t in prometheus.queries if b_started <= t <= b_ended] == []  # B read nothing at all
     assert_ok(a_pass)
@@ -496,21 +642,50 @@ def test_two_runs_at_once_one_acts_the_other_sees_the_real_lease(
 
 
 def test_dry_run_changes_nothing(kube: Kube, ns: str, world: JobWorld) -> None:
-    crash, good, bad = unique_image(ns, "worker", "1"), unique_image(ns, "web", "1"), unique_image(ns, "web", "2")
+    crash, good, bad = (
+        unique_image(ns, "worker", "1"),
+        unique_image(ns, "web", "1"),
+        unique_image(ns, "web", "2"),
+    )
     kube.behaviors({crash: "CrashLoop", bad: "ImagePullBackOff"})  # a release whose image does not exist
-    kube.apply(deployment(ns, "worker", crash, 1), deployment(ns, "web", good, 1),
-               deployment(ns, "api", unique_image(ns, "api", "1"), 2, annotations={"selfheal.dev/desired-replicas": "2"}))
+    kube.apply(
+        deployment(ns, "worker", crash, 1),
+        deployment(ns, "web", good, 1),
+        deployment(
+            ns, "api", unique_image(ns, "api", "1"), 2, annotations={"selfheal.dev/desired-replicas": "2"}
+        ),
+    )
     for name in ("web", "api"):
         wait_rollout(kube, ns, name)
     kube.kubectl("-n", ns, "set", "image", "deployment/web", f"app={bad}")
     kube.kubectl("-n", ns, "scale", "deployment/api", "--replicas=1")
     wait_pods(kube, ns, "api", "api scaled down", lambda ps: len(ps) == 1)
-    wait_pods(kube, ns, "web", "web's new revision failing to pull", lambda ps: [q for q in ps if (
-        (q["status"].get("containerStatuses") or [{}])[0].get("state", {}).get("waiting", {}).get("reason")
-        in ("ErrImagePull", "ImagePullBackOff"))])
+    wait_pods(
+        kube,
+        ns,
+        "web",
+        "web's new revision failing to pull",
+        lambda ps: [
+            q
+            for q in ps
+            if (
+                (q["status"].get("containerStatuses") or [{}])[0]
+                .get("state", {})
+                .get("waiting", {})
+                .get("reason")
+                in ("ErrImagePull", "ImagePullBackOff")
+            )
+        ],
+    )
     settle(kube, ns)
     # the crash loop in a back-off long enough for the dry run and the real run after it
-    wait_pods(kube, ns, "worker", "worker crash-looping", lambda ps: len(ps) == 1 and crash_looping(ps[0], quiet=6) and ps)
+    wait_pods(
+        kube,
+        ns,
+        "worker",
+        "worker crash-looping",
+        lambda ps: len(ps) == 1 and crash_looping(ps[0], quiet=6) and ps,
+    )
     before = world_state(kube, ns)
     env = {**CRASH, "SELFHEAL_WAITING_GRACE_SECONDS": "0"}  # image-pull errors count at once
 
@@ -518,7 +693,9 @@ def test_dry_run_changes_nothing(kube: Kube, ns: str, world: JobWorld) -> None:
 
     assert_ok(p)
     worker = next(n for a, n in p.outcomes("dry_run") if a == "restart_pod")
-    assert p.outcomes("dry_run") == {("restart_pod", worker), ("rollback", "web"), ("scale", "api")}, p.describe()
+    assert p.outcomes("dry_run") == {("restart_pod", worker), ("rollback", "web"), ("scale", "api")}, (
+        p.describe()
+    )
     assert p.applied == set() and p.summary["dry_run"] is True
     assert "restart_pod" in p.stdout and "rollback" in p.stdout  # the plan table
     # no write (every one went out with dryRun=All and was answered), no Lease, no new field manager,

@@ -15,19 +15,32 @@ def container(name: str, image: str, **extra: Any) -> dict[str, Any]:
     return {"name": name, "image": image, **extra}
 
 
-def pod(ns: str, name: str, *containers: dict[str, Any], init: list[dict[str, Any]] | None = None,
-        **meta: Any) -> dict[str, Any]:
+def pod(
+    ns: str, name: str, *containers: dict[str, Any], init: list[dict[str, Any]] | None = None, **meta: Any
+) -> dict[str, Any]:
     spec: dict[str, Any] = {"containers": list(containers)}
     if init:
         spec["initContainers"] = init
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, **meta}, "spec": spec}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": ns, **meta},
+        "spec": spec,
+    }
 
 
 def deployment(ns: str, name: str, image: str, replicas: int) -> dict[str, Any]:
     labels = {"app": name}
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": ns},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
-                     "template": {"metadata": {"labels": labels}, "spec": {"containers": [container("app", image)]}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container("app", image)]}},
+        },
+    }
 
 
 def get_pod(kube: Kube, ns: str, name: str) -> dict[str, Any]:
@@ -56,10 +69,19 @@ def pods_of(kube: Kube, ns: str, app: str) -> list[dict[str, Any]]:
 def test_healthy(kube: Kube, ns: str) -> None:
     kube.behaviors({"registry.example/app:v1": "Healthy"})
     t0 = time.monotonic()
-    kube.apply(pod(ns, "web", container("app", "registry.example/app:v1")),
-               pod(ns, "plain", container("app", "nginx")))
-    p = kube.wait("web Ready", lambda: (q := get_pod(kube, ns, "web"))["status"].get("phase") == "Running"
-                  and cond(q, "Ready")["status"] == "True" and q, timeout=30)
+    kube.apply(
+        pod(ns, "web", container("app", "registry.example/app:v1")),
+        pod(ns, "plain", container("app", "nginx")),
+    )
+    p = kube.wait(
+        "web Ready",
+        lambda: (
+            (q := get_pod(kube, ns, "web"))["status"].get("phase") == "Running"
+            and cond(q, "Ready")["status"] == "True"
+            and q
+        ),
+        timeout=30,
+    )
     assert time.monotonic() - t0 < 10
     s = cstatus(p)
     assert "running" in s["state"] and s["ready"] and s["started"] and s["restartCount"] == 0
@@ -68,9 +90,13 @@ def test_healthy(kube: Kube, ns: str) -> None:
     assert p["status"]["podIP"].startswith("10.244.") and p["status"]["hostIP"].startswith("172.18.0.")
     for t in ("PodReadyToStartContainers", "Initialized", "ContainersReady", "PodScheduled"):
         assert cond(p, t)["status"] == "True", t
-    assert p["metadata"]["annotations"]["kwok.selfheal.dev/behaviors"] == json.dumps({"app": "Healthy"}).replace(" ", "")
+    assert p["metadata"]["annotations"]["kwok.selfheal.dev/behaviors"] == json.dumps(
+        {"app": "Healthy"}
+    ).replace(" ", "")
     # an image without an ImageBehavior is Healthy; the image is reported as containerd resolves it
-    q = kube.wait("plain Ready", lambda: cond(r := get_pod(kube, ns, "plain"), "Ready")["status"] == "True" and r)
+    q = kube.wait(
+        "plain Ready", lambda: cond(r := get_pod(kube, ns, "plain"), "Ready")["status"] == "True" and r
+    )
     assert cstatus(q)["image"] == "docker.io/library/nginx:latest"
     # graceful deletion finishes (the kubelet's final delete, 1 s after the request)
     t1 = time.monotonic()
@@ -80,12 +106,19 @@ def test_healthy(kube: Kube, ns: str) -> None:
 
 def _crash_loop(kube: Kube, ns: str, image: str, reason: str, code: int) -> None:
     kube.apply(pod(ns, "crash", container("app", image)))
-    p = kube.wait("CrashLoopBackOff", lambda: waiting(q := get_pod(kube, ns, "crash")) == "CrashLoopBackOff" and q,
-                  timeout=30, interval=0.2)
+    p = kube.wait(
+        "CrashLoopBackOff",
+        lambda: waiting(q := get_pod(kube, ns, "crash")) == "CrashLoopBackOff" and q,
+        timeout=30,
+        interval=0.2,
+    )
     s = cstatus(p)
     uid = p["metadata"]["uid"]
     assert s["restartCount"] == 1  # the first restart is immediate, the second waits 10 s
-    assert s["state"]["waiting"]["message"] == f"back-off 10s restarting failed container=app pod=crash_{ns}({uid})"
+    assert (
+        s["state"]["waiting"]["message"]
+        == f"back-off 10s restarting failed container=app pod=crash_{ns}({uid})"
+    )
     term = s["lastState"]["terminated"]
     assert (term["reason"], term["exitCode"]) == (reason, code)
     assert not s["ready"] and not s["started"]
@@ -104,7 +137,10 @@ def _crash_loop(kube: Kube, ns: str, image: str, reason: str, code: int) -> None
     assert seen == sorted(seen)
     s = cstatus(p)
     assert s["state"]["waiting"]["message"].startswith("back-off 20s restarting failed container=app")
-    assert (s["lastState"]["terminated"]["reason"], s["lastState"]["terminated"]["exitCode"]) == (reason, code)
+    assert (s["lastState"]["terminated"]["reason"], s["lastState"]["terminated"]["exitCode"]) == (
+        reason,
+        code,
+    )
 
 
 def test_crash_loop(kube: Kube, ns: str) -> None:
@@ -133,11 +169,18 @@ def test_image_pull_back_off(kube: Kube, ns: str) -> None:
     s = cstatus(p)
     assert s["state"]["waiting"]["message"] == (
         'rpc error: code = NotFound desc = failed to pull and unpack image "registry.example/app:missing": '
-        'failed to resolve reference "registry.example/app:missing": registry.example/app:missing: not found')
+        'failed to resolve reference "registry.example/app:missing": registry.example/app:missing: not found'
+    )
     p = kube.wait("ImagePullBackOff", lambda: saw("ImagePullBackOff"), timeout=10, interval=0.2)
-    assert cstatus(p)["state"]["waiting"]["message"] == 'Back-off pulling image "registry.example/app:missing"'
-    kube.wait("the next pull attempt (10 s later)", lambda: saw("ErrImagePull") and len(reasons) >= 3,
-              timeout=20, interval=0.2)
+    assert (
+        cstatus(p)["state"]["waiting"]["message"] == 'Back-off pulling image "registry.example/app:missing"'
+    )
+    kube.wait(
+        "the next pull attempt (10 s later)",
+        lambda: saw("ErrImagePull") and len(reasons) >= 3,
+        timeout=20,
+        interval=0.2,
+    )
     p = get_pod(kube, ns, "pull")
     assert p["status"]["phase"] == "Pending" and cstatus(p)["restartCount"] == 0
     assert cond(p, "Ready")["status"] == "False"
@@ -148,8 +191,11 @@ def test_create_container_config_error(kube: Kube, ns: str) -> None:
     kube.behaviors({"registry.example/app:config": "CreateContainerConfigError"})
     env = [{"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db-creds", "key": "password"}}}]
     kube.apply(pod(ns, "cfg", container("app", "registry.example/app:config", env=env)))
-    p = kube.wait("CreateContainerConfigError",
-                  lambda: waiting(q := get_pod(kube, ns, "cfg")) == "CreateContainerConfigError" and q, timeout=30)
+    p = kube.wait(
+        "CreateContainerConfigError",
+        lambda: waiting(q := get_pod(kube, ns, "cfg")) == "CreateContainerConfigError" and q,
+        timeout=30,
+    )
     assert cstatus(p)["state"]["waiting"]["message"] == 'secret "db-creds" not found'
     assert p["status"]["phase"] == "Pending" and cond(p, "Ready")["status"] == "False"
     time.sleep(3)  # and it stays so
@@ -160,18 +206,30 @@ def test_crash_until_restarted_by_deletion(kube: Kube, ns: str) -> None:
     image = f"registry.example/cache:{ns}"
     kube.behaviors({image: "CrashUntilRestarted"})
     kube.apply(deployment(ns, "cache", image, 2))
-    old = kube.wait("2 pods crash-looping",
-                    lambda: len(ps := [q for q in pods_of(kube, ns, "cache") if waiting(q) == "CrashLoopBackOff"]) == 2
-                    and ps, timeout=40)
+    old = kube.wait(
+        "2 pods crash-looping",
+        lambda: (
+            len(ps := [q for q in pods_of(kube, ns, "cache") if waiting(q) == "CrashLoopBackOff"]) == 2 and ps
+        ),
+        timeout=40,
+    )
     victim, other = old[0]["metadata"]["name"], old[1]["metadata"]["name"]
     kube.kubectl("-n", ns, "delete", "pod", victim, "--wait=true", "--timeout=30s")
     # the replacement (created after the restart event) is healthy; the other old pod still crashes
-    new = kube.wait("a healthy replacement", lambda: [
-        q for q in pods_of(kube, ns, "cache")
-        if q["metadata"]["name"] not in (victim, other) and cond(q, "Ready")["status"] == "True"], timeout=30)
+    new = kube.wait(
+        "a healthy replacement",
+        lambda: [
+            q
+            for q in pods_of(kube, ns, "cache")
+            if q["metadata"]["name"] not in (victim, other) and cond(q, "Ready")["status"] == "True"
+        ],
+        timeout=30,
+    )
     assert cstatus(new[0])["restartCount"] == 0
-    kube.wait("rollout complete", lambda: (d := kube.get("-n", ns, "deployment", "cache"))["status"].get(
-        "readyReplicas") == 1 and d)
+    kube.wait(
+        "rollout complete",
+        lambda: (d := kube.get("-n", ns, "deployment", "cache"))["status"].get("readyReplicas") == 1 and d,
+    )
     p = get_pod(kube, ns, other)
     assert waiting(p) == "CrashLoopBackOff" or "running" in cstatus(p)["state"]
     assert cstatus(p)["restartCount"] >= 1 and cond(p, "Ready")["status"] == "False"
@@ -181,8 +239,11 @@ def test_crash_until_restarted_by_rollout(kube: Kube, ns: str) -> None:
     image = f"registry.example/lease:{ns}"
     kube.behaviors({image: "CrashUntilRestarted"})
     kube.apply(deployment(ns, "lease", image, 1))
-    kube.wait("crash-looping", lambda: [q for q in pods_of(kube, ns, "lease") if waiting(q) == "CrashLoopBackOff"],
-              timeout=40)
+    kube.wait(
+        "crash-looping",
+        lambda: [q for q in pods_of(kube, ns, "lease") if waiting(q) == "CrashLoopBackOff"],
+        timeout=40,
+    )
     kube.kubectl("-n", ns, "rollout", "restart", "deployment/lease")
     kube.kubectl("-n", ns, "rollout", "status", "deployment/lease", "--timeout=60s")
     kube.wait("only the new pod left", lambda: len(pods_of(kube, ns, "lease")) == 1, timeout=30)
@@ -193,27 +254,54 @@ def test_crash_until_restarted_by_rollout(kube: Kube, ns: str) -> None:
 def test_eviction(kube: Kube, ns: str) -> None:
     kube.apply(deployment(ns, "api", "registry.example/api:v1", 2))
     kube.kubectl("-n", ns, "rollout", "status", "deployment/api", "--timeout=60s")
-    kube.apply({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "api", "namespace": ns},
-                "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "api"}}}})
-    kube.wait("PDB allows 1", lambda: kube.get("-n", ns, "pdb", "api").get("status", {}).get("disruptionsAllowed") == 1)
+    kube.apply(
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": "api", "namespace": ns},
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "api"}}},
+        }
+    )
+    kube.wait(
+        "PDB allows 1",
+        lambda: kube.get("-n", ns, "pdb", "api").get("status", {}).get("disruptionsAllowed") == 1,
+    )
     first, second = [q["metadata"]["name"] for q in pods_of(kube, ns, "api")]
     evict = lambda name: kube.kubectl(  # noqa: E731
-        "create", "--raw", f"/api/v1/namespaces/{ns}/pods/{name}/eviction", "-f", "-", check=False,
-        input=json.dumps({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": ns}}))
+        "create",
+        "--raw",
+        f"/api/v1/namespaces/{ns}/pods/{name}/eviction",
+        "-f",
+        "-",
+        check=False,
+        input=json.dumps(
+            {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": ns}}
+        ),
+    )
     evict(first)
     # the PDB blocks a second eviction until the replacement is ready
-    kube.wait("evicted pod gone", lambda: first not in [q["metadata"]["name"] for q in pods_of(kube, ns, "api")])
+    kube.wait(
+        "evicted pod gone", lambda: first not in [q["metadata"]["name"] for q in pods_of(kube, ns, "api")]
+    )
     kube.kubectl("-n", ns, "rollout", "status", "deployment/api", "--timeout=60s")
-    assert len(pods_of(kube, ns, "api")) == 2 and second in [q["metadata"]["name"] for q in pods_of(kube, ns, "api")]
+    assert len(pods_of(kube, ns, "api")) == 2 and second in [
+        q["metadata"]["name"] for q in pods_of(kube, ns, "api")
+    ]
 
 
 def test_jobs(kube: Kube, ns: str) -> None:
     kube.behaviors({"registry.example/batch:ok": "Healthy", "registry.example/batch:fail": "CrashLoop"})
 
     def job(name: str, image: str) -> dict[str, Any]:
-        return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": ns},
-                "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never",
-                                                                  "containers": [container("main", image)]}}}}
+        return {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {
+                "backoffLimit": 0,
+                "template": {"spec": {"restartPolicy": "Never", "containers": [container("main", image)]}},
+            },
+        }
 
     kube.apply(job("ok", "registry.example/batch:ok"), job("fail", "registry.example/batch:fail"))
     kube.kubectl("-n", ns, "wait", "job/ok", "--for=condition=Complete", "--timeout=60s")
@@ -227,17 +315,38 @@ def test_jobs(kube: Kube, ns: str) -> None:
 def test_init_and_sidecar_containers(kube: Kube, ns: str) -> None:
     kube.behaviors({"registry.example/migrate:bad": "CrashLoop", "registry.example/sidecar:bad": "OOMKilled"})
     kube.apply(
-        pod(ns, "init", container("app", "registry.example/app:v1"),
-            init=[container("setup", "busybox"), container("migrate", "registry.example/migrate:bad")]),
-        pod(ns, "two", container("app", "registry.example/app:v1"), container("proxy", "registry.example/sidecar:bad")))
-    p = kube.wait("init crash loop", lambda: waiting(q := get_pod(kube, ns, "init"), "migrate", "initContainerStatuses")
-                  == "CrashLoopBackOff" and q, timeout=30)
+        pod(
+            ns,
+            "init",
+            container("app", "registry.example/app:v1"),
+            init=[container("setup", "busybox"), container("migrate", "registry.example/migrate:bad")],
+        ),
+        pod(
+            ns,
+            "two",
+            container("app", "registry.example/app:v1"),
+            container("proxy", "registry.example/sidecar:bad"),
+        ),
+    )
+    p = kube.wait(
+        "init crash loop",
+        lambda: (
+            waiting(q := get_pod(kube, ns, "init"), "migrate", "initContainerStatuses") == "CrashLoopBackOff"
+            and q
+        ),
+        timeout=30,
+    )
     assert cstatus(p, "setup", "initContainerStatuses")["state"]["terminated"]["reason"] == "Completed"
     assert waiting(p, "app") == "PodInitializing" and p["status"]["phase"] == "Pending"
     assert (cond(p, "Initialized")["status"], cond(p, "Initialized")["message"]) == (
-        "False", "containers with incomplete status: [migrate]")
-    p = kube.wait("sidecar crash loop", lambda: waiting(q := get_pod(kube, ns, "two"), "proxy") == "CrashLoopBackOff"
-                  and q, timeout=30)
+        "False",
+        "containers with incomplete status: [migrate]",
+    )
+    p = kube.wait(
+        "sidecar crash loop",
+        lambda: waiting(q := get_pod(kube, ns, "two"), "proxy") == "CrashLoopBackOff" and q,
+        timeout=30,
+    )
     assert cstatus(p, "app")["ready"] and "running" in cstatus(p, "app")["state"]
     assert cstatus(p, "proxy")["lastState"]["terminated"]["reason"] == "OOMKilled"
     assert cond(p, "Ready")["message"] == "containers with unready status: [proxy]"
@@ -247,17 +356,32 @@ def test_deletion_with_finalizer(kube: Kube, ns: str) -> None:
     kube.apply(pod(ns, "held", container("app", "registry.example/app:v1"), finalizers=["example.com/hold"]))
     kube.wait("Ready", lambda: cond(get_pod(kube, ns, "held"), "Ready")["status"] == "True", timeout=30)
     kube.kubectl("-n", ns, "delete", "pod", "held", "--wait=false")
-    p = kube.wait("final status", lambda: (q := get_pod(kube, ns, "held"))["status"]["phase"] == "Failed" and q,
-                  timeout=15)
+    p = kube.wait(
+        "final status",
+        lambda: (q := get_pod(kube, ns, "held"))["status"]["phase"] == "Failed" and q,
+        timeout=15,
+    )
     t = cstatus(p)["state"]["terminated"]
     assert (t["reason"], t["exitCode"]) == ("Error", 143)
-    kube.kubectl("-n", ns, "patch", "pod", "held", "--type=json", "-p", '[{"op":"remove","path":"/metadata/finalizers"}]')
-    kube.wait("pod gone", lambda: "held" not in kube.kubectl("-n", ns, "get", "pods", "-o", "name"), timeout=15)
+    kube.kubectl(
+        "-n",
+        ns,
+        "patch",
+        "pod",
+        "held",
+        "--type=json",
+        "-p",
+        '[{"op":"remove","path":"/metadata/finalizers"}]',
+    )
+    kube.wait(
+        "pod gone", lambda: "held" not in kube.kubectl("-n", ns, "get", "pods", "-o", "name"), timeout=15
+    )
 
 
 def _running_ready(p: dict[str, Any]) -> bool:
     return p["status"].get("phase") == "Running" and any(
-        c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions") or [])
+        c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions") or []
+    )
 
 
 def _all_running_ready(kube: Kube, ns: str, app: str, n: int, timeout: float) -> list[dict[str, Any]]:
@@ -266,12 +390,21 @@ def _all_running_ready(kube: Kube, ns: str, app: str, n: int, timeout: float) ->
     deadline = time.monotonic() + timeout
     while True:
         ps = [p for p in pods_of(kube, ns, app) if not p["metadata"].get("deletionTimestamp")]
-        behind = {p["metadata"]["name"]: (p["status"].get("phase"), waiting(p) or list(
-            (cstatus(p)["state"] if p["status"].get("containerStatuses") else {}).keys())) for p in ps if not _running_ready(p)}
+        behind = {
+            p["metadata"]["name"]: (
+                p["status"].get("phase"),
+                waiting(p)
+                or list((cstatus(p)["state"] if p["status"].get("containerStatuses") else {}).keys()),
+            )
+            for p in ps
+            if not _running_ready(p)
+        }
         if len(ps) == n and not behind:
             return ps
         if time.monotonic() > deadline:
-            raise AssertionError(f"after {timeout} s: {len(ps)}/{n} pods of {app}, not Running/Ready: {behind}")
+            raise AssertionError(
+                f"after {timeout} s: {len(ps)}/{n} pods of {app}, not Running/Ready: {behind}"
+            )
         time.sleep(1)
 
 
@@ -286,14 +419,49 @@ def test_overdue_start_is_not_lost(kube: Kube, ns: str) -> None:
     p = kube.wait("late Ready", lambda: _running_ready(q := get_pod(kube, ns, "late")) and q, timeout=30)
     started = cstatus(p)["state"]["running"]["startedAt"]
     assert cond(p, "PodReadyToStartContainers")["lastTransitionTime"] < started
-    kube.kubectl("-n", ns, "patch", "pod", "late", "--subresource=status", "--type=strategic", "-p", json.dumps(
-        {"status": {"phase": "Pending", "containerStatuses": [
-            {"name": "app", "image": "registry.example/app:v1", "imageID": "", "ready": False, "restartCount": 0,
-             "started": False, "state": {"waiting": {"reason": "ContainerCreating"}}}],
-            "conditions": [{"type": t, "status": "False", "reason": "ContainersNotReady",
-                            "message": "containers with unready status: [app]"} for t in ("Ready", "ContainersReady")]}}))
-    p = kube.wait("late Running again", lambda: _running_ready(q := get_pod(kube, ns, "late")) and q, timeout=10,
-                  interval=0.2)
+    kube.kubectl(
+        "-n",
+        ns,
+        "patch",
+        "pod",
+        "late",
+        "--subresource=status",
+        "--type=strategic",
+        "-p",
+        json.dumps(
+            {
+                "status": {
+                    "phase": "Pending",
+                    "containerStatuses": [
+                        {
+                            "name": "app",
+                            "image": "registry.example/app:v1",
+                            "imageID": "",
+                            "ready": False,
+                            "restartCount": 0,
+                            "started": False,
+                            "state": {"waiting": {"reason": "ContainerCreating"}},
+                        }
+                    ],
+                    "conditions": [
+                        {
+                            "type": t,
+                            "status": "False",
+                            "reason": "ContainersNotReady",
+                            "message": "containers with unready status: [app]",
+                        }
+                        for t in ("Ready", "ContainersReady")
+                    ],
+                }
+            }
+        ),
+    )
+    p = kube.wait(
+        "late Running again",
+        lambda: _running_ready(q := get_pod(kube, ns, "late")) and q,
+        timeout=10,
+        interval=0.2,
+    )
     s = cstatus(p)
     assert s["state"]["running"]["startedAt"] == started and s["restartCount"] == 0 and s["ready"]
     # any status change is overdue the moment it is due, e.g. Ready once a readiness gate's condition is set
@@ -301,14 +469,34 @@ def test_overdue_start_is_not_lost(kube: Kube, ns: str) -> None:
     gated = pod(ns, "gated", container("app", "registry.example/app:v1"))
     gated["spec"]["readinessGates"] = [{"conditionType": gate}]
     kube.apply(gated)
-    p = kube.wait("gated Running, not Ready", lambda: (q := get_pod(kube, ns, "gated"))["status"].get("phase") == "Running"
-                  and cstatus(q)["ready"] and q, timeout=30)
+    p = kube.wait(
+        "gated Running, not Ready",
+        lambda: (
+            (q := get_pod(kube, ns, "gated"))["status"].get("phase") == "Running"
+            and cstatus(q)["ready"]
+            and q
+        ),
+        timeout=30,
+    )
     assert (cond(p, "Ready")["status"], cond(p, "Ready")["reason"]) == ("False", "ReadinessGatesNotReady")
     assert cond(p, "ContainersReady")["status"] == "True"
-    kube.kubectl("-n", ns, "patch", "pod", "gated", "--subresource=status", "--type=strategic", "-p", json.dumps(
-        {"status": {"conditions": [{"type": gate, "status": "True"}]}}))
-    kube.wait("gated Ready", lambda: cond(get_pod(kube, ns, "gated"), "Ready")["status"] == "True", timeout=10,
-              interval=0.2)
+    kube.kubectl(
+        "-n",
+        ns,
+        "patch",
+        "pod",
+        "gated",
+        "--subresource=status",
+        "--type=strategic",
+        "-p",
+        json.dumps({"status": {"conditions": [{"type": gate, "status": "True"}]}}),
+    )
+    kube.wait(
+        "gated Ready",
+        lambda: cond(get_pod(kube, ns, "gated"), "Ready")["status"] == "True",
+        timeout=10,
+        interval=0.2,
+    )
 
 
 def test_no_pod_left_behind(kube: Kube, ns: str) -> None:
@@ -323,8 +511,11 @@ def test_no_pod_left_behind(kube: Kube, ns: str) -> None:
     first = {p["metadata"]["name"] for p in _all_running_ready(kube, ns, "fleet", 60, timeout=90)}
     kube.kubectl("-n", ns, "rollout", "restart", "deployment/fleet")
     deadline = time.monotonic() + 150
-    kube.wait("the rollout to replace every pod", lambda: not first & {
-        p["metadata"]["name"] for p in pods_of(kube, ns, "fleet")}, timeout=150)
+    kube.wait(
+        "the rollout to replace every pod",
+        lambda: not first & {p["metadata"]["name"] for p in pods_of(kube, ns, "fleet")},
+        timeout=150,
+    )
     _all_running_ready(kube, ns, "fleet", 60, timeout=max(10.0, deadline - time.monotonic()))
     d = kube.get("-n", ns, "deployment", "fleet")
     assert d["status"].get("readyReplicas") == 60 and d["status"].get("updatedReplicas") == 60
