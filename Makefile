@@ -40,8 +40,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check selfheal kubesandbox tests bench
-	$(VENV)/bin/ruff format --check selfheal kubesandbox bench
-	$(VENV)/bin/ruff format --check tests --exclude tests/kubesandbox --exclude tests/realk8s  # those two follow
+	$(VENV)/bin/ruff format --check selfheal kubesandbox bench tests
 	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)
