@@ -37,7 +37,9 @@ import msgspec
 
 from kubesandbox.resources.defaults import apply_defaults
 from selfheal.confighash import configmap_checksum
-from selfheal.findings import HistoryEntry
+from selfheal.detectors.base import propose
+from selfheal.findings import ActionKind, HistoryEntry, Ladder, PlannedAction, Severity
+from selfheal.kube import requests
 from selfheal.kube.model import (
     ANN_REVISION,
     ConfigMap,
@@ -48,6 +50,7 @@ from selfheal.kube.model import (
     PodDisruptionBudget,
     ReplicaSet,
 )
+from selfheal.kube.refs import ref_of
 from selfheal.snapshot.decode import decode_page
 from selfheal.view import CanarySignals, Snapshot
 
@@ -944,4 +947,18 @@ def history_entry(
         workload=workload,
         detector=detector,
         ladder=ladder,
+    )
+
+
+def scale_action(deployment: Deployment, to: int) -> PlannedAction:
+    """The replica-drift scale of `deployment` to `to` replicas, as the planner approves it."""
+    return propose(
+        ActionKind.SCALE,
+        ref_of("Deployment", deployment.metadata),
+        (requests.replicas(deployment, to),),
+        reason="replica_drift",
+        summary=f"scale {deployment.metadata.name} to {to}",
+        ladder=Ladder.REPLICAS,
+        detector="test",
+        severity=Severity.WARNING,
     )

@@ -14,7 +14,7 @@ from selfheal.kube import requests
 from selfheal.kube.errors import ApiFailure
 from selfheal.kube.exchange import Request, Response
 from selfheal.kube.refs import ref_of
-from tests.builders import make_deployment, make_pod, make_replicaset
+from tests.builders import make_deployment, make_pod, make_replicaset, scale_action
 from tests.fakes import FakeTransport, ok, query_of, status
 
 WEB = make_deployment(
@@ -28,16 +28,7 @@ def fresh(uid: str, rv: str = "7", generation: int = 1) -> Response:
 
 
 def scale_web(to: int = 5) -> PlannedAction:
-    return propose(
-        ActionKind.SCALE,
-        ref_of("Deployment", WEB.metadata),
-        (requests.replicas(WEB, to),),
-        reason="replica_drift",
-        summary=f"scale web to {to}",
-        ladder=Ladder.REPLICAS,
-        detector="test",
-        severity=Severity.WARNING,
-    )
+    return scale_action(WEB, to)
 
 
 def abort_canary() -> PlannedAction:

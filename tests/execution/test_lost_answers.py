@@ -11,14 +11,11 @@ from typing import Any
 
 import pytest
 
-from selfheal.detectors.base import propose
 from selfheal.execution import Executor, LeaseLock, LeaseLost
-from selfheal.findings import ActionKind, Ladder, PlannedAction, Result, Severity
-from selfheal.kube import requests
+from selfheal.findings import PlannedAction, Result
 from selfheal.kube.errors import ApiFailure
-from selfheal.kube.refs import ref_of
 from selfheal.kube.transport import Request, Response
-from tests.builders import make_deployment
+from tests.builders import make_deployment, scale_action
 from tests.fakes import FakeTransport, ok, status
 
 WEB = make_deployment("web", replicas=3)
@@ -26,16 +23,7 @@ TIMEOUT = ApiFailure(None, "ReadTimeoutError", "read timed out")
 
 
 def scale_web(to: int = 5) -> PlannedAction:
-    return propose(
-        ActionKind.SCALE,
-        ref_of("Deployment", WEB.metadata),
-        (requests.replicas(WEB, to),),
-        reason="replica_drift",
-        summary=f"scale web to {to}",
-        ladder=Ladder.REPLICAS,
-        detector="test",
-        severity=Severity.WARNING,
-    )
+    return scale_action(WEB, to)
 
 
 class Server:

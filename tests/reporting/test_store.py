@@ -43,6 +43,12 @@ def _with_run(entry: HistoryEntry, run: str) -> HistoryEntry:
     return msgspec.structs.replace(entry, run_id=run)
 
 
+def _cooldown_skip_after(*history: HistoryEntry) -> PassRecord:
+    """A third pass skipping Deployment/web for its cooldown, after `history`."""
+    outcomes = (skip_outcome(SkipCode.COOLDOWN),)
+    return PassRecord("shop", "third", snapshot_of(), (), NOW, {}, outcomes=outcomes, history=list(history))
+
+
 # --- reading a window, from the end ---------------------------------------------------------------------------
 
 
@@ -197,16 +203,7 @@ def test_a_repeated_skip_is_held_back_even_when_the_pass_in_between_wrote_only_a
         history_entry("restart_pod", "Deployment/api", ago=120, result="verified", kind="Pod", name="api-1"),
         "second",
     )
-    rec = PassRecord(
-        "shop",
-        "third",
-        snapshot_of(),
-        (),
-        NOW,
-        {},
-        outcomes=(skip_outcome(SkipCode.COOLDOWN),),
-        history=[skip, verdict],
-    )
+    rec = _cooldown_skip_after(skip, verdict)
 
     assert lines_to_append(rec) == []
 
@@ -227,15 +224,6 @@ def test_a_skip_is_written_again_once_the_object_was_acted_on_since():
     acted = _with_run(
         history_entry("scale", "Deployment/web", ago=300, kind="Deployment", name="web"), "second"
     )
-    rec = PassRecord(
-        "shop",
-        "third",
-        snapshot_of(),
-        (),
-        NOW,
-        {},
-        outcomes=(skip_outcome(SkipCode.COOLDOWN),),
-        history=[skip, acted],
-    )
+    rec = _cooldown_skip_after(skip, acted)
 
     assert [line.reason for line in lines_to_append(rec)] == ["cooldown"]
