@@ -246,10 +246,11 @@ def cmd_from_dump(args: argparse.Namespace, dry_run: bool) -> int:
 
 
 def _heal(args: argparse.Namespace, dry_run: bool, after: Callable[[Any, str], str] | None = None) -> int:
+    from selfheal.context import PassContext
     from selfheal.kube.transport import Transport
     from selfheal.logs import bind_run, configure
     from selfheal.reporting import text
-    from selfheal.run import EXIT_CONFIG, PassContext, Status, run_pass
+    from selfheal.run import EXIT_CONFIG, Status, run_pass
     from selfheal.settings import load_settings
 
     settings, problems = load_settings(_overrides(args, dry_run))

@@ -26,12 +26,12 @@ import enum
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import structlog
 
-from selfheal.detectors import DetectorConfig, run_detectors
+from selfheal.context import PassContext
+from selfheal.detectors import run_detectors
 from selfheal.execution import Executor, LeaseLock, LeaseLost, recovery
 from selfheal.execution.executor import Recorder
 from selfheal.execution.recovery import dangling_intents
@@ -45,24 +45,18 @@ from selfheal.findings import (
     SkipCode,
     skipped_outcomes,
 )
-from selfheal.forecast import SLO, Forecast, forecasts
+from selfheal.forecast import Forecast, forecasts
 from selfheal.kube.errors import ApiFailure
-from selfheal.kube.transport import PASS_DEADLINE, Transport, object_path
-from selfheal.planning import Limits, log_plan, plan
-from selfheal.reporting import Outputs, PassRecord, record
+from selfheal.kube.transport import PASS_DEADLINE, object_path
+from selfheal.planning import log_plan, plan
+from selfheal.reporting import PassRecord, record
 from selfheal.reporting.history import check_regular_file, resolution_for
 from selfheal.reporting.risk import RiskReport
 from selfheal.reporting.risk import check_writable as check_risk_writable
-from selfheal.settings import Settings
 from selfheal.signals import (
-    DEFAULT_CANARY_ERRORS_QUERY,
-    DEFAULT_CANARY_REQUESTS_QUERY,
-    CanaryQueries,
-    ObserveConfig,
     read_canary_signals,
     read_observations,
 )
-from selfheal.signals.queries import DEFAULTS
 from selfheal.snapshot import SnapshotError, decode_object, read_snapshot
 from selfheal.verify import verdicts
 from selfheal.view import Snapshot, SourceState
@@ -82,17 +76,6 @@ class Status(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Signals:
-    """Where the optional Prometheus signals come from, and what the forecasts hold them to."""
-
-    prometheus_url: str | None = None
-    canary_queries: CanaryQueries = field(default_factory=CanaryQueries)
-    timeout_seconds: float = 5.0
-    observe: ObserveConfig = field(default_factory=ObserveConfig)
-    slo: SLO = field(default_factory=SLO)
-
-
-@dataclass(frozen=True)
 class Reading:
     """What a pass knows: the namespace, and what Prometheus forecasts for it."""
 
@@ -100,99 +83,6 @@ class Reading:
     forecasts: tuple[Forecast, ...]
     sources: dict[str, str]
     source_details: dict[str, str] = field(default_factory=dict)  # why a source is not available
-
-
-@dataclass(frozen=True)
-class PassContext:
-    """Everything one pass needs, assembled once by the wiring (`from_settings`)."""
-
-    namespace: str
-    transport: Transport
-    run_id: str
-    identity: str  # the Lease holder: host/run
-    dry_run: bool
-    detectors: DetectorConfig
-    limits: Limits
-    outputs: Outputs
-    signals: Signals
-    cronjob_name: str = "self-heal-cpt"
-    lease_name: str = "self-heal-cpt"
-    lease_duration_seconds: int = 60
-    page_size: int = 500
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    sleep: Callable[[float], None] | None = None  # retry back-off (tests pass a no-op)
-    stop: Callable[[], str] = lambda: ""  # why to stop acting now ("" = go on): SIGTERM, the deadline
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        namespace: str,
-        transport: Transport,
-        *,
-        run_id: str,
-        identity: str,
-        clock: Callable[[], datetime] | None = None,
-        sleep: Callable[[float], None] | None = None,
-        stop: Callable[[], str] | None = None,
-    ) -> PassContext:
-        s = settings
-        return cls(
-            namespace=namespace,
-            transport=transport,
-            run_id=run_id,
-            identity=identity,
-            dry_run=s.dry_run,
-            detectors=DetectorConfig(
-                restart_threshold=s.restart_threshold,
-                waiting_grace_seconds=s.waiting_grace_seconds,
-                canary_error_threshold=s.canary_error_threshold,
-                canary_bake_seconds=s.canary_bake_seconds,
-                canary_auto_promote=s.canary_auto_promote,
-                canary_confidence=s.canary_confidence,
-                canary_min_requests=s.canary_min_requests,
-                canary_steps=s.canary_step_list,
-                canary_slo_error_ratio=round(1 - s.slo_availability, 12),
-                rollback_window_seconds=s.rollback_window_seconds,
-            ),
-            limits=Limits(
-                s.max_actions,
-                s.cooldown_seconds,
-                s.escalation_window_seconds,
-                s.mass_failure_min_deployments,
-                s.gitops_guard,
-            ),
-            outputs=Outputs(
-                Path(s.history_file),
-                Path(s.risk_file),
-                s.pushgateway_url,
-                s.canary_error_threshold,
-                s.history_max_bytes,
-                s.risk_horizon_seconds,
-            ),
-            signals=Signals(
-                s.prometheus_url,
-                CanaryQueries(
-                    s.canary_requests_query or DEFAULT_CANARY_REQUESTS_QUERY,
-                    s.canary_errors_query or DEFAULT_CANARY_ERRORS_QUERY,
-                ),
-                s.prometheus_timeout_seconds,
-                ObserveConfig(
-                    s.prometheus_url,
-                    s.prometheus_timeout_seconds,
-                    s.prometheus_budget_seconds,
-                    {name: getattr(s, f"query_{name}") or DEFAULTS[name] for name in DEFAULTS},
-                ),
-                SLO(availability=s.slo_availability, latency_p99_seconds=s.slo_latency_p99_seconds),
-            ),
-            cronjob_name=s.cronjob_name,
-            lease_name=s.lease_name,
-            lease_duration_seconds=s.lease_duration_seconds,
-            page_size=s.page_size,
-            clock=clock or (lambda: datetime.now(UTC)),
-            sleep=sleep,
-            stop=stop or (lambda: ""),
-        )
 
 
 @dataclass(frozen=True)

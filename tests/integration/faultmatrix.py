@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from kubesandbox import Sandbox
+from selfheal.context import PassContext
 from selfheal.kube.exchange import Request, Response
 from selfheal.kube.model import ANN_DESIRED_REPLICAS, ANN_TRAFFIC_SPLIT
 from selfheal.kube.transport import Transport
 from selfheal.logs import bind_run, configure
-from selfheal.run import PassContext, PassResult, run_pass
+from selfheal.run import PassResult, run_pass
 from selfheal.settings import Settings
 from tests.builders import configmap, cronjob, hpa, image_behavior, pdb
 from tests.integration.faultfront import FakePrometheus, Fault, FaultFront, fake_pushgateway

@@ -24,9 +24,10 @@ from typing import Any
 
 from kubesandbox import Sandbox
 from kubesandbox.serve.scenario import Scenario
+from selfheal.context import PassContext
 from selfheal.kube.transport import Transport
 from selfheal.logs import bind_run, configure
-from selfheal.run import PassContext, PassResult, run_pass
+from selfheal.run import PassResult, run_pass
 from selfheal.settings import Settings
 
 EA_NS = "dese-ea-plan-v5"

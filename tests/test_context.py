@@ -1,4 +1,4 @@
-"""The pass's wiring: settings become one PassContext; the pass's outline, told through the one fake seam.
+"""The pass's wiring: the settings become one PassContext (selfheal/context.py), told through the one fake seam.
 
 Stories against a whole API server live in tests/integration (the sandbox) and tests/realk8s (a real
 control plane); here FakeTransport plays just the answers each story needs.
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from selfheal.context import PassContext
 from selfheal.detectors import DetectorConfig
 from selfheal.planning import Limits
-from selfheal.run import PassContext
 from selfheal.settings import Settings
 from tests.fakes import FakeTransport, status
 
