@@ -743,7 +743,8 @@ class ApiServer:
             )
         new = copy.deepcopy(obj)
         new["spec"]["replicas"] = replicas
-        sub_target = Target(rt, target.namespace, target.name, "")
+        # written as the Deployment itself, attributed to the subresource (managedFields' `subresource: scale`)
+        sub_target = Target(rt, target.namespace, target.name, "scale")
         resp = self._write(req, sub_target, obj, new)
         return _json(200, _scale_of(json.loads(resp.body))) if resp.status == 200 else resp
 

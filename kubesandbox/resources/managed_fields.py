@@ -150,7 +150,8 @@ def update(
     ours = kept_mine | changed
     if ours:
         entry: dict[str, Any] = {"manager": manager, "operation": operation, "apiVersion": api_version}
-        entry["time"] = rfc3339(now)
+        if subresource != "scale":  # a real apiserver's ScaleHandler builds the parent's entry without a time
+            entry["time"] = rfc3339(now)
         entry["fieldsType"] = "FieldsV1"
         entry["fieldsV1"] = to_fields_v1(ours)
         if subresource:

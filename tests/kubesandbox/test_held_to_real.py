@@ -222,6 +222,24 @@ def test_deployment_generation_counts_annotation_changes_from_users_only(sb):
     assert d["metadata"]["generation"] == 2
 
 
+def test_a_write_through_scale_is_owned_untimed_a_patch_is_timed(sb):
+    # as kube-apiserver 1.37.2 answers after `kubectl scale` and `kubectl patch` (its ScaleHandler builds the
+    # parent's managedFields entry without a time): the job cannot date a `kubectl scale` drift
+    def replicas_by(path: str, replicas: int) -> dict[str, dict[str, Any]]:
+        patch = {"spec": {"replicas": replicas}}
+        ok(sb, "PATCH", DEPLOY + path, patch, ctype="application/merge-patch+json")
+        entries = ok(sb, "GET", DEPLOY + "/web")["metadata"]["managedFields"]
+        return {f"{e['manager']}/{e.get('subresource', '')}": e for e in entries}
+
+    ok(sb, "POST", DEPLOY, deployment())
+    scale = replicas_by("/web/scale?fieldManager=kubectl", 1)["kubectl/scale"]
+    assert (scale["fieldsV1"], "time" in scale) == ({"f:spec": {"f:replicas": {}}}, False)
+    after_patch = replicas_by("/web?fieldManager=kubectl-patch", 3)
+    patch = after_patch["kubectl-patch/"]
+    assert patch["fieldsV1"] == {"f:spec": {"f:replicas": {}}} and patch["time"]
+    assert "kubectl/scale" not in after_patch  # the patch took replicas over
+
+
 def test_pod_generation_binding_and_graceful_delete(sb):
     ok(sb, "POST", DEPLOY, deployment())
     sb.advance(5)

@@ -121,7 +121,8 @@ def test_annotate_label_scale_set_image(differential, version):
     k("cronjob after", "get", "cronjob", "self-heal", "-o", "json")
     k("scale", "scale", "deployment", "web", "--replicas=3")
     d.settle("scaled", C.rolled_out("web", 3))
-    k("scaled deploy", "get", "deploy", "web", "-o", "json")
+    # with its managedFields: who owns replicas after a write through /scale, and that no time is recorded there
+    k("scaled deploy", "get", "deploy", "web", "-o", "json", "--show-managed-fields")
     k("set image", "set", "image", "deployment/web", "app=registry.example/shop/web:2")
     d.settle("rolled out v2", C.rolled_out("web", 3))
     k("after set image", "get", "deploy", "web", "-o", "json")
