@@ -9,7 +9,7 @@ abort/step/promote) is judged by each later pass until it has a verdict:
   replica drift after a scale; no canary errors after a canary action) and, after a health action, the
   Deployment is whole (ready and updated replicas = `spec.replicas`, its generation observed).
   `recovery_seconds` runs from the onset on the applied line to the moment the workload was whole again:
-  the latest `Ready` transition of its pods when the view shows one after the onset, else this pass (an
+  the latest `Ready` transition of its pods when the view shows one after the action, else this pass (an
   upper bound: at most one schedule interval late).
 - **not_recovered**: `window_seconds` (the cooldown, after which the ladder's next rung may act) passed
   and it still is not; the detail says what is still wrong. The ladder itself reads the findings, not
@@ -17,9 +17,11 @@ abort/step/promote) is judged by each later pass until it has a verdict:
 - otherwise no verdict yet: the next pass asks again.
 
 The onset: for a health action, when the failure began as the view showed it to the pass that acted (the
-earliest moment one of the Deployment's pods went not Ready: `Snapshot.unready_since`); for drift and
-canary actions the view has no such moment, so it is the pass that acted, and a drift that waited for an
-earlier pass' skip (cooldown, GitOps guard) is measured from the action, not from its first sighting.
+earliest moment one of the Deployment's pods went not Ready: `Snapshot.unready_since`); for a config or
+replica action, the write that started the drift as managedFields record it (the `kubectl scale`, the
+`kubectl set env`, the ConfigMap's new content, the changed annotation; `selfheal.kube.managed`), so the
+time the drift waited for a pass, or behind an earlier pass' skip, counts. Where neither is known (a canary
+action; an object without managedFields) the onset is the pass that acted.
 
 The guide's SLOs are measured this way (`SLO_OF`): recovery < 5 min for health and canary actions, drift
 resolution < 10 min for config and replica actions. Dry runs change nothing and are never judged.
@@ -152,7 +154,8 @@ def verdicts(
         if dep is not None and not still and (whole or entry.ladder != Ladder.HEALTH.value):
             onset = entry.onset or entry.ts
             ready_at = snapshot.ready_since(dep)
-            recovered_at = ready_at if ready_at is not None and onset <= ready_at <= now else now
+            # whole again no earlier than the action: a pod Ready between the onset and the action is not it
+            recovered_at = ready_at if ready_at is not None and entry.ts <= ready_at <= now else now
             seconds = max(0.0, (recovered_at - onset).total_seconds())
             detail = f"{when}: recovered, {seconds:.0f} s after the failure began"
             out.append(Verdict(entry, Result.VERIFIED, seconds, detail))

@@ -122,6 +122,8 @@ class Snapshot:
     hpas: tuple[HorizontalPodAutoscaler, ...] = ()
     pdbs: tuple[PodDisruptionBudget, ...] = ()
     configmap_checksums: Mapping[str, str] = field(default_factory=dict)  # name -> configmap_checksum
+    # name -> when its content was last written by anyone but the job (managedFields; absent: unknown)
+    configmap_written: Mapping[str, datetime] = field(default_factory=dict)
     canary: CanarySignals = field(default_factory=CanarySignals)
     problems: tuple[ObjectProblem, ...] = ()  # objects left out because they could not be decoded
 

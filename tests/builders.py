@@ -31,12 +31,11 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from kubesandbox.resources.defaults import apply_defaults
-from selfheal.confighash import configmap_checksum
 from selfheal.detectors.base import propose
 from selfheal.findings import ActionKind, HistoryEntry, Ladder, PlannedAction, Severity
 from selfheal.kube import requests
@@ -46,12 +45,13 @@ from selfheal.kube.model import (
     CronJob,
     Deployment,
     HorizontalPodAutoscaler,
+    ManagedFieldsEntry,
     Pod,
     PodDisruptionBudget,
     ReplicaSet,
 )
 from selfheal.kube.refs import ref_of
-from selfheal.snapshot.decode import decode_page
+from selfheal.snapshot.decode import checksums_of, content_written_of, decode_page
 from selfheal.view import CanarySignals, Snapshot
 
 Obj = dict[str, Any]
@@ -898,7 +898,8 @@ def snapshot_of(
         replicasets=tuple(by_type.get(ReplicaSet, ())),
         hpas=tuple(by_type.get(HorizontalPodAutoscaler, ())),
         pdbs=tuple(by_type.get(PodDisruptionBudget, ())),
-        configmap_checksums={cm.metadata.name: configmap_checksum(cm.data, cm.binary_data) for cm in cms},
+        configmap_checksums=checksums_of(cms),
+        configmap_written=content_written_of(cms),
         canary=canary or CanarySignals(),
     )
 
@@ -962,3 +963,25 @@ def scale_action(deployment: Deployment, to: int) -> PlannedAction:
         detector="test",
         severity=Severity.WARNING,
     )
+
+
+def written(manager: str, at: datetime, *paths: Sequence[str], subresource: str = "") -> ManagedFieldsEntry:
+    """A managedFields entry: `manager` owns the fields at `paths` (field names, as `last_written` takes
+    them) and wrote last at `at`."""
+    fields: dict[str, Any] = {}
+    for path in paths:
+        node = fields
+        for name in path:
+            node = node.setdefault(f"f:{name}", {})
+    return ManagedFieldsEntry(
+        manager=manager, operation="Update", subresource=subresource, time=at, fields_v1=fields
+    )
+
+
+Written = TypeVar("Written", Deployment, ConfigMap, HorizontalPodAutoscaler)
+
+
+def with_writes(obj: Written, *entries: ManagedFieldsEntry) -> Written:
+    """`obj` with `entries` added to its managedFields."""
+    meta = msgspec.structs.replace(obj.metadata, managed_fields=(*obj.metadata.managed_fields, *entries))
+    return msgspec.structs.replace(obj, metadata=meta)

@@ -115,6 +115,18 @@ def test_a_restart_that_worked_is_verified_from_the_onset_to_the_pods_ready_agai
             applied("scale", ago=120, ladder="replicas", reason="replica_drift"),
             (Result.VERIFIED, 60.0),
         ),
+        (
+            "a scale with the hand scale's time as onset (managedFields): measured from the hand scale",
+            world(),
+            applied("scale", ago=120, onset_ago=500, ladder="replicas", reason="replica_drift"),
+            (Result.VERIFIED, 440.0),
+        ),
+        (
+            "pods Ready after the onset but before the action: not what the action did, recovered now",
+            world(ready_since=NOW - timedelta(seconds=300)),
+            applied("scale", ago=120, onset_ago=500, ladder="replicas", reason="replica_drift"),
+            (Result.VERIFIED, 500.0),
+        ),
         ("a dry run changed nothing: never judged", world(), applied(ago=120, result="dry_run"), None),
         ("a skipped action: never judged", world(), applied(ago=700, result="skipped"), None),
         ("an action from the future (a clock step): not judged", world(), applied(ago=-60), None),

@@ -36,6 +36,7 @@ import structlog
 from selfheal.execution.lease import LeaseLost
 from selfheal.findings import ActionOutcome, PlannedAction, RecordError, Result, SkipCode
 from selfheal.kube.errors import ApiFailure, EvictionBlocked, failure_code
+from selfheal.kube.managed import JOB_FIELD_MANAGER
 from selfheal.kube.patches import reflected
 from selfheal.kube.requests import ContentType, Write
 from selfheal.kube.retry import call_with_retries
@@ -45,7 +46,7 @@ log = structlog.get_logger("selfheal.execution")
 
 T = TypeVar("T")
 
-FIELD_MANAGER = "selfheal"
+FIELD_MANAGER = JOB_FIELD_MANAGER
 
 
 def _key(write: Write) -> tuple[str, str, str]:

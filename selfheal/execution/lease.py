@@ -23,6 +23,7 @@ from typing import Any
 import structlog
 
 from selfheal.kube.errors import ApiFailure
+from selfheal.kube.managed import JOB_FIELD_MANAGER
 from selfheal.kube.retry import call_with_retries
 from selfheal.kube.transport import Transport, object_path
 
@@ -116,7 +117,7 @@ class LeaseLock:
                 lambda: self.transport.request(
                     method,
                     path,
-                    query=[("fieldManager", "selfheal")],
+                    query=[("fieldManager", JOB_FIELD_MANAGER)],
                     content_type="application/json",
                     body=payload,
                 ),

@@ -78,6 +78,24 @@ class ObjectMeta(_Wire, frozen=True):
         return next((o for o in self.owner_references if o.controller), None)
 
 
+class ManagedFieldsEntry(_Wire, frozen=True):
+    """One entry of `metadata.managedFields`: which fields a manager set last, with which operation, and
+    when (the time of that manager's latest write of any of them)."""
+
+    manager: str = ""
+    operation: str = ""
+    subresource: str = ""
+    time: Time | None = None
+    fields_v1: dict[str, Any] = {}
+
+
+class WrittenMeta(ObjectMeta, frozen=True):
+    """ObjectMeta with its managedFields: who wrote what, when. Decoded only for the kinds whose drift
+    has an onset (Deployments, HPAs, ConfigMaps: a few objects), never for the thousands of pods."""
+
+    managed_fields: tuple[ManagedFieldsEntry, ...] = ()
+
+
 class ListMeta(_Wire, frozen=True):
     continue_: str = msgspec.field(default="", name="continue")
     resource_version: str = ""
@@ -311,7 +329,7 @@ class DeploymentStatus(_Wire, frozen=True):
 
 
 class Deployment(_Wire, frozen=True):
-    metadata: ObjectMeta = ObjectMeta()
+    metadata: WrittenMeta = WrittenMeta()
     spec: DeploymentSpec = DeploymentSpec()
     status: DeploymentStatus = DeploymentStatus()
     # The full `spec.template` JSON as the API returned it. Not a wire field (its name can never
@@ -372,7 +390,7 @@ class HPAStatus(_Wire, frozen=True):
 
 
 class HorizontalPodAutoscaler(_Wire, frozen=True):
-    metadata: ObjectMeta = ObjectMeta()
+    metadata: WrittenMeta = WrittenMeta()
     spec: HPASpec = HPASpec()
     status: HPAStatus = HPAStatus()
 
@@ -397,7 +415,7 @@ class PodDisruptionBudget(_Wire, frozen=True):
 
 
 class ConfigMap(_Wire, frozen=True):
-    metadata: ObjectMeta = ObjectMeta()
+    metadata: WrittenMeta = WrittenMeta()
     data: dict[str, str] = {}
     binary_data: dict[str, str] = {}  # base64 text on the wire; hashed as sent
 

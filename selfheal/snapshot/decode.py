@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 import msgspec
 
 from selfheal.confighash import configmap_checksum
+from selfheal.kube.managed import last_written
 from selfheal.kube.model import (
     ConfigMap,
     ConfigMapList,
@@ -207,3 +209,9 @@ def decode_object(kind: str, data: bytes) -> Any:
 
 def checksums_of(configmaps: Iterable[ConfigMap]) -> dict[str, str]:
     return {cm.metadata.name: configmap_checksum(cm.data, cm.binary_data) for cm in configmaps}
+
+
+def content_written_of(configmaps: Iterable[ConfigMap]) -> dict[str, datetime]:
+    """When each ConfigMap's content (data, binaryData) was last written, where managedFields say."""
+    written = {cm.metadata.name: last_written(cm.metadata, (("data",), ("binaryData",))) for cm in configmaps}
+    return {name: at for name, at in written.items() if at is not None}

@@ -18,7 +18,7 @@ import structlog
 
 from selfheal.kube.errors import ApiFailure
 from selfheal.kube.transport import Transport, object_path
-from selfheal.snapshot.decode import SnapshotError, checksums_of, decode_page
+from selfheal.snapshot.decode import SnapshotError, checksums_of, content_written_of, decode_page
 from selfheal.view import ObjectProblem, Snapshot
 
 log = structlog.get_logger("selfheal.snapshot")
@@ -98,6 +98,7 @@ def read_snapshot(transport: Transport, namespace: str, page_size: int = 500) ->
         hpas=tuple(lists["hpas"].items),
         pdbs=tuple(lists["pdbs"].items),
         configmap_checksums=checksums_of(lists["configmaps"].items),
+        configmap_written=content_written_of(lists["configmaps"].items),
         problems=problems,
     )
     log.info(

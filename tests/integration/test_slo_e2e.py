@@ -3,7 +3,9 @@ holds afterwards is what the SLO alerts read (monitoring/prometheus-rules.yaml).
 
 Recovery: a crash-looping pod of an established revision, evicted by the first pass; the second pass finds
 its replacement Ready and measures from the moment the pod went not Ready. Drift resolution: a Deployment
-scaled by hand below its recorded replicas, scaled back by the first pass, verified by the second.
+scaled by hand below its recorded replicas, scaled back by the first pass, verified by the second, measured
+from the hand edit that started it (`kubectl patch`, as the API server's managedFields time it) where the
+server timed it (a write through `/scale` it does not).
 """
 
 from __future__ import annotations
@@ -91,3 +93,37 @@ def test_a_replica_drift_scaled_back_is_measured_against_the_drift_resolution_sl
             == 1
         )
         assert pushed(after, "selfheal_recovery_seconds_count", **ns) == 0
+
+
+def test_drift_resolution_counts_from_the_hand_edit_that_started_it_where_the_api_server_timed_it(
+    tmp_path, gateway
+):
+    # api and reports run their desired 3 replicas; someone patches api to 1 and scales reports to 1 with kubectl;
+    # the job's next pass comes 4 minutes later
+    world_file = story(
+        *rolled_out("api", image="shop/api:1", replicas=3, annotations={ANN_DESIRED_REPLICAS: "3"}),
+        *rolled_out("reports", image="shop/reports:1", replicas=3, annotations={ANN_DESIRED_REPLICAS: "3"}),
+    )
+    with healing_world(world_file, tmp_path) as world:
+        world.kubectl("patch", "deployment/api", "--type=merge", "-p", '{"spec":{"replicas":1}}')
+        world.kubectl("scale", "deployment/reports", "--replicas=1")
+        world.advance(240)
+        assert applied(world.run(pushgateway_url=gateway)) == {("scale", "api"), ("scale", "reports")}
+        acted = {line["name"]: line for line in world.history() if line["result"] == "applied"}
+        world.advance(60)
+        world.run(pushgateway_url=gateway)
+
+        verdicts = {line["name"]: line for line in world.history() if line["result"] == "verified"}
+        # api: the onset is the patch, as managedFields timed it, four minutes before the pass
+        assert verdicts["api"]["onset"] < acted["api"]["ts"]
+        assert 240 <= verdicts["api"]["recovery_seconds"] < 300
+        # reports: a write through /scale carries no time on a real API server, so the pass that acted is the
+        # onset (the figure is a lower bound there)
+        assert verdicts["reports"]["onset"] == acted["reports"]["ts"]
+        assert verdicts["reports"]["recovery_seconds"] < 60
+        after = scrape(gateway)
+        ns = {"namespace": world.namespace}
+        assert pushed(after, "selfheal_drift_resolution_seconds_sum", **ns) == pytest.approx(
+            verdicts["api"]["recovery_seconds"] + verdicts["reports"]["recovery_seconds"]
+        )
+        assert pushed(after, "selfheal_drift_resolution_seconds_bucket", le="120", **ns) == 1

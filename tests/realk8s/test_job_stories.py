@@ -77,6 +77,16 @@ def managers(obj: Obj) -> set[tuple[str, str]]:
     return {(m["manager"], m["operation"]) for m in obj["metadata"].get("managedFields") or []}
 
 
+def written_at(obj: Obj, manager: str, subresource: str = "") -> str | None:
+    """When `manager` last wrote `obj` (through `subresource`), as the API server's managedFields say."""
+    [entry] = [
+        m
+        for m in obj["metadata"].get("managedFields") or []
+        if m["manager"] == manager and m.get("subresource", "") == subresource
+    ]
+    return entry.get("time")
+
+
 def line(p: Pass, action: str, name: str) -> Obj:
     found = [x for x in p.lines if x["action"] == action and x["name"] == name and x["result"] != "intent"]
     assert len(found) == 1, p.describe()
@@ -338,12 +348,16 @@ def test_replica_drift_is_restored(kube: Kube, ns: str, world: JobWorld) -> None
     for name in ("api", "reports"):
         wait_rollout(kube, ns, name)
     kube.kubectl("-n", ns, "scale", "deployment/api", "--replicas=1")
-    kube.kubectl("-n", ns, "scale", "deployment/reports", "--replicas=5")
+    kube.kubectl("-n", ns, "patch", "deployment/reports", "--type=merge", "-p", '{"spec":{"replicas":5}}')
+    patched_at = written_at(deploy(kube, ns, "reports"), "kubectl-patch")
+    assert written_at(deploy(kube, ns, "api"), "kubectl", "scale") is None  # /scale writes carry no time
 
     p = world.run()
 
     assert_ok(p)
     assert p.applied == {("scale", "api"), ("scale", "reports")}, p.describe()
+    # the drift-resolution SLO counts from the patch that started the drift; the scale's moment is unknown
+    assert (line(p, "scale", "reports")["onset"], line(p, "scale", "api").get("onset")) == (patched_at, None)
     assert line(p, "scale", "api")["patch"][0]["body"] == {"spec": {"replicas": 3}}
     assert line(p, "scale", "reports")["patch"][0]["body"] == {"spec": {"replicas": 2}}
     assert line(p, "scale", "api")["inverse"][0]["body"] == {"spec": {"replicas": 1}}
@@ -473,12 +487,16 @@ def test_a_configmap_change_is_rolled_out(kube: Kube, ns: str, world: JobWorld, 
     new_checksum = selfheal_hash(tmp_path / "changed.yaml")["api"][1]
     assert new_checksum != checksum
     kube.kubectl("apply", "-f", "-", input=json.dumps(cm))
+    changed_at = written_at(
+        kube.get("-n", ns, "configmap", "api-config", "--show-managed-fields"), "kubectl-client-side-apply"
+    )
 
     p = world.run()
 
     assert_ok(p)
     assert p.applied == {("rollout_restart", "api")}, p.describe()
     assert line(p, "rollout_restart", "api")["reason"] == "configmap_changed"
+    assert line(p, "rollout_restart", "api")["onset"] == changed_at  # the drift began with the new content
     rolled = wait_rollout(kube, ns, "api")
     # the checksum the job wrote is the one CI computes from the new manifest
     assert (
