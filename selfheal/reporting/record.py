@@ -27,7 +27,6 @@ from selfheal.findings import ActionOutcome, Finding, HistoryEntry, RecordError,
 from selfheal.forecast import Forecast
 from selfheal.reporting.counters import Counters
 from selfheal.reporting.history import entry_for
-from selfheal.reporting.metrics import RunMetrics, build_registry, canary_traffic, push, run_actions
 from selfheal.reporting.risk import DEFAULT_HORIZON_SECONDS, RiskReport, build_risk_report, write_risk_report
 from selfheal.reporting.store import DEFAULT_MAX_BYTES, HistoryStore
 from selfheal.verify import VERDICTS
@@ -147,6 +146,10 @@ def record(outputs: Outputs, rec: PassRecord) -> Recorded:
 
 
 def _push(url: str, rec: PassRecord, counters: Counters, report: RiskReport) -> None:
+    # imported here: prometheus_client costs ~60 ms of start-up, paid only by a pass that pushes (not by
+    # `plan`, a dry run without a Pushgateway, or a suspended pass)
+    from selfheal.reporting.metrics import RunMetrics, build_registry, canary_traffic, push, run_actions
+
     success = not any(o.result is Result.FAILED for o in rec.outcomes)
     metrics = RunMetrics(
         counters.action_totals(),
