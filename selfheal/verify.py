@@ -18,10 +18,11 @@ abort/step/promote) is judged by each later pass until it has a verdict:
 
 The onset: for a health action, when the failure began as the view showed it to the pass that acted (the
 earliest moment one of the Deployment's pods went not Ready: `Snapshot.unready_since`); for a config or
-replica action, the write that started the drift as managedFields record it (the `kubectl scale`, the
+replica action, the write that started the drift as managedFields record it (the `kubectl patch`, the
 `kubectl set env`, the ConfigMap's new content, the changed annotation; `selfheal.kube.managed`), so the
 time the drift waited for a pass, or behind an earlier pass' skip, counts. Where neither is known (a canary
-action; an object without managedFields) the onset is the pass that acted.
+action; an object without managedFields; a write through `/scale`, which the API server leaves untimed)
+the onset is the pass that acted.
 
 The guide's SLOs are measured this way (`SLO_OF`): recovery < 5 min for health and canary actions, drift
 resolution < 10 min for config and replica actions. Dry runs change nothing and are never judged.

@@ -71,8 +71,7 @@ def _drift_since(snapshot: Snapshot, dep: Deployment, cause: CauseCode) -> datet
     if cause not in _DRIFT_FIELDS:
         return None
     times = [last_written(dep.metadata, _DRIFT_FIELDS[cause])]
-    hpa = snapshot.hpa_for(dep)
-    if cause is CauseCode.HPA_CLAMP and hpa is not None:
+    if cause is CauseCode.HPA_CLAMP and (hpa := snapshot.hpa_for(dep)) is not None:
         times.append(last_written(hpa.metadata, (("spec", "minReplicas"), ("spec", "maxReplicas"))))
     if cause is CauseCode.CONFIGMAP_CHANGED:
         times += [snapshot.configmap_written.get(n) for n in dep.spec.template.configmap_names()]

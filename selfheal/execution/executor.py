@@ -46,8 +46,6 @@ log = structlog.get_logger("selfheal.execution")
 
 T = TypeVar("T")
 
-FIELD_MANAGER = JOB_FIELD_MANAGER
-
 
 def _key(write: Write) -> tuple[str, str, str]:
     return (write.target.kind, write.target.namespace, write.target.name)
@@ -167,7 +165,7 @@ class Executor:
         before giving up (`_landed`), so the same write is never applied twice."""
         t = write.target
         meta = fresh.get("metadata") or {}
-        query = [("fieldManager", FIELD_MANAGER)]
+        query = [("fieldManager", JOB_FIELD_MANAGER)]
         if self.dry_run:
             query.append(("dryRun", "All"))
         method = "POST" if write.verb == "create" else "PATCH"

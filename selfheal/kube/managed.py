@@ -2,8 +2,8 @@
 
 Every write records, per field manager, the fields it set (`fieldsV1`: keys `f:<name>`, nested; an Update
 takes over the fields whose value it changed) and the time of its latest write. So the entry owning a
-field names who set it last and, to within that manager's later writes, when: after `kubectl scale` the
-manager `kubectl` (subresource `scale`) owns `f:spec.f:replicas`, timed at the scale; after `kubectl set
+field names who set it last and, to within that manager's later writes, when: after `kubectl patch` of
+`spec.replicas` the manager `kubectl-patch` owns `f:spec.f:replicas`, timed at the patch; after `kubectl set
 env` the manager `kubectl-set` owns the env it changed, below `f:spec.f:template`.
 
 The job's own writes (manager `selfheal`) are left out: they heal drift, they never start it. The answer is
