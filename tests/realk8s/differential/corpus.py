@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from tests.corpus import world as corpus_world
+
 Obj = dict[str, Any]
 
 
@@ -169,23 +171,10 @@ def hpa(name: str = "web") -> Obj:
 
 
 def pdb(
-    name: str = "web",
-    *,
-    min_available: int | str | None = None,
-    max_unavailable: int | str | None = None,
-    app: str | None = None,
+    name: str = "web", *, min_available: int | str | None = None, max_unavailable: int | str | None = None
 ) -> Obj:
-    spec: Obj = {"selector": {"matchLabels": {"app": app or name}}}
-    if min_available is not None:
-        spec["minAvailable"] = min_available
-    if max_unavailable is not None:
-        spec["maxUnavailable"] = max_unavailable
-    return {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": {"name": name},
-        "spec": spec,
-    }
+    """A PodDisruptionBudget over app=<name>, as the incident corpus writes one."""
+    return corpus_world.pdb(name, min_available=min_available, max_unavailable=max_unavailable)
 
 
 def lease(name: str = "selfheal", holder: str = "run-1") -> Obj:
